@@ -1,0 +1,127 @@
+"""The one scoping rule (decision 4): a user's role and jurisdiction decide every queryset.
+
+Every read path (API, admin, pages, exports, tiles) goes through the ``visible_to(user)``
+methods of the QuerySets, which build their filters here. Objects outside the jurisdiction
+are simply absent, so a fetch by id answers 404, never 403.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+
+if TYPE_CHECKING:
+    from grids.models import Region
+
+NOTHING = Q(pk__in=[])
+
+# Roles whose work needs names, ID numbers and phones; everyone else sees them masked.
+PERSONAL_DATA_ROLES = frozenset({"grid_worker", "community_staff", "street_centre", "administrator"})
+TREE_ROLES = frozenset({"community_staff", "street_centre", "district_centre"})
+
+
+def sees_everything(user) -> bool:
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or getattr(user, "role", "") == "administrator")
+    )
+
+
+def sees_personal_data(user) -> bool:
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return user.is_superuser or user.role in PERSONAL_DATA_ROLES
+
+
+def _jurisdiction_region(user) -> Region | None:
+    """The tree node a user works in; a department works across its district."""
+    if user.role in TREE_ROLES:
+        return user.region
+    if user.role == "department" and user.department_id:
+        return user.department.district
+    return None
+
+
+def region_under_q(region: Region, prefix: str = "") -> Q:
+    """The region itself and everything below it."""
+    if region.level == "district":
+        return (
+            Q(**{f"{prefix}pk": region.pk})
+            | Q(**{f"{prefix}parent": region.pk})
+            | Q(**{f"{prefix}parent__parent": region.pk})
+        )
+    if region.level == "street":
+        return Q(**{f"{prefix}pk": region.pk}) | Q(**{f"{prefix}parent": region.pk})
+    return Q(**{f"{prefix}pk": region.pk})
+
+
+def grid_under_q(region: Region, prefix: str = "") -> Q:
+    path = {"district": "community__parent__parent", "street": "community__parent"}.get(
+        region.level, "community"
+    )
+    return Q(**{f"{prefix}{path}": region.pk})
+
+
+def region_q(user) -> Q:
+    if not (user.is_authenticated and user.is_active):
+        return NOTHING
+    if sees_everything(user):
+        return Q()
+    region = _jurisdiction_region(user)
+    return region_under_q(region) if region else NOTHING
+
+
+def grid_q(user, prefix: str = "") -> Q:
+    if not (user.is_authenticated and user.is_active):
+        return NOTHING
+    if sees_everything(user):
+        return Q()
+    if user.role == "grid_worker":
+        return Q(**{f"{prefix}pk": user.grid_id}) if user.grid_id else NOTHING
+    region = _jurisdiction_region(user)
+    return grid_under_q(region, prefix) if region else NOTHING
+
+
+def household_q(user, prefix: str = "") -> Q:
+    """Households (and what hangs off them) a user may see.
+
+    Departments see the tree and its statistics, not households. Households that fell in no
+    grid are seen by the district centre, which clears them up, and by administrators.
+    """
+    if not (user.is_authenticated and user.is_active):
+        return NOTHING
+    if sees_everything(user):
+        return Q()
+    if user.role == "department":
+        return NOTHING
+    if user.role == "grid_worker":
+        return Q(**{f"{prefix}grid": user.grid_id}) if user.grid_id else NOTHING
+    region = _jurisdiction_region(user)
+    if region is None:
+        return NOTHING
+    q = grid_under_q(region, f"{prefix}grid__")
+    if user.role == "district_centre":
+        q |= Q(**{f"{prefix}grid__isnull": True})
+    return q
+
+
+def mask_name(value: str) -> str:
+    return value[:1] + "*" * max(len(value) - 1, 1) if value else value
+
+
+def mask_id_number(value: str) -> str:
+    """5001**********1234: region prefix and last four kept, birth date hidden."""
+    if len(value) <= 8:
+        return "*" * len(value)
+    return value[:4] + "*" * (len(value) - 8) + value[-4:]
+
+
+def mask_phone(value: str) -> str:
+    if len(value) < 7:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+MASKS = {"name": mask_name, "id_number": mask_id_number, "phone": mask_phone}

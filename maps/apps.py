@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MapsConfig(AppConfig):
+    """The command-centre map page, the layer registry and vector tiles (#3)."""
+
+    name = "maps"
+    verbose_name = _("Maps")
