@@ -76,9 +76,9 @@ class RegionQuerySet(ValidityQuerySet):
 
     def containing(self, point, on: dt.date | None = None):
         return self.filter(
-            pk__in=RegionBoundary.objects.valid_on(on).filter(geom__intersects=point).values(
-                "region_id"
-            )
+            pk__in=RegionBoundary.objects.valid_on(on)
+            .filter(geom__intersects=point)
+            .values("region_id")
         )
 
 
@@ -118,7 +118,7 @@ class Region(models.Model):
                 name="region_parent_by_level",
             ),
             models.CheckConstraint(
-                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
                 name="region_valid_period",
             ),
         ]
@@ -142,12 +142,16 @@ class GridQuerySet(ValidityQuerySet):
         A point on an edge shared by two grids belongs to the one with the smallest code;
         the bulk importer applies the same rule (grids/sql.py).
         """
-        return self.filter(
-            theme=theme,
-            pk__in=GridBoundary.objects.valid_on(on).filter(geom__intersects=point).values(
-                "grid_id"
-            ),
-        ).order_by("code")
+        return (
+            self.valid_on(on)
+            .filter(
+                theme=theme,
+                pk__in=GridBoundary.objects.valid_on(on)
+                .filter(geom__intersects=point)
+                .values("grid_id"),
+            )
+            .order_by("code")
+        )
 
     def under(self, region: Region):
         return self.filter(scoping.grid_under_q(region))
@@ -205,7 +209,7 @@ class Grid(models.Model):
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
                 name="grid_valid_period",
             ),
         ]
@@ -246,10 +250,12 @@ class RegionBoundary(BoundaryVersion):
         verbose_name_plural = _("region boundary versions")
         constraints = [
             models.UniqueConstraint(
-                fields=["region"], condition=Q(valid_to__isnull=True), name="one_open_region_boundary"
+                fields=["region"],
+                condition=Q(valid_to__isnull=True),
+                name="one_open_region_boundary",
             ),
             models.CheckConstraint(
-                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
                 name="region_boundary_valid_period",
             ),
         ]
@@ -268,7 +274,7 @@ class GridBoundary(BoundaryVersion):
                 fields=["grid"], condition=Q(valid_to__isnull=True), name="one_open_grid_boundary"
             ),
             models.CheckConstraint(
-                condition=Q(valid_to__isnull=True) | Q(valid_to__gt=models.F("valid_from")),
+                condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
                 name="grid_boundary_valid_period",
             ),
         ]
@@ -361,9 +367,7 @@ class HouseholdQuerySet(models.QuerySet):
 
     def existing_on(self, on: dt.date | None = None):
         on = on or today()
-        return self.filter(
-            Q(removed_on__isnull=True) | Q(removed_on__gt=on), registered_on__lte=on
-        )
+        return self.filter(Q(removed_on__isnull=True) | Q(removed_on__gt=on), registered_on__lte=on)
 
     def unassigned(self):
         """Kept but flagged: the point fell in no grid when it was written."""

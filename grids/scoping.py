@@ -17,7 +17,9 @@ if TYPE_CHECKING:
 NOTHING = Q(pk__in=[])
 
 # Roles whose work needs names, ID numbers and phones; everyone else sees them masked.
-PERSONAL_DATA_ROLES = frozenset({"grid_worker", "community_staff", "street_centre", "administrator"})
+PERSONAL_DATA_ROLES = frozenset(
+    {"grid_worker", "community_staff", "street_centre", "administrator"}
+)
 TREE_ROLES = frozenset({"community_staff", "street_centre", "district_centre"})
 
 

@@ -1,0 +1,22 @@
+from django.core.management.base import BaseCommand
+
+from grids.models import User
+from grids.services import demo
+
+
+class Command(BaseCommand):
+    help = "Print the demo users, their roles and jurisdictions, and the demo password."
+
+    def handle(self, *args, **options):
+        users = {u.username: u for u in User.objects.filter(username__in=demo.DEMO_USERS)
+                 .select_related("region", "grid", "department")}
+        if not users:
+            self.stdout.write("No demo users: run `manage.py demo` first.")
+            return
+        self.stdout.write("Demo logins (password for all: %s):" % demo.demo_password())
+        for name in demo.DEMO_USERS:
+            user = users.get(name)
+            if user is None:
+                continue
+            where = user.grid or user.region or user.department or "whole platform"
+            self.stdout.write(f"  {name:<12} {user.get_role_display():<12} {where}")

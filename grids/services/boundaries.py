@@ -1,0 +1,298 @@
+"""Creating regions and grids and changing their boundaries, with the tree's integrity rules:
+a child lies inside its parent, siblings of one theme do not overlap (both within tolerances
+in metres from settings), codes follow GB/T 2260 + 3 digits per level, and a boundary change
+closes the old version and opens a new one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import shapely
+from django.conf import settings
+from django.contrib.gis.geos import GEOSGeometry
+from django.db import transaction
+
+from grids import sql
+from grids.models import (
+    CODE_LENGTH,
+    GRID_CODE_LENGTH,
+    PARENT_LEVEL,
+    Grid,
+    GridBoundary,
+    Level,
+    Region,
+    RegionBoundary,
+    Theme,
+    today,
+)
+from grids.problems import Problem, ProblemsError
+from grids.services.geometry import check_polygon
+
+SRID = 4326
+
+
+def to_shapely(geom) -> shapely.Geometry:
+    if isinstance(geom, GEOSGeometry):
+        return shapely.from_wkb(bytes(geom.wkb))
+    return geom
+
+
+def to_geos(geom: shapely.Geometry) -> GEOSGeometry:
+    return GEOSGeometry(memoryview(shapely.to_wkb(geom)), srid=SRID)
+
+
+def code_problem(code: str, level: str | None, parent_code: str | None) -> Problem | None:
+    """A code is the parent's code plus 3 digits (the district: 6 digits of GB/T 2260)."""
+    expected = GRID_CODE_LENGTH if level is None else CODE_LENGTH[level]
+    if not code or not code.isdigit() or len(code) != expected:
+        return Problem("bad_code", f"code must be {expected} digits", field="code", feature=code)
+    if parent_code is not None and not code.startswith(parent_code):
+        return Problem(
+            "code_not_under_parent",
+            f"code {code} does not start with its parent's code {parent_code}",
+            field="code",
+            feature=code,
+        )
+    return None
+
+
+def integrity_problems(
+    *, region_ids: Sequence[int] = (), grid_ids: Sequence[int] = (), on: dt.date | None = None
+) -> list[Problem]:
+    """Check written (not yet committed) nodes against the tree's rules on date `on`."""
+    on = on or today()
+    inside_tol = settings.GRIDLINE_CONTAINMENT_TOLERANCE_M
+    overlap_tol = settings.GRIDLINE_OVERLAP_TOLERANCE_M
+    problems: list[Problem] = []
+    region_ids, grid_ids = list(region_ids), list(grid_ids)
+    if region_ids:
+        for child, parent, x, y in sql.regions_outside_parent(region_ids, on, inside_tol):
+            problems.append(_outside(child, parent, x, y, inside_tol))
+        problems += _overlaps(sql.regions_overlapping(region_ids, on, overlap_tol), overlap_tol)
+    community_ids = list(
+        Region.objects.filter(pk__in=region_ids, level=Level.COMMUNITY).values_list("pk", flat=True)
+    )
+    if grid_ids or community_ids:
+        rows = sql.grids_outside_community(grid_ids, community_ids, on, inside_tol)
+        for child, parent, x, y in rows:
+            problems.append(_outside(child, parent, x, y, inside_tol))
+    if grid_ids:
+        problems += _overlaps(sql.grids_overlapping(grid_ids, on, overlap_tol), overlap_tol)
+    return problems
+
+
+def _outside(child: str, parent: str, x, y, tol: float) -> Problem:
+    return Problem(
+        "outside_parent",
+        f"{child} extends more than {tol:g} m outside its parent {parent}",
+        feature=child,
+        field="geometry",
+        location=(x, y) if x is not None else None,
+    )
+
+
+def _overlaps(rows: Iterable[tuple], tol: float) -> list[Problem]:
+    seen: set[frozenset] = set()
+    problems = []
+    for code, other, x, y in rows:
+        if frozenset((code, other)) in seen:
+            continue
+        seen.add(frozenset((code, other)))
+        problems.append(
+            Problem(
+                "overlap",
+                f"{code} overlaps its sibling {other} by more than {tol:g} m",
+                feature=code,
+                field="geometry",
+                location=(x, y) if x is not None else None,
+            )
+        )
+    return problems
+
+
+def _polygon_or_raise(geom, *, repair: bool, label: str) -> GEOSGeometry:
+    fixed, problem = check_polygon(to_shapely(geom), repair=repair, label=label)
+    if problem:
+        raise ProblemsError([problem])
+    return to_geos(fixed)
+
+
+@transaction.atomic
+def create_region(
+    *,
+    level: str,
+    code: str,
+    name: str,
+    geom,
+    parent: Region | None = None,
+    valid_from: dt.date | None = None,
+    repair: bool = False,
+) -> Region:
+    valid_from = valid_from or today()
+    problems = []
+    if (parent is None) != (level == Level.DISTRICT) or (
+        parent is not None and parent.level != PARENT_LEVEL[level]
+    ):
+        problems.append(
+            Problem(
+                "bad_parent",
+                f"a {level} needs a parent of the level above",
+                field="parent",
+                feature=code,
+            )
+        )
+    if problem := code_problem(code, level, parent.code if parent else None):
+        problems.append(problem)
+    if Region.objects.filter(code=code).exists():
+        problems.append(
+            Problem("duplicate_code", f"code {code} already exists", field="code", feature=code)
+        )
+    if problems:
+        raise ProblemsError(problems)
+    boundary = _polygon_or_raise(geom, repair=repair, label=code)
+    region = Region.objects.create(
+        level=level, code=code, name=name, parent=parent, valid_from=valid_from
+    )
+    RegionBoundary.objects.create(region=region, geom=boundary, valid_from=valid_from)
+    if problems := integrity_problems(region_ids=[region.pk], on=valid_from):
+        raise ProblemsError(problems)
+    return region
+
+
+@transaction.atomic
+def create_grid(
+    *,
+    code: str,
+    name: str,
+    community: Region,
+    geom,
+    theme: str = Theme.GOVERNANCE,
+    valid_from: dt.date | None = None,
+    repair: bool = False,
+    **attributes,
+) -> Grid:
+    valid_from = valid_from or today()
+    problems = []
+    if community.level != Level.COMMUNITY:
+        problems.append(
+            Problem(
+                "bad_parent", "a grid's parent must be a community", field="community", feature=code
+            )
+        )
+    if problem := code_problem(code, None, community.code):
+        problems.append(problem)
+    if Grid.objects.filter(code=code).exists():
+        problems.append(
+            Problem("duplicate_code", f"code {code} already exists", field="code", feature=code)
+        )
+    if problems:
+        raise ProblemsError(problems)
+    boundary = _polygon_or_raise(geom, repair=repair, label=code)
+    grid = Grid.objects.create(
+        code=code,
+        name=name,
+        community=community,
+        theme=theme,
+        valid_from=valid_from,
+        **attributes,
+    )
+    GridBoundary.objects.create(grid=grid, geom=boundary, valid_from=valid_from)
+    if problems := integrity_problems(grid_ids=[grid.pk], on=valid_from):
+        raise ProblemsError(problems)
+    if theme == Theme.GOVERNANCE:
+        sql.reassign_households(bytes(boundary.ewkb), valid_from)
+    return grid
+
+
+@dataclass(frozen=True)
+class BoundaryChange:
+    node: Region | Grid
+    geom: object
+    expected_version: int | None = None
+
+
+@transaction.atomic
+def change_boundaries(
+    changes: Sequence[BoundaryChange],
+    *,
+    valid_from: dt.date | None = None,
+    reason: str = "",
+    repair: bool = False,
+) -> int:
+    """Redraw one or more boundaries together (a redraw usually moves a shared edge of two
+    neighbours). Closes each open version, opens a new one from `valid_from`, checks the tree
+    and re-keys the households in the changed area. Returns how many households moved.
+
+    A grid changed since the caller read it (`expected_version`) makes the whole change fail.
+    """
+    valid_from = valid_from or today()
+    if valid_from > today():
+        raise ProblemsError(
+            [
+                Problem(
+                    "future_date",
+                    "a boundary change cannot start in the future",
+                    field="valid_from",
+                )
+            ]
+        )
+    changed_area = None
+    region_ids, grid_ids = [], []
+    for change in changes:
+        node = change.node
+        label = node.code
+        boundary = _polygon_or_raise(change.geom, repair=repair, label=label)
+        versions = (RegionBoundary if isinstance(node, Region) else GridBoundary).objects
+        owner = {"region": node} if isinstance(node, Region) else {"grid": node}
+        current = versions.select_for_update().filter(**owner, valid_to__isnull=True).first()
+        if isinstance(node, Grid):
+            locked = Grid.objects.select_for_update().get(pk=node.pk)
+            if change.expected_version is not None and locked.version != change.expected_version:
+                raise ProblemsError(
+                    [
+                        Problem(
+                            "stale_version",
+                            f"grid {label} was changed by someone else (version {locked.version}, "
+                            f"you edited {change.expected_version}); reload and redraw",
+                            field="version",
+                            feature=label,
+                        )
+                    ]
+                )
+            Grid.objects.filter(pk=node.pk).update(version=locked.version + 1)
+            grid_ids.append(node.pk)
+        else:
+            region_ids.append(node.pk)
+        if current is not None:
+            if valid_from < current.valid_from:
+                raise ProblemsError(
+                    [
+                        Problem(
+                            "before_current_version",
+                            f"{label}: the current boundary is valid from {current.valid_from}",
+                            field="valid_from",
+                            feature=label,
+                        )
+                    ]
+                )
+            old = to_shapely(current.geom)
+            current.valid_to = valid_from
+            current.save(update_fields=["valid_to"])
+        else:
+            old = shapely.MultiPolygon()
+        versions.create(**owner, geom=boundary, valid_from=valid_from, reason=reason)
+        if isinstance(node, Grid):
+            diff = shapely.symmetric_difference(old, to_shapely(boundary))
+            changed_area = diff if changed_area is None else shapely.union(changed_area, diff)
+    if problems := integrity_problems(region_ids=region_ids, grid_ids=grid_ids, on=valid_from):
+        raise ProblemsError(problems)
+    if changed_area is None or changed_area.is_empty:
+        return 0
+    return sql.reassign_households(bytes(to_geos(changed_area).ewkb), valid_from)
+
+
+def change_boundary(node: Region | Grid, geom, **kwargs) -> int:
+    expected = kwargs.pop("expected_version", None)
+    return change_boundaries([BoundaryChange(node, geom, expected)], **kwargs)

@@ -1,0 +1,105 @@
+"""Writing households and residents: every household is keyed to its grid when written."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from django.contrib.gis.geos import Point
+from django.db import IntegrityError, transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+
+from grids import scoping
+from grids.models import Grid, Household, Resident, today
+from grids.problems import Problem, ProblemsError
+
+
+def grid_for_point(point: Point, on: dt.date | None = None) -> Grid | None:
+    """The governance grid a point lies in, or None (the point is then kept and flagged)."""
+    return Grid.objects.containing(point, on=on).first()
+
+
+def _check_in_jurisdiction(user, grid: Grid | None) -> None:
+    if user is None or scoping.sees_everything(user):
+        return
+    if grid is None or not Grid.objects.visible_to(user).filter(pk=grid.pk).exists():
+        raise ProblemsError(
+            [
+                Problem(
+                    "outside_jurisdiction",
+                    "the location is outside your jurisdiction",
+                    field="location",
+                )
+            ]
+        )
+
+
+def create_household(
+    *,
+    address: str,
+    location: Point,
+    client_key: str | None = None,
+    registered_on: dt.date | None = None,
+    user=None,
+) -> tuple[Household, bool]:
+    """Create a household, or return the one already sent with the same client key.
+
+    Returns (household, created). A resend from a phone with the same key is not duplicated,
+    even when two copies race.
+    """
+    if client_key:
+        existing = Household.objects.filter(client_key=client_key).first()
+        if existing is not None:
+            return existing, False
+    grid = grid_for_point(location)
+    _check_in_jurisdiction(user, grid)
+    try:
+        with transaction.atomic():
+            household = Household.objects.create(
+                address=address,
+                location=location,
+                grid=grid,
+                client_key=client_key or None,
+                registered_on=registered_on or today(),
+            )
+    except IntegrityError:
+        if client_key and (existing := Household.objects.filter(client_key=client_key).first()):
+            return existing, False
+        raise
+    return household, True
+
+
+@transaction.atomic
+def move_household(household: Household, location: Point, *, user=None) -> Household:
+    grid = grid_for_point(location)
+    _check_in_jurisdiction(user, grid)
+    household.location = location
+    household.grid = grid
+    household.save(update_fields=["location", "grid", "updated_at"])
+    return household
+
+
+def refresh_member_counts(household_ids: Iterable[int] | None = None) -> int:
+    """Store each household's number of residents (summed by the roll-ups without a join)."""
+    households = Household.objects.all()
+    if household_ids is not None:
+        households = households.filter(pk__in=list(household_ids))
+    members = (
+        Resident.objects.filter(household=OuterRef("pk"))
+        .order_by()
+        .values("household")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return households.update(member_count=Coalesce(Subquery(members), 0))
+
+
+@transaction.atomic
+def add_residents(household: Household, residents: Sequence[dict]) -> list[Resident]:
+    objs = [Resident(household=household, **fields) for fields in residents]
+    for obj in objs:
+        obj.full_clean(exclude=["household"])
+    created = Resident.objects.bulk_create(objs)
+    refresh_member_counts([household.pk])
+    return created

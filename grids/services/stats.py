@@ -1,0 +1,122 @@
+"""Roll-ups: figures per grid by GROUP BY on the stored grid key, summed up the tree through
+foreign keys, for any date with the boundaries and assignments valid then (decisions 2, 3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, FilteredRelation, Q, Sum
+from django.db.models.functions import Coalesce
+
+from grids.models import Grid, Household, Region, Resident, Tag, today
+
+FIGURES = ("households", "residents", *(f"tag_{tag}" for tag in Tag.values))
+
+
+@dataclass
+class Figures:
+    households: int = 0
+    residents: int = 0
+    tags: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: Figures) -> None:
+        self.households += other.households
+        self.residents += other.residents
+        for tag, n in other.tags.items():
+            self.tags[tag] = self.tags.get(tag, 0) + n
+
+    def as_dict(self) -> dict:
+        return {"households": self.households, "residents": self.residents, "tags": self.tags}
+
+
+def _households_on(on: dt.date):
+    """Existing households annotated with the grid they belonged to on `on`."""
+    households = Household.objects.existing_on(on)
+    if on >= today():
+        return households.annotate(grid_on=F("grid_id"))
+    return households.annotate(
+        past=FilteredRelation(
+            "grid_history",
+            condition=Q(grid_history__valid_from__lte=on, grid_history__valid_to__gt=on),
+        ),
+        grid_on=Coalesce("past__grid_id", "grid_id"),
+    )
+
+
+def household_figures(on: dt.date | None = None, grid_ids=None) -> dict[int | None, Figures]:
+    """Households and residents per grid (None: households in no grid)."""
+    on = on or today()
+    households = _households_on(on)
+    if grid_ids is not None:
+        households = households.filter(grid_on__in=grid_ids)
+    result: dict[int | None, Figures] = defaultdict(Figures)
+    rows = (
+        households.order_by()
+        .values("grid_on")
+        .annotate(n=Count("pk"), members=Coalesce(Sum("member_count"), 0))
+    )
+    for row in rows:
+        result[row["grid_on"]] = Figures(households=row["n"], residents=row["members"])
+    return result
+
+
+def resident_tag_figures(on: dt.date | None = None, grid_ids=None) -> dict[int | None, dict]:
+    """Residents per grid and tag, one pass with a filtered count per tag."""
+    on = on or today()
+    households = _households_on(on)
+    if grid_ids is not None:
+        households = households.filter(grid_on__in=grid_ids)
+    residents = Resident.objects.filter(household__in=households.values("pk"))
+    if on < today():
+        residents = residents.annotate(
+            past=FilteredRelation(
+                "household__grid_history",
+                condition=Q(
+                    household__grid_history__valid_from__lte=on,
+                    household__grid_history__valid_to__gt=on,
+                ),
+            ),
+            grid_on=Coalesce("past__grid_id", "household__grid_id"),
+        )
+    else:
+        residents = residents.annotate(grid_on=F("household__grid_id"))
+    aggregates = {tag: Count("pk", filter=Q(tags__contains=[tag])) for tag in Tag.values}
+    rows = residents.order_by().values("grid_on").annotate(**aggregates)
+    return {row.pop("grid_on"): row for row in rows}
+
+
+def grid_figures(on: dt.date | None = None, grid_ids=None) -> dict[int | None, Figures]:
+    figures = household_figures(on, grid_ids)
+    for grid_id, tags in resident_tag_figures(on, grid_ids).items():
+        figures[grid_id].tags = tags
+    return figures
+
+
+def rollup(on: dt.date | None = None, *, grids=None, regions=None) -> dict:
+    """Figures for every grid and every region of the tree valid on `on`.
+
+    Returns {"grids": {grid_id: Figures}, "regions": {region_id: Figures}, "unassigned":
+    Figures}. `grids` and `regions` are querysets (usually scoped with visible_to).
+    """
+    on = on or today()
+    grids = (grids if grids is not None else Grid.objects.all()).valid_on(on)
+    regions = (regions if regions is not None else Region.objects.all()).valid_on(on)
+    per_grid = grid_figures(on)
+    grid_parent = dict(grids.values_list("pk", "community_id"))
+    region_parent = dict(Region.objects.valid_on(on).values_list("pk", "parent_id"))
+    visible_regions = set(regions.values_list("pk", flat=True))
+    by_grid = {pk: per_grid.get(pk, Figures()) for pk in grid_parent}
+    by_region: dict[int, Figures] = defaultdict(Figures)
+    for grid_id, community_id in grid_parent.items():
+        node = community_id
+        while node is not None:
+            by_region[node].add(by_grid[grid_id])
+            node = region_parent.get(node)
+    return {
+        "on": on,
+        "grids": by_grid,
+        "regions": {pk: by_region[pk] for pk in visible_regions},
+        "unassigned": per_grid.get(None, Figures()),
+    }

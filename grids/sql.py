@@ -1,0 +1,232 @@
+"""The raw SQL of the grids app, in one place.
+
+Each statement is here because the ORM cannot say it, or says it far slower: set-based tree
+integrity checks with buffers in metres, bulk loading through COPY, and bulk re-assignment
+of households. Values are always passed as parameters, geometries as EWKB bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import connection
+
+# Versions of the tree valid on a date; used by the integrity checks below.
+_VALID = "{t}.valid_from <= %(on)s AND ({t}.valid_to IS NULL OR {t}.valid_to > %(on)s)"
+
+# A child may stick out of its parent by the tolerance: the parent is widened in metres
+# (geography buffer), once per parent, and ST_CoveredBy checks the child against it.
+REGIONS_OUTSIDE_PARENT = f"""
+WITH child AS (
+    SELECT r.id, r.code, r.parent_id, b.geom
+    FROM grids_region r JOIN grids_regionboundary b ON b.region_id = r.id
+    WHERE ({_VALID.format(t="b")}) AND (r.id = ANY(%(ids)s) OR r.parent_id = ANY(%(ids)s))
+), parent AS (
+    SELECT b.region_id AS id, p.code, b.geom,
+           ST_Buffer(b.geom::geography, %(tol)s)::geometry AS widened
+    FROM grids_regionboundary b JOIN grids_region p ON p.id = b.region_id
+    WHERE ({_VALID.format(t="b")}) AND b.region_id IN (SELECT parent_id FROM child)
+)
+SELECT c.code, p.code,
+       ST_X(ST_PointOnSurface(ST_Difference(c.geom, p.geom))),
+       ST_Y(ST_PointOnSurface(ST_Difference(c.geom, p.geom)))
+FROM child c JOIN parent p ON p.id = c.parent_id
+WHERE NOT ST_CoveredBy(c.geom, p.widened)
+"""
+
+GRIDS_OUTSIDE_COMMUNITY = f"""
+WITH child AS (
+    SELECT g.id, g.code, g.community_id, b.geom
+    FROM grids_grid g JOIN grids_gridboundary b ON b.grid_id = g.id
+    WHERE ({_VALID.format(t="b")}) AND ({_VALID.format(t="g")})
+      AND (g.id = ANY(%(ids)s) OR g.community_id = ANY(%(region_ids)s))
+), parent AS (
+    SELECT b.region_id AS id, r.code, b.geom,
+           ST_Buffer(b.geom::geography, %(tol)s)::geometry AS widened
+    FROM grids_regionboundary b JOIN grids_region r ON r.id = b.region_id
+    WHERE ({_VALID.format(t="b")}) AND b.region_id IN (SELECT community_id FROM child)
+)
+SELECT c.code, p.code,
+       ST_X(ST_PointOnSurface(ST_Difference(c.geom, p.geom))),
+       ST_Y(ST_PointOnSurface(ST_Difference(c.geom, p.geom)))
+FROM child c JOIN parent p ON p.id = c.community_id
+WHERE NOT ST_CoveredBy(c.geom, p.widened)
+"""
+
+# Siblings that share an edge only touch; the checked boundary is shrunk by the tolerance in
+# metres (negative geography buffer) so that only overlaps deeper than that are reported.
+REGIONS_OVERLAPPING = f"""
+WITH node AS (
+    SELECT r.id, r.code, r.parent_id, r.level, b.geom
+    FROM grids_region r JOIN grids_regionboundary b ON b.region_id = r.id
+    WHERE ({_VALID.format(t="b")}) AND ({_VALID.format(t="r")})
+), shrunk AS (
+    SELECT id, ST_Buffer(geom::geography, -%(tol)s)::geometry AS geom
+    FROM node WHERE id = ANY(%(ids)s)
+)
+SELECT a.code, o.code,
+       ST_X(ST_PointOnSurface(ST_Intersection(s.geom, o.geom))),
+       ST_Y(ST_PointOnSurface(ST_Intersection(s.geom, o.geom)))
+FROM shrunk s
+JOIN node a ON a.id = s.id
+JOIN node o ON o.id <> a.id AND o.level = a.level
+           AND o.parent_id IS NOT DISTINCT FROM a.parent_id
+           AND ST_Intersects(s.geom, o.geom)
+WHERE NOT ST_IsEmpty(s.geom)
+"""
+
+GRIDS_OVERLAPPING = f"""
+WITH node AS (
+    SELECT g.id, g.code, g.community_id, g.theme, b.geom
+    FROM grids_grid g JOIN grids_gridboundary b ON b.grid_id = g.id
+    WHERE ({_VALID.format(t="b")}) AND ({_VALID.format(t="g")})
+), shrunk AS (
+    SELECT id, ST_Buffer(geom::geography, -%(tol)s)::geometry AS geom
+    FROM node WHERE id = ANY(%(ids)s)
+)
+SELECT a.code, o.code,
+       ST_X(ST_PointOnSurface(ST_Intersection(s.geom, o.geom))),
+       ST_Y(ST_PointOnSurface(ST_Intersection(s.geom, o.geom)))
+FROM shrunk s
+JOIN node a ON a.id = s.id
+JOIN node o ON o.id <> a.id AND o.community_id = a.community_id AND o.theme = a.theme
+           AND ST_Intersects(s.geom, o.geom)
+WHERE NOT ST_IsEmpty(s.geom)
+"""
+
+
+def _rows(sql: str, params: dict) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def regions_outside_parent(ids: list[int], on: dt.date, tol_m: float) -> list[tuple]:
+    return _rows(REGIONS_OUTSIDE_PARENT, {"ids": ids, "on": on, "tol": tol_m})
+
+
+def grids_outside_community(
+    ids: list[int], region_ids: list[int], on: dt.date, tol_m: float
+) -> list[tuple]:
+    return _rows(
+        GRIDS_OUTSIDE_COMMUNITY, {"ids": ids, "region_ids": region_ids, "on": on, "tol": tol_m}
+    )
+
+
+def regions_overlapping(ids: list[int], on: dt.date, tol_m: float) -> list[tuple]:
+    return _rows(REGIONS_OVERLAPPING, {"ids": ids, "on": on, "tol": tol_m})
+
+
+def grids_overlapping(ids: list[int], on: dt.date, tol_m: float) -> list[tuple]:
+    return _rows(GRIDS_OVERLAPPING, {"ids": ids, "on": on, "tol": tol_m})
+
+
+# The grid a point belongs to: the governance grid whose current boundary covers it, the
+# smallest code first when it lies on a shared edge (same rule as Grid.objects.containing).
+_GRID_FOR_POINT = """
+    SELECT g.id FROM grids_gridboundary b JOIN grids_grid g ON g.id = b.grid_id
+    WHERE b.valid_to IS NULL AND g.valid_to IS NULL AND g.theme = 'governance'
+      AND ST_Intersects(b.geom, {point})
+    ORDER BY g.code LIMIT 1
+"""
+
+HOUSEHOLD_STAGING = """
+CREATE TEMP TABLE household_staging (
+    row integer NOT NULL,
+    address text NOT NULL,
+    lon double precision NOT NULL,
+    lat double precision NOT NULL,
+    client_key text,
+    member_count integer NOT NULL,
+    registered_on date NOT NULL
+) ON COMMIT DROP
+"""
+
+# Each staged point keyed to its grid through the GiST index of the boundaries; kept in a
+# temporary table so that the points in no grid can be reported by row.
+HOUSEHOLD_KEYED = f"""
+CREATE TEMP TABLE household_keyed ON COMMIT DROP AS
+SELECT s.*, (
+    {_GRID_FOR_POINT.format(point="ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326)")}
+) AS grid_id
+FROM household_staging s
+"""
+
+# Client keys already present are skipped: a resent file is safe to import again.
+HOUSEHOLD_INSERT = """
+INSERT INTO grids_household
+    (address, location, grid_id, client_key, member_count, registered_on, updated_at)
+SELECT address, ST_SetSRID(ST_MakePoint(lon, lat), 4326), grid_id, client_key, member_count,
+       registered_on, now()
+FROM household_keyed
+ON CONFLICT (client_key) DO NOTHING
+"""
+
+
+def copy_households(records, *, rows, progress=None) -> tuple[int, list[int]]:
+    """Bulk-load households inside the caller's transaction: COPY into a staging table, key
+    every point to its grid in one statement, insert. `records` yields (address, lon, lat,
+    client_key, members, registered_on), `rows` their source row numbers. Returns how many
+    were inserted and the rows of the points that fell in no grid."""
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS household_staging, household_keyed")
+        cursor.execute(HOUSEHOLD_STAGING)
+        with cursor.copy(
+            "COPY household_staging (row, address, lon, lat, client_key, member_count,"
+            " registered_on) FROM STDIN"
+        ) as copy:
+            for n, (row, record) in enumerate(zip(rows, records, strict=True), 1):
+                copy.write_row((int(row), *record))
+                if progress is not None and n % 10000 == 0:
+                    progress(10000)
+        cursor.execute("ANALYZE household_staging")
+        cursor.execute(HOUSEHOLD_KEYED)
+        cursor.execute(HOUSEHOLD_INSERT)
+        inserted = cursor.rowcount
+        cursor.execute("SELECT row FROM household_keyed WHERE grid_id IS NULL ORDER BY row")
+        flagged = [row for (row,) in cursor.fetchall()]
+        cursor.execute("DROP TABLE household_staging, household_keyed")
+        return inserted, flagged
+
+
+EXISTING_CLIENT_KEYS = """
+SELECT k FROM unnest(%(keys)s::text[]) AS k
+WHERE EXISTS (SELECT 1 FROM grids_household h WHERE h.client_key = k)
+"""
+
+
+def existing_client_keys(keys: list[str]) -> set[str]:
+    return {row[0] for row in _rows(EXISTING_CLIENT_KEYS, {"keys": keys})}
+
+
+# Re-key only the households that lie where a boundary changed (decision 2), and keep the
+# grid each one leaves in the history so that figures for earlier dates do not move.
+REASSIGN_HOUSEHOLDS = f"""
+WITH candidate AS (
+    SELECT h.id, h.grid_id AS old_grid, h.registered_on, (
+        {_GRID_FOR_POINT.format(point="h.location")}
+    ) AS new_grid
+    FROM grids_household h
+    WHERE ST_Intersects(h.location, ST_GeomFromEWKB(%(area)s))
+      AND (h.removed_on IS NULL OR h.removed_on > %(on)s)
+), moved AS (
+    SELECT * FROM candidate WHERE old_grid IS DISTINCT FROM new_grid
+), history AS (
+    INSERT INTO grids_householdgridhistory (household_id, grid_id, valid_from, valid_to)
+    SELECT m.id, m.old_grid,
+           COALESCE((SELECT max(x.valid_to) FROM grids_householdgridhistory x
+                     WHERE x.household_id = m.id), m.registered_on),
+           %(on)s
+    FROM moved m
+    WHERE %(on)s > COALESCE((SELECT max(x.valid_to) FROM grids_householdgridhistory x
+                             WHERE x.household_id = m.id), m.registered_on)
+)
+UPDATE grids_household h SET grid_id = m.new_grid, updated_at = now()
+FROM moved m WHERE h.id = m.id
+"""
+
+
+def reassign_households(area_ewkb: bytes, on: dt.date) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(REASSIGN_HOUSEHOLDS, {"area": area_ewkb, "on": on})
+        return cursor.rowcount
