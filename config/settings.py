@@ -191,4 +191,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("GRIDLINE_LOG_LEVEL", "INFO")},
+    # pyogrio reports every file it writes at INFO.
+    "loggers": {"pyogrio": {"level": "WARNING"}},
 }

@@ -153,6 +153,13 @@ def geometries_to_wgs84(geoms: np.ndarray, source: str) -> np.ndarray:
     return shapely.transform(geoms, _coords_to_wgs84(source))
 
 
+def point_to_wgs84(lon: float, lat: float, source: str) -> tuple[float, float]:
+    if source == WGS84:
+        return lon, lat
+    point = geometries_to_wgs84(np.array([shapely.Point(lon, lat)], dtype=object), source)[0]
+    return point.x, point.y
+
+
 def local_metric_crs(lon: float, lat: float) -> CRS:
     """A transverse Mercator centred on the area, for distances and buffers in metres."""
     return CRS.from_proj4(

@@ -38,27 +38,66 @@ VALID_FROM = dt.date(2024, 1, 1)
 
 # Streets first: they take the urban core (numbered from the centre outwards).
 STREET_NAMES = [
-    "中山路街道", "胜利路街道", "南大街街道", "茶山竹海街道", "大安街道", "陈食街道", "卫星湖街道",
-    "青峰镇", "金龙镇", "临江镇", "何埂镇", "松溉镇", "仙龙镇", "吉安镇", "五间镇", "来苏镇",
-    "宝峰镇", "双石镇", "红炉镇", "永荣镇", "三教镇", "板桥镇", "朱沱镇",
+    "中山路街道",
+    "胜利路街道",
+    "南大街街道",
+    "茶山竹海街道",
+    "大安街道",
+    "陈食街道",
+    "卫星湖街道",
+    "青峰镇",
+    "金龙镇",
+    "临江镇",
+    "何埂镇",
+    "松溉镇",
+    "仙龙镇",
+    "吉安镇",
+    "五间镇",
+    "来苏镇",
+    "宝峰镇",
+    "双石镇",
+    "红炉镇",
+    "永荣镇",
+    "三教镇",
+    "板桥镇",
+    "朱沱镇",
 ]
 URBAN_STREETS = 7
 SYLLABLES = list(
     "兴龙凤凰双竹桂山萱花玉屏星光文昌渝西红旗光明新华和平朝阳莲花石梯红岩金盆九龙玉泉白鹤"
     "青杠黄桷桃源临江松林柏树茶园麻柳天堂永兴双河高峰五峰铁山凉风长春瓦子板桥盘龙石庙"
 )
-ROADS = ["人民大道", "兴龙大道", "昌州大道", "萱花路", "汇龙大道", "红河大道", "文曲路",
-         "渝西大道", "星光大道", "玉屏路", "中山路", "胜利路", "棠城大道", "凤凰湖大道"]
-SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁任沈")
+ROADS = [
+    "人民大道",
+    "兴龙大道",
+    "昌州大道",
+    "萱花路",
+    "汇龙大道",
+    "红河大道",
+    "文曲路",
+    "渝西大道",
+    "星光大道",
+    "玉屏路",
+    "中山路",
+    "胜利路",
+    "棠城大道",
+    "凤凰湖大道",
+]
+SURNAMES = list(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁任沈"
+)
 GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国志文斌辉成波宇浩鑫")
 DEPARTMENTS = [
-    ("civil-affairs", "区民政局"), ("transport", "区交通局"), ("forestry", "区林业局"),
-    ("emergency", "区应急管理局"), ("urban-management", "区城市管理局"),
-    ("health", "区卫生健康委"), ("public-security", "区公安分局"),
+    ("civil-affairs", "区民政局"),
+    ("transport", "区交通局"),
+    ("forestry", "区林业局"),
+    ("emergency", "区应急管理局"),
+    ("urban-management", "区城市管理局"),
+    ("health", "区卫生健康委"),
+    ("public-security", "区公安分局"),
 ]
 SCALES = {"small": 50_000, "full": 1_000_000}
-DEMO_USERS = ["admin", "district", "street", "community", "gridworker", "gridworker2",
-              "department"]
+DEMO_USERS = ["admin", "district", "street", "community", "gridworker", "gridworker2", "department"]
 
 
 @dataclass
@@ -87,8 +126,9 @@ def _outline(to_wgs84: Transformer, to_metric: Transformer) -> tuple[Polygon, st
     except ImportError:
         cnmaps = None
     else:
-        cnmaps = get_adm_maps(province="重庆市", city="重庆市", district="永川区",
-                              record="first", only_polygon=True)
+        cnmaps = get_adm_maps(
+            province="重庆市", city="重庆市", district="永川区", record="first", only_polygon=True
+        )
     if cnmaps is not None:
         outline = shapely.make_valid(shapely.from_wkb(shapely.to_wkb(cnmaps)))
         outline = shapely.transform(outline, lambda xy: np.column_stack(to_metric.transform(*xy.T)))
@@ -96,7 +136,9 @@ def _outline(to_wgs84: Transformer, to_metric: Transformer) -> tuple[Polygon, st
     # A lobed outline of Yongchuan's size around its centre, in metres.
     theta = np.linspace(0, 2 * np.pi, 361)[:-1]
     radius = np.sqrt(AREA_KM2 * 1e6 / np.pi) * (
-        1 + 0.16 * np.sin(3 * theta + 1.1) + 0.09 * np.sin(5 * theta + 2.3)
+        1
+        + 0.16 * np.sin(3 * theta + 1.1)
+        + 0.09 * np.sin(5 * theta + 2.3)
         + 0.04 * np.sin(11 * theta + 0.4)
     )
     ring = np.column_stack([radius * np.cos(theta) * 0.85, radius * np.sin(theta) * 1.15])
@@ -171,9 +213,9 @@ def build_tree(rng, grids: int = 988, communities: int = 300):
     community_centres = np.array([seeds[community_of == c].mean(0) for c in range(communities)])
     street_of_community = _kmeans(rng, community_centres, len(STREET_NAMES))
     # Number streets from the core outwards so that the urban streets (街道) get the centre.
-    street_centres = np.array([
-        community_centres[street_of_community == s].mean(0) for s in range(len(STREET_NAMES))
-    ])
+    street_centres = np.array(
+        [community_centres[street_of_community == s].mean(0) for s in range(len(STREET_NAMES))]
+    )
     street_rank = np.argsort(np.argsort(np.hypot(*street_centres.T)))
 
     def wgs(geom):
@@ -196,20 +238,39 @@ def build_tree(rng, grids: int = 988, communities: int = 300):
             grid_idx = grid_idx[np.lexsort((seeds[grid_idx, 0], -seeds[grid_idx, 1]))]
             community_geom = shapely.union_all(cells[grid_idx])
             street_cells.append(community_geom)
-            comms.append({"code": community_code, "name": c_name, "geom": wgs(community_geom),
-                          "urban": urban})
+            comms.append(
+                {
+                    "code": community_code,
+                    "name": c_name,
+                    "geom": wgs(community_geom),
+                    "urban": urban,
+                }
+            )
             for g_number, g in enumerate(grid_idx, 1):
-                grid_rows.append({"code": f"{community_code}{g_number:03d}",
-                                  "name": f"{c_name}第{g_number}网格", "geom": wgs(cells[g])})
-        streets.append({"code": street_code, "name": STREET_NAMES[rank],
-                        "geom": wgs(shapely.union_all(street_cells))})
+                grid_rows.append(
+                    {
+                        "code": f"{community_code}{g_number:03d}",
+                        "name": f"{c_name}第{g_number}网格",
+                        "geom": wgs(cells[g]),
+                    }
+                )
+        streets.append(
+            {
+                "code": street_code,
+                "name": STREET_NAMES[rank],
+                "geom": wgs(shapely.union_all(street_cells)),
+            }
+        )
     return district, sorted(streets, key=lambda r: r["code"]), comms, grid_rows, source
 
 
 def _frame(rows: list[dict]) -> tuple[pd.DataFrame, np.ndarray]:
     table = pd.DataFrame(
-        {"row": np.arange(1, len(rows) + 1), "code": [r["code"] for r in rows],
-         "name": [r["name"] for r in rows]}
+        {
+            "row": np.arange(1, len(rows) + 1),
+            "code": [r["code"] for r in rows],
+            "name": [r["name"] for r in rows],
+        }
     )
     return table, np.array([r["geom"] for r in rows], dtype=object)
 
@@ -218,8 +279,9 @@ def _load(rows, level, progress, **extra) -> None:
     table, geoms = _frame(rows)
     for key, values in extra.items():
         table[key] = values
-    report = load_boundaries(table, geoms, level=level, valid_from=VALID_FROM, commit=True,
-                             progress=progress)
+    report = load_boundaries(
+        table, geoms, level=level, valid_from=VALID_FROM, commit=True, progress=progress
+    )
     if report.errors:
         raise ProblemsError(report.errors)
 
@@ -229,8 +291,9 @@ def _household_table(rng, n: int, district_geom, streets_by_code, comms) -> pd.D
     metric = crs_service.local_metric_crs(centre_lon, centre_lat)
     to_metric = Transformer.from_crs(crs_service.WGS84, metric, always_xy=True)
     to_wgs84 = Transformer.from_crs(metric, crs_service.WGS84, always_xy=True)
-    outline = shapely.transform(district_geom,
-                                lambda xy: np.column_stack(to_metric.transform(*xy.T)))
+    outline = shapely.transform(
+        district_geom, lambda xy: np.column_stack(to_metric.transform(*xy.T))
+    )
     outline = max(getattr(outline, "geoms", [outline]), key=lambda g: g.area)
     xy = _sample_inside(rng, outline, n, urban_share=0.7, sigma=4000)
     # A handful of households just outside the district: kept and flagged, as in real data.
@@ -245,23 +308,24 @@ def _household_table(rng, n: int, district_geom, streets_by_code, comms) -> pd.D
     floors = rng.integers(1, 33, n)
     rooms = rng.integers(1, 6, n)
     address = [
-        f"重庆市永川区{roads[i]}{numbers[i]}号{buildings[i]}栋{units[i]}单元"
-        f"{floors[i]}-{rooms[i]}"
+        f"重庆市永川区{roads[i]}{numbers[i]}号{buildings[i]}栋{units[i]}单元{floors[i]}-{rooms[i]}"
         for i in range(n)
     ]
     sizes = rng.choice([1, 2, 3, 4, 5, 6], n, p=[0.18, 0.30, 0.26, 0.15, 0.07, 0.04])
     start = np.datetime64("2019-01-01")
     days = rng.integers(0, (np.datetime64("2025-12-31") - start).astype(int), n)
     registered = (start + days).astype("datetime64[D]").astype(object)
-    return pd.DataFrame({
-        "row": np.arange(1, n + 1),
-        "address": address,
-        "lon": lon,
-        "lat": lat,
-        "client_key": [f"demo-{i}" for i in range(n)],
-        "member_count": sizes,
-        "registered_on": registered,
-    })
+    return pd.DataFrame(
+        {
+            "row": np.arange(1, n + 1),
+            "address": address,
+            "lon": lon,
+            "lat": lat,
+            "client_key": [f"demo-{i}" for i in range(n)],
+            "member_count": sizes,
+            "registered_on": registered,
+        }
+    )
 
 
 ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
@@ -288,11 +352,15 @@ def _copy_residents(rng, household_ids: np.ndarray, sizes: np.ndarray, progress:
     age = age[pick * n + np.arange(n)]
     birth = (today - (age * 365.25).astype("timedelta64[D]")).astype("datetime64[D]")
     male = rng.random(n) < 0.5
-    names = np.char.add(np.char.add(rng.choice(SURNAMES, n), rng.choice(GIVEN, n)),
-                        np.where(rng.random(n) < 0.6, rng.choice(GIVEN, n), ""))
+    names = np.char.add(
+        np.char.add(rng.choice(SURNAMES, n), rng.choice(GIVEN, n)),
+        np.where(rng.random(n) < 0.6, rng.choice(GIVEN, n), ""),
+    )
     ids = _id_numbers(birth, male, rng)
-    phones = np.char.add(rng.choice(["138", "139", "151", "177", "186", "199"], n),
-                         np.char.zfill(rng.integers(0, 10**8, n).astype(str), 8))
+    phones = np.char.add(
+        rng.choice(["138", "139", "151", "177", "186", "199"], n),
+        np.char.zfill(rng.integers(0, 10**8, n).astype(str), 8),
+    )
     alone = np.repeat(sizes == 1, sizes)
     flags = {
         "elderly": age >= 60,
@@ -304,16 +372,20 @@ def _copy_residents(rng, household_ids: np.ndarray, sizes: np.ndarray, progress:
         "veteran": (age >= 30) & (rng.random(n) < 0.01),
     }
     progress.stage("residents", n)
-    with connection.cursor() as cursor, cursor.copy(
-        "COPY grids_resident (household_id, name, id_number, phone, birth_date, sex, tags)"
-        " FROM STDIN"
-    ) as copy:
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(
+            "COPY grids_resident (household_id, name, id_number, phone, birth_date, sex, tags)"
+            " FROM STDIN"
+        ) as copy,
+    ):
         birth_dates = birth.astype(object)
         sexes = np.where(male, "M", "F")
         for i in range(n):
             tags = [tag for tag, on in flags.items() if on[i]]
-            copy.write_row((int(owner[i]), names[i], ids[i], phones[i], birth_dates[i],
-                            sexes[i], tags))
+            copy.write_row(
+                (int(owner[i]), names[i], ids[i], phones[i], birth_dates[i], sexes[i], tags)
+            )
             if i % 50000 == 0:
                 progress.advance(50000)
     return n
@@ -329,8 +401,7 @@ def build(scale: str = "small", *, progress: Progress | None = None) -> DemoResu
     _load([district], Level.DISTRICT, progress)
     _load(streets, Level.STREET, progress)
     _load(comms, Level.COMMUNITY, progress)
-    colours = rng.choice([Colour.BLUE, Colour.YELLOW, Colour.RED], len(grids),
-                         p=[0.70, 0.22, 0.08])
+    colours = rng.choice([Colour.BLUE, Colour.YELLOW, Colour.RED], len(grids), p=[0.70, 0.22, 0.08])
     _load(grids, GRID, progress, colour=colours)
 
     n = SCALES[scale] if isinstance(scale, str) else int(scale)
@@ -338,16 +409,23 @@ def build(scale: str = "small", *, progress: Progress | None = None) -> DemoResu
     report = load_households(table, commit=True, progress=progress)
     if report.errors:
         raise ProblemsError(report.errors)
-    ids = dict(Household.objects.filter(client_key__startswith="demo-")
-               .values_list("client_key", "pk"))
+    ids = dict(
+        Household.objects.filter(client_key__startswith="demo-").values_list("client_key", "pk")
+    )
     household_ids = np.array([ids[k] for k in table["client_key"]])
     residents = _copy_residents(rng, household_ids, table["member_count"].to_numpy(), progress)
     users = _users()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE grids_household; ANALYZE grids_resident")
     return DemoResult(
-        streets=len(streets), communities=len(comms), grids=len(grids), households=n,
-        residents=residents, flagged=report.flagged, users=users, outline=source,
+        streets=len(streets),
+        communities=len(comms),
+        grids=len(grids),
+        households=n,
+        residents=residents,
+        flagged=report.flagged,
+        users=users,
+        outline=source,
     )
 
 
@@ -362,31 +440,73 @@ def _users() -> int:
     grid = community.grids.order_by("code").first()
     other_grid = Grid.objects.filter(community__parent__code=f"{DISTRICT_CODE}009").first()
     named = [
-        User(username="admin", role=Role.ADMINISTRATOR, is_staff=True, is_superuser=True,
-             first_name="系统管理员"),
-        User(username="district", role=Role.DISTRICT_CENTRE, region=district, is_staff=True,
-             first_name="区治理中心"),
-        User(username="street", role=Role.STREET_CENTRE, region=street, is_staff=True,
-             first_name=f"{street.name}指挥中心"),
-        User(username="community", role=Role.COMMUNITY_STAFF, region=community, is_staff=True,
-             first_name=f"{community.name}工作人员"),
-        User(username="gridworker", role=Role.GRID_WORKER, grid=grid, is_staff=True,
-             first_name=f"{grid.name}网格员"),
-        User(username="gridworker2", role=Role.GRID_WORKER, grid=other_grid, is_staff=True,
-             first_name=f"{other_grid.name}网格员"),
-        User(username="department", role=Role.DEPARTMENT, department=departments[0],
-             is_staff=True, first_name=departments[0].name),
+        User(
+            username="admin",
+            role=Role.ADMINISTRATOR,
+            is_staff=True,
+            is_superuser=True,
+            first_name="系统管理员",
+        ),
+        User(
+            username="district",
+            role=Role.DISTRICT_CENTRE,
+            region=district,
+            is_staff=True,
+            first_name="区治理中心",
+        ),
+        User(
+            username="street",
+            role=Role.STREET_CENTRE,
+            region=street,
+            is_staff=True,
+            first_name=f"{street.name}指挥中心",
+        ),
+        User(
+            username="community",
+            role=Role.COMMUNITY_STAFF,
+            region=community,
+            is_staff=True,
+            first_name=f"{community.name}工作人员",
+        ),
+        User(
+            username="gridworker",
+            role=Role.GRID_WORKER,
+            grid=grid,
+            is_staff=True,
+            first_name=f"{grid.name}网格员",
+        ),
+        User(
+            username="gridworker2",
+            role=Role.GRID_WORKER,
+            grid=other_grid,
+            is_staff=True,
+            first_name=f"{other_grid.name}网格员",
+        ),
+        User(
+            username="department",
+            role=Role.DEPARTMENT,
+            department=departments[0],
+            is_staff=True,
+            first_name=departments[0].name,
+        ),
     ]
     # One grid worker for every grid, and a community secretary who leads its grids.
     staff = []
     communities = list(Region.objects.filter(level=Level.COMMUNITY).order_by("code"))
     for c in communities:
-        staff.append(User(username=f"c{c.code}", role=Role.COMMUNITY_STAFF, region=c,
-                          first_name=f"{c.name}书记"))
+        staff.append(
+            User(
+                username=f"c{c.code}",
+                role=Role.COMMUNITY_STAFF,
+                region=c,
+                first_name=f"{c.name}书记",
+            )
+        )
     grids = list(Grid.objects.order_by("code"))
     for g in grids:
-        staff.append(User(username=f"g{g.code}", role=Role.GRID_WORKER, grid=g,
-                          first_name=f"{g.name}网格员"))
+        staff.append(
+            User(username=f"g{g.code}", role=Role.GRID_WORKER, grid=g, first_name=f"{g.name}网格员")
+        )
     for user in (*named, *staff):
         user.password = password
     users = User.objects.bulk_create([*named, *staff])

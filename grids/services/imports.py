@@ -54,7 +54,7 @@ FIELD_GUESSES = {
     "address": ["address", "地址", "标准地址", "addr", "dz"],
     "lon": ["lon", "lng", "longitude", "经度", "x"],
     "lat": ["lat", "latitude", "纬度", "y"],
-    "client_key": ["client_key", "key", "id", "编号", "fwbm"],
+    "client_key": ["client_key", "key", "编号", "fwbm"],
     "registered_on": ["registered_on", "登记日期"],
 }
 

@@ -8,12 +8,21 @@ class Command(BaseCommand):
     help = "Build the demo district (Yongchuan: 23 streets/towns, 300 communities, 988 grids)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--scale", default="small",
-                            help="small (50,000 households, default), full (1,000,000) or a number")
-        parser.add_argument("--if-empty", action="store_true",
-                            help="do nothing when the demo district is already there")
-        parser.add_argument("--reset", action="store_true",
-                            help="first remove all regions, grids, households and users")
+        parser.add_argument(
+            "--scale",
+            default="small",
+            help="small (50,000 households, default), full (1,000,000) or a number",
+        )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="do nothing when the demo district is already there",
+        )
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="first remove all regions, grids, households and users",
+        )
 
     def handle(self, *args, scale, if_empty, reset, **options):
         if scale not in demo.SCALES and not scale.isdigit():
@@ -28,9 +37,11 @@ class Command(BaseCommand):
         progress = TqdmProgress()
         result = demo.build(scale if scale in demo.SCALES else int(scale), progress=progress)
         progress.close()
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo district built ({result.outline} outline): {result.streets} streets/towns, "
-            f"{result.communities} communities, {result.grids} grids, {result.households:,} "
-            f"households ({result.flagged} outside every grid, flagged), {result.residents:,} "
-            f"residents, {result.users:,} users."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo district built ({result.outline} outline): {result.streets} streets/towns, "
+                f"{result.communities} communities, {result.grids} grids, {result.households:,} "
+                f"households ({result.flagged} outside every grid, flagged), {result.residents:,} "
+                f"residents, {result.users:,} users."
+            )
+        )

@@ -8,8 +8,12 @@ class Command(BaseCommand):
     help = "Print the demo users, their roles and jurisdictions, and the demo password."
 
     def handle(self, *args, **options):
-        users = {u.username: u for u in User.objects.filter(username__in=demo.DEMO_USERS)
-                 .select_related("region", "grid", "department")}
+        users = {
+            u.username: u
+            for u in User.objects.filter(username__in=demo.DEMO_USERS).select_related(
+                "region", "grid", "department"
+            )
+        }
         if not users:
             self.stdout.write("No demo users: run `manage.py demo` first.")
             return

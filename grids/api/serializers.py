@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+from django.contrib.gis.geos import Point
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework_gis.fields import GeometryField
+from rest_framework_gis.serializers import GeoFeatureModelSerializer
+
+from grids import scoping
+from grids.models import Grid, Household, Region, Resident, Tag, User
+from grids.services import crs as crs_service
+
+PRECISION = 7  # about 1 cm: enough for a boundary, half the bytes of full doubles
+
+
+class BoundaryField(GeometryField):
+    """The boundary version valid on the asked date, annotated by the view."""
+
+
+class BoundaryFeatureSerializer(GeoFeatureModelSerializer):
+    geom = BoundaryField(read_only=True, precision=PRECISION)
+
+
+class RegionSerializer(BoundaryFeatureSerializer):
+    parent_code = serializers.CharField(source="parent.code", read_only=True, default=None)
+
+    class Meta:
+        model = Region
+        geo_field = "geom"
+        fields = ["id", "level", "code", "name", "parent", "parent_code", "valid_from", "valid_to"]
+
+
+class GridSerializer(BoundaryFeatureSerializer):
+    community_code = serializers.CharField(source="community.code", read_only=True)
+    households = serializers.SerializerMethodField()
+    residents = serializers.SerializerMethodField()
+    leader = serializers.CharField(source="leader.get_full_name", read_only=True, default=None)
+
+    class Meta:
+        model = Grid
+        geo_field = "geom"
+        fields = [
+            "id",
+            "code",
+            "name",
+            "community",
+            "community_code",
+            "theme",
+            "colour",
+            "leader",
+            "valid_from",
+            "valid_to",
+            "version",
+            "households",
+            "residents",
+        ]
+
+    def _figures(self, grid):
+        return self.context.get("figures", {}).get(grid.pk)
+
+    @extend_schema_field(serializers.IntegerField())
+    def get_households(self, grid) -> int:
+        figures = self._figures(grid)
+        return figures.households if figures else 0
+
+    @extend_schema_field(serializers.IntegerField())
+    def get_residents(self, grid) -> int:
+        figures = self._figures(grid)
+        return figures.residents if figures else 0
+
+
+class ResidentSerializer(serializers.ModelSerializer):
+    tags = serializers.ListField(child=serializers.ChoiceField(choices=Tag.choices), required=False)
+
+    class Meta:
+        model = Resident
+        fields = ["id", "household", "name", "id_number", "phone", "birth_date", "sex", "tags"]
+        read_only_fields = ["household"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not scoping.sees_personal_data(request.user):
+            for name, mask in scoping.MASKS.items():
+                if data.get(name):
+                    data[name] = mask(data[name])
+            data["masked"] = True
+        else:
+            data["masked"] = False
+        return data
+
+
+class HouseholdSerializer(GeoFeatureModelSerializer):
+    location = GeometryField(precision=PRECISION, required=False)
+    grid_code = serializers.CharField(source="grid.code", read_only=True, default=None)
+    flagged = serializers.BooleanField(read_only=True)
+    lon = serializers.FloatField(write_only=True, required=False, min_value=-180, max_value=180)
+    lat = serializers.FloatField(write_only=True, required=False, min_value=-90, max_value=90)
+    crs = serializers.CharField(
+        write_only=True,
+        required=False,
+        default=crs_service.WGS84,
+        help_text=_(
+            "coordinate system of the location: EPSG:4326 (default), CGCS2000, GCJ-02, BD-09"
+        ),
+    )
+
+    class Meta:
+        model = Household
+        geo_field = "location"
+        fields = [
+            "id",
+            "address",
+            "location",
+            "lon",
+            "lat",
+            "crs",
+            "grid",
+            "grid_code",
+            "flagged",
+            "client_key",
+            "member_count",
+            "registered_on",
+            "removed_on",
+        ]
+        read_only_fields = ["grid", "member_count", "removed_on"]
+        extra_kwargs = {"client_key": {"validators": []}}
+
+    def validate_crs(self, value):
+        try:
+            return crs_service.normalise(value) or crs_service.WGS84
+        except crs_service.UnknownCRS as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+
+    def validate(self, attrs):
+        location = attrs.pop("location", None)
+        lon, lat = attrs.pop("lon", None), attrs.pop("lat", None)
+        source = attrs.pop("crs", crs_service.WGS84)
+        if location is None and (lon is None or lat is None):
+            if self.instance is not None and self.partial:
+                return attrs
+            raise serializers.ValidationError(
+                {"location": _("give a GeoJSON point or lon and lat")}
+            )
+        if location is not None:
+            if location.geom_type != "Point":
+                raise serializers.ValidationError({"location": _("a household is a point")})
+            lon, lat = location.x, location.y
+        lon, lat = crs_service.point_to_wgs84(lon, lat, source)
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise serializers.ValidationError(
+                {"location": _("coordinates are not longitude/latitude")}
+            )
+        attrs["location"] = Point(lon, lat, srid=4326)
+        return attrs
+
+
+class UserSerializer(serializers.ModelSerializer):
+    jurisdiction = serializers.SerializerMethodField()
+    sees_personal_data = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = [
+            "id",
+            "username",
+            "first_name",
+            "last_name",
+            "role",
+            "jurisdiction",
+            "department",
+            "sees_personal_data",
+        ]
+
+    @extend_schema_field(serializers.DictField())
+    def get_jurisdiction(self, user) -> dict | None:
+        node = user.grid or user.region
+        if node is None:
+            return None
+        return {
+            "kind": "grid" if user.grid_id else node.level,
+            "id": node.pk,
+            "code": node.code,
+            "name": node.name,
+        }

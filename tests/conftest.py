@@ -1,0 +1,131 @@
+"""Shared fixtures: a small real tree in PostGIS, a user for every role, API clients.
+
+The tree (lon 105.90-106.00, lat 29.30-29.40, district 500118):
+
+    street 001 (west half)  communities 001001 (south), 001002 (north)
+    street 002 (east half)  communities 002001 (south), 002002 (north)
+    each community: grid 001 (its west half) and grid 002 (its east half)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+from django.contrib.gis.geos import Point
+from rest_framework.test import APIClient
+from shapely.geometry import box
+
+from grids.models import Department, Level, Role, User
+from grids.services import boundaries, households
+
+DISTRICT = "500118"
+VALID_FROM = dt.date(2024, 1, 1)
+X0, Y0, X1, Y1 = 105.90, 29.30, 106.00, 29.40
+
+
+def cell(x0, y0, x1, y1):
+    return box(x0, y0, x1, y1)
+
+
+@pytest.fixture
+def tree(db):
+    district = boundaries.create_region(
+        level=Level.DISTRICT,
+        code=DISTRICT,
+        name="永川区",
+        geom=cell(X0, Y0, X1, Y1),
+        valid_from=VALID_FROM,
+    )
+    t = SimpleNamespace(district=district, streets={}, communities={}, grids={})
+    xm, ym = (X0 + X1) / 2, (Y0 + Y1) / 2
+    for s, (sx0, sx1) in enumerate([(X0, xm), (xm, X1)], 1):
+        street = boundaries.create_region(
+            level=Level.STREET,
+            code=f"{DISTRICT}{s:03d}",
+            name=f"街道{s}",
+            geom=cell(sx0, Y0, sx1, Y1),
+            parent=district,
+            valid_from=VALID_FROM,
+        )
+        t.streets[s] = street
+        for c, (cy0, cy1) in enumerate([(Y0, ym), (ym, Y1)], 1):
+            community = boundaries.create_region(
+                level=Level.COMMUNITY,
+                code=f"{street.code}{c:03d}",
+                name=f"社区{s}{c}",
+                geom=cell(sx0, cy0, sx1, cy1),
+                parent=street,
+                valid_from=VALID_FROM,
+            )
+            t.communities[(s, c)] = community
+            gx = (sx0 + sx1) / 2
+            for g, (gx0, gx1) in enumerate([(sx0, gx), (gx, sx1)], 1):
+                t.grids[(s, c, g)] = boundaries.create_grid(
+                    code=f"{community.code}{g:03d}",
+                    name=f"网格{s}{c}{g}",
+                    community=community,
+                    geom=cell(gx0, cy0, gx1, cy1),
+                    valid_from=VALID_FROM,
+                )
+    return t
+
+
+def centre_of(grid) -> Point:
+    return grid.boundary_on().point_on_surface
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username: str, role: str, **jurisdiction) -> User:
+        return User.objects.create_user(
+            username=username, password="pw-" + username, role=role, **jurisdiction
+        )
+
+    return make
+
+
+@pytest.fixture
+def users(tree, make_user):
+    department = Department.objects.create(
+        code="civil-affairs", name="民政局", district=tree.district
+    )
+    return SimpleNamespace(
+        admin=make_user("admin", Role.ADMINISTRATOR),
+        district=make_user("district", Role.DISTRICT_CENTRE, region=tree.district),
+        street=make_user("street", Role.STREET_CENTRE, region=tree.streets[1]),
+        community=make_user("community", Role.COMMUNITY_STAFF, region=tree.communities[(1, 1)]),
+        worker=make_user("worker", Role.GRID_WORKER, grid=tree.grids[(1, 1, 1)]),
+        other_worker=make_user("other_worker", Role.GRID_WORKER, grid=tree.grids[(2, 2, 2)]),
+        department=make_user("department", Role.DEPARTMENT, department=department),
+    )
+
+
+@pytest.fixture
+def add_household(db):
+    def add(point: Point, address: str = "重庆市永川区测试路1号", **kwargs):
+        household, _ = households.create_household(address=address, location=point, **kwargs)
+        return household
+
+    return add
+
+
+@pytest.fixture
+def homes(tree, add_household):
+    """One household at the centre of every grid, keyed by the grid's (s, c, g)."""
+    return {
+        key: add_household(centre_of(grid), address=f"地址{key}")
+        for key, grid in tree.grids.items()
+    }
+
+
+@pytest.fixture
+def api():
+    def client(user=None) -> APIClient:
+        c = APIClient()
+        if user is not None:
+            c.force_authenticate(user)
+        return c
+
+    return client
