@@ -17,7 +17,7 @@ class Command(BaseCommand):
         if not users:
             self.stdout.write("No demo users: run `manage.py demo` first.")
             return
-        self.stdout.write("Demo logins (password for all: %s):" % demo.demo_password())
+        self.stdout.write(f"Demo logins (password for all: {demo.demo_password()}):")
         for name in demo.DEMO_USERS:
             user = users.get(name)
             if user is None:
