@@ -20,7 +20,7 @@ def grid_for_point(point: Point, on: dt.date | None = None) -> Grid | None:
     return Grid.objects.containing(point, on=on).first()
 
 
-def _check_in_jurisdiction(user, grid: Grid | None) -> None:
+def check_in_jurisdiction(user, grid: Grid | None) -> None:
     if user is None or scoping.sees_everything(user):
         return
     if grid is None or not Grid.objects.visible_to(user).filter(pk=grid.pk).exists():
@@ -53,7 +53,7 @@ def create_household(
         if existing is not None:
             return existing, False
     grid = grid_for_point(location)
-    _check_in_jurisdiction(user, grid)
+    check_in_jurisdiction(user, grid)
     try:
         with transaction.atomic():
             household = Household.objects.create(
@@ -73,7 +73,7 @@ def create_household(
 @transaction.atomic
 def move_household(household: Household, location: Point, *, user=None) -> Household:
     grid = grid_for_point(location)
-    _check_in_jurisdiction(user, grid)
+    check_in_jurisdiction(user, grid)
     household.location = location
     household.grid = grid
     household.save(update_fields=["location", "grid", "updated_at"])

@@ -1,0 +1,367 @@
+"""Django admin, scoped by the same rule as the API (grids.scoping), with Leaflet map widgets.
+
+Boundaries are never edited in place: a changed boundary on a region or grid form goes
+through the versioning service, which closes the old version, checks the tree and re-keys
+households. Personal data are masked for roles that do not need them, and unmasked views are
+audited.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.gis.geos import MultiPolygon
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.forms.models import construct_instance
+from django.utils.translation import gettext_lazy as _
+from leaflet.admin import LeafletGeoAdmin, LeafletGeoAdminMixin
+from leaflet.forms.fields import MultiPolygonField
+
+from grids import scoping
+from grids.models import (
+    AuditLog,
+    Department,
+    Grid,
+    GridBoundary,
+    Household,
+    Region,
+    RegionBoundary,
+    Resident,
+    User,
+)
+from grids.problems import ProblemsError
+from grids.services import audit, boundaries, households
+
+WRITERS = {"grid_worker", "community_staff", "street_centre", "administrator"}
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    """Every list and object goes through the model's visible_to(user); rights come from the
+    role, not from Django's per-model permission tables."""
+
+    writer_roles: frozenset[str] = frozenset()
+
+    def scope(self, request, queryset):
+        return queryset.visible_to(request.user)
+
+    def get_queryset(self, request):
+        return self.scope(request, super().get_queryset(request))
+
+    def _staff(self, request) -> bool:
+        user = request.user
+        return bool(user.is_active and user.is_staff and (user.is_superuser or user.role))
+
+    def has_module_permission(self, request):
+        return self._staff(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._staff(request)
+
+    def has_change_permission(self, request, obj=None):
+        user = request.user
+        return self._staff(request) and (user.is_superuser or user.role in self.writer_roles)
+
+    def has_add_permission(self, request):
+        return self.has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # nothing in the tree is deleted; households are closed with removed_on
+
+
+class _DryRun(Exception):
+    pass
+
+
+def dry_run(apply, *args) -> None:
+    """Run a service in a transaction that is always rolled back, turning its problems into
+    form errors: admin forms must refuse bad input before save_model, which cannot."""
+    try:
+        with transaction.atomic():
+            apply(*args)
+            raise _DryRun
+    except _DryRun:
+        pass
+    except ProblemsError as exc:
+        raise ValidationError([str(p) for p in exc.problems]) from exc
+
+
+class BoundaryForm(forms.ModelForm):
+    """A region or grid form with its current boundary on a map; a changed drawing becomes
+    a new boundary version."""
+
+    boundary = MultiPolygonField(label=_("boundary"), required=True)
+    change_reason = forms.CharField(label=_("reason for a boundary change"), required=False)
+    apply = None  # the admin's service call, set in get_form
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["boundary"].initial = self.instance.boundary_on()
+
+    def clean_boundary(self):
+        geom = self.cleaned_data["boundary"]
+        if geom is not None and geom.geom_type == "Polygon":
+            geom = MultiPolygon(geom, srid=geom.srid)
+        return geom
+
+    def clean(self):
+        cleaned = super().clean()
+        if not self.errors:
+            obj = construct_instance(self, copy.copy(self.instance))
+            dry_run(type(self).apply, obj, cleaned, self.instance.pk is not None)
+        return cleaned
+
+
+class BoundaryAdmin(LeafletGeoAdminMixin, ScopedAdmin):
+    form = BoundaryForm
+    writer_roles = frozenset({"administrator"})
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.apply = staticmethod(self.apply)
+        return form
+
+    def apply(self, obj, cleaned, change: bool) -> None:
+        geom = cleaned["boundary"]
+        if not change:
+            obj.pk = self.create(obj, geom).pk
+            return
+        obj.save()
+        if not geom.equals_exact(obj.boundary_on(), tolerance=1e-9):
+            boundaries.change_boundary(obj, geom, reason=cleaned.get("change_reason", ""))
+
+    def save_model(self, request, obj, form, change):
+        self.apply(obj, form.cleaned_data, change)
+        if not change:
+            obj.refresh_from_db()
+
+
+@admin.register(Region)
+class RegionAdmin(BoundaryAdmin):
+    list_display = ["code", "name", "level", "parent", "valid_from", "valid_to"]
+    list_filter = ["level"]
+    search_fields = ["code", "name"]
+    fields = [
+        "level",
+        "code",
+        "name",
+        "parent",
+        "valid_from",
+        "valid_to",
+        "boundary",
+        "change_reason",
+    ]
+    raw_id_fields = ["parent"]
+
+    def create(self, obj, geom):
+        return boundaries.create_region(
+            level=obj.level,
+            code=obj.code,
+            name=obj.name,
+            parent=obj.parent,
+            geom=geom,
+            valid_from=obj.valid_from,
+        )
+
+
+@admin.register(Grid)
+class GridAdmin(BoundaryAdmin):
+    list_display = ["code", "name", "community", "theme", "colour", "leader", "valid_to"]
+    list_filter = ["theme", "colour"]
+    search_fields = ["code", "name"]
+    fields = [
+        "code",
+        "name",
+        "community",
+        "theme",
+        "colour",
+        "leader",
+        "workers",
+        "valid_from",
+        "valid_to",
+        "boundary",
+        "change_reason",
+    ]
+    raw_id_fields = ["community", "leader"]
+    filter_horizontal = ["workers"]
+    writer_roles = frozenset({"administrator", "community_staff", "street_centre"})
+
+    def create(self, obj, geom):
+        return boundaries.create_grid(
+            code=obj.code,
+            name=obj.name,
+            community=obj.community,
+            theme=obj.theme,
+            colour=obj.colour,
+            leader=obj.leader,
+            geom=geom,
+            valid_from=obj.valid_from,
+        )
+
+
+class VersionAdmin(LeafletGeoAdmin, ScopedAdmin):
+    """Boundary versions are history: shown on a map, never edited here."""
+
+    list_display = ["__str__", "valid_from", "valid_to", "reason"]
+    readonly_fields = ["valid_from", "valid_to", "reason", "created_at"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(RegionBoundary)
+class RegionBoundaryAdmin(VersionAdmin):
+    list_display = ["region", "valid_from", "valid_to", "reason"]
+
+    def scope(self, request, queryset):
+        return queryset.filter(region__in=Region.objects.visible_to(request.user))
+
+
+@admin.register(GridBoundary)
+class GridBoundaryAdmin(VersionAdmin):
+    list_display = ["grid", "valid_from", "valid_to", "reason"]
+
+    def scope(self, request, queryset):
+        return queryset.filter(grid__in=Grid.objects.visible_to(request.user))
+
+
+class ResidentInline(admin.TabularInline):
+    model = Resident
+    extra = 0
+    fields = ["name", "id_number", "phone", "birth_date", "sex", "tags"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if scoping.sees_personal_data(request.user):
+            return []
+        return ["masked_name", "masked_id_number", "masked_phone"]
+
+    def get_fields(self, request, obj=None):
+        if scoping.sees_personal_data(request.user):
+            return self.fields
+        return ["masked_name", "masked_id_number", "masked_phone", "birth_date", "sex", "tags"]
+
+    @admin.display(description=_("name"))
+    def masked_name(self, obj):
+        return scoping.mask_name(obj.name)
+
+    @admin.display(description=_("ID card number"))
+    def masked_id_number(self, obj):
+        return scoping.mask_id_number(obj.id_number)
+
+    @admin.display(description=_("phone"))
+    def masked_phone(self, obj):
+        return scoping.mask_phone(obj.phone)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+    def has_change_permission(self, request, obj=None):
+        user = request.user
+        return scoping.sees_personal_data(user) and (user.is_superuser or user.role in WRITERS)
+
+    has_add_permission = has_change_permission
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_change_permission(request, obj)
+
+
+class HouseholdForm(forms.ModelForm):
+    user = None  # set in get_form
+
+    def clean(self):
+        cleaned = super().clean()
+        location = cleaned.get("location")
+        if location is not None and "location" in self.changed_data:
+            try:
+                households.check_in_jurisdiction(self.user, households.grid_for_point(location))
+            except ProblemsError as exc:
+                raise ValidationError({"location": [p.message for p in exc.problems]}) from exc
+        return cleaned
+
+
+@admin.register(Household)
+class HouseholdAdmin(LeafletGeoAdmin, ScopedAdmin):
+    form = HouseholdForm
+    list_display = ["address", "grid", "member_count", "registered_on", "removed_on"]
+    list_filter = [("grid", admin.EmptyFieldListFilter)]
+    search_fields = ["address", "client_key"]
+    readonly_fields = ["grid", "member_count", "client_key"]
+    fields = [
+        "address",
+        "location",
+        "grid",
+        "client_key",
+        "member_count",
+        "registered_on",
+        "removed_on",
+    ]
+    inlines = [ResidentInline]
+    writer_roles = frozenset(WRITERS)
+    list_select_related = ["grid"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.user = request.user
+        return form
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and scoping.sees_personal_data(request.user):
+            household = self.get_object(request, object_id)
+            if household is not None:
+                audit.log_personal_read(
+                    request.user,
+                    "resident",
+                    household.residents.values_list("pk", flat=True),
+                    channel="admin",
+                    path=request.get_full_path(),
+                )
+        return response
+
+    def save_model(self, request, obj, form, change):
+        if "location" in form.changed_data or not change:
+            obj.grid = households.grid_for_point(obj.location)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        households.refresh_member_counts([form.instance.pk])
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "district"]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "first_name", "role", "region", "grid", "department", "is_active"]
+    list_filter = ["role", "is_active", "is_staff"]
+    raw_id_fields = ["region", "grid", "department"]
+    fieldsets = [
+        *BaseUserAdmin.fieldsets,
+        (_("Role and jurisdiction"), {"fields": ["role", "region", "grid", "department", "phone"]}),
+    ]
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    list_display = ["at", "user", "action", "model", "channel", "path"]
+    list_filter = ["action", "channel"]
+    readonly_fields = [f.name for f in AuditLog._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
