@@ -17,9 +17,11 @@ from django.contrib.gis.geos import MultiPolygon
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms.models import construct_instance
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin, LeafletGeoAdminMixin
 from leaflet.forms.fields import MultiPolygonField
+from leaflet.forms.widgets import LeafletWidget
 
 from grids import scoping
 from grids.models import (
@@ -116,9 +118,39 @@ class BoundaryForm(forms.ModelForm):
         return cleaned
 
 
+class ReadonlyMapWidget(LeafletWidget):
+    """The boundary on a map for those who may only look (the form has no map widget then,
+    so the widget brings Leaflet with it)."""
+
+    modifiable = False
+    include_media = True
+
+    @property
+    def media(self):
+        return super().media + forms.Media(
+            css={"screen": ["leaflet/leaflet.extras.css", "gridline/admin-map.css"]}
+        )
+
+
 class BoundaryAdmin(LeafletGeoAdminMixin, ScopedAdmin):
     form = BoundaryForm
     writer_roles = frozenset({"administrator"})
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if self.has_change_permission(request, obj):
+            return [f for f in fields if f != "boundary_map"]
+        return [f for f in fields if f not in ("boundary", "change_reason")] + ["boundary_map"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["boundary_map"]
+
+    @admin.display(description=_("boundary"))
+    def boundary_map(self, obj):
+        widget = ReadonlyMapWidget()
+        return format_html(
+            "{}{}", widget.media, widget.render(f"boundary_{obj.pk}", obj.boundary_on())
+        )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
@@ -247,7 +279,7 @@ class ResidentInline(admin.TabularInline):
             return self.fields
         return ["masked_name", "masked_id_number", "masked_phone", "birth_date", "sex", "tags"]
 
-    @admin.display(description=_("name"))
+    @admin.display(description=_("full name"))
     def masked_name(self, obj):
         return scoping.mask_name(obj.name)
 

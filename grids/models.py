@@ -460,7 +460,7 @@ class Resident(models.Model):
     household = models.ForeignKey(
         Household, verbose_name=_("household"), on_delete=models.CASCADE, related_name="residents"
     )
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(_("full name"), max_length=50)
     id_number = models.CharField(
         _("ID card number"),
         max_length=18,

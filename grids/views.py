@@ -27,11 +27,21 @@ def home(request):
         else:
             children = regions.valid_on().filter(level=level).order_by("code")
             rows = [(r, result["regions"].get(r.pk)) for r in children]
-    totals = {"households": sum(f.households for _, f in rows if f),
-              "residents": sum(f.residents for _, f in rows if f),
-              "elderly": sum(f.tags.get("elderly", 0) for _, f in rows if f),
-              "child": sum(f.tags.get("child", 0) for _, f in rows if f)}
-    return render(request, "grids/home.html", {
-        "node": node, "rows": rows, "totals": totals, "layers": LAYERS, "formats": FORMATS,
-        "unassigned": result["unassigned"],
-    })
+    totals = {
+        "households": sum(f.households for _, f in rows if f),
+        "residents": sum(f.residents for _, f in rows if f),
+        "elderly": sum(f.tags.get("elderly", 0) for _, f in rows if f),
+        "child": sum(f.tags.get("child", 0) for _, f in rows if f),
+    }
+    return render(
+        request,
+        "grids/home.html",
+        {
+            "node": node,
+            "rows": rows,
+            "totals": totals,
+            "layers": LAYERS,
+            "formats": FORMATS,
+            "unassigned": result["unassigned"],
+        },
+    )
