@@ -19,9 +19,8 @@ from django.db import transaction
 from django.forms.models import construct_instance
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from leaflet.admin import LeafletGeoAdmin, LeafletGeoAdminMixin
+from leaflet.admin import LeafletAdminWidget, LeafletGeoAdmin, LeafletGeoAdminMixin
 from leaflet.forms.fields import MultiPolygonField
-from leaflet.forms.widgets import LeafletWidget
 
 from grids import scoping
 from grids.models import (
@@ -95,7 +94,7 @@ class BoundaryForm(forms.ModelForm):
     """A region or grid form with its current boundary on a map; a changed drawing becomes
     a new boundary version."""
 
-    boundary = MultiPolygonField(label=_("boundary"), required=True)
+    boundary = MultiPolygonField(label=_("boundary"), required=True, widget=LeafletAdminWidget)
     change_reason = forms.CharField(label=_("reason for a boundary change"), required=False)
     apply = None  # the admin's service call, set in get_form
 
@@ -118,12 +117,12 @@ class BoundaryForm(forms.ModelForm):
         return cleaned
 
 
-class ReadonlyMapWidget(LeafletWidget):
+class ReadonlyMapWidget(LeafletAdminWidget):
     """The boundary on a map for those who may only look (the form has no map widget then,
     so the widget brings Leaflet with it)."""
 
     modifiable = False
-    include_media = True
+    template_name = "leaflet/admin/widget.html"
 
     @property
     def media(self):
