@@ -169,7 +169,6 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI and ReDoc from the sidecar package: no CDN on a closed network.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
 }
 
 LEAFLET_CONFIG = {

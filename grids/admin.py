@@ -13,6 +13,7 @@ import copy
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.gis.forms import GeometryField
 from django.contrib.gis.geos import MultiPolygon
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,7 +21,6 @@ from django.forms.models import construct_instance
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletAdminWidget, LeafletGeoAdmin, LeafletGeoAdminMixin
-from leaflet.forms.fields import MultiPolygonField
 
 from grids import scoping
 from grids.models import (
@@ -94,7 +94,11 @@ class BoundaryForm(forms.ModelForm):
     """A region or grid form with its current boundary on a map; a changed drawing becomes
     a new boundary version."""
 
-    boundary = MultiPolygonField(label=_("boundary"), required=True, widget=LeafletAdminWidget)
+    # Any geometry is accepted here so that a drawn Polygon becomes a MultiPolygon and
+    # anything else gets the service's own reason, not a bare "invalid geometry type".
+    boundary = GeometryField(
+        label=_("boundary"), widget=LeafletAdminWidget(attrs={"geom_type": "MULTIPOLYGON"})
+    )
     change_reason = forms.CharField(label=_("reason for a boundary change"), required=False)
     apply = None  # the admin's service call, set in get_form
 

@@ -29,6 +29,14 @@ def cell(x0, y0, x1, y1):
     return box(x0, y0, x1, y1)
 
 
+@pytest.fixture(autouse=True)
+def fast_test_settings(settings, tmp_path_factory):
+    """Test users need no slow password hashing, and whitenoise need not scan collected
+    static files for every test client."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STATIC_ROOT = tmp_path_factory.mktemp("static")
+
+
 @pytest.fixture
 def tree(db):
     district = boundaries.create_region(

@@ -8,7 +8,7 @@ from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from grids import scoping
-from grids.models import Grid, Household, Region, Resident, Tag, User
+from grids.models import Grid, Household, Region, Resident, Tag, User, today
 from grids.services import crs as crs_service
 
 PRECISION = 7  # about 1 cm: enough for a boundary, half the bytes of full doubles
@@ -126,6 +126,11 @@ class HouseholdSerializer(GeoFeatureModelSerializer):
         ]
         read_only_fields = ["grid", "member_count", "removed_on"]
         extra_kwargs = {"client_key": {"validators": []}}
+
+    def validate_registered_on(self, value):
+        if value and value > today():
+            raise serializers.ValidationError(_("a household cannot be registered in the future"))
+        return value
 
     def validate_crs(self, value):
         try:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.gis.db.models import MultiPolygonField
+from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -138,8 +139,12 @@ class HouseholdViewSet(
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
+    @transaction.atomic
     def perform_update(self, serializer):
         location = serializer.validated_data.pop("location", None)
+        if location is not None:
+            # Refuse a move out of the jurisdiction before anything is saved.
+            households.check_in_jurisdiction(self.request.user, households.grid_for_point(location))
         household = serializer.save()
         if location is not None:
             households.move_household(household, location, user=self.request.user)
@@ -184,7 +189,10 @@ class ResidentViewSet(viewsets.ReadOnlyModelViewSet):
         return residents
 
     def list(self, request, *args, **kwargs):
-        limit = min(int(request.query_params.get("limit", 100) or 100), 1000)
+        limit = request.query_params.get("limit", "100")
+        if not limit.isdigit() or not 1 <= int(limit) <= 1000:
+            raise ValidationError({"limit": ["limit is a whole number from 1 to 1000"]})
+        limit = int(limit)
         residents = list(self.get_queryset()[:limit])
         self._audit(residents)
         return Response(self.get_serializer(residents, many=True).data)
