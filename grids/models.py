@@ -4,6 +4,7 @@ households and residents, users with their role and jurisdiction, and the audit 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
@@ -22,6 +23,10 @@ SRID = 4326
 
 def today() -> dt.date:
     return timezone.localdate()
+
+
+def new_client_key() -> str:
+    return uuid.uuid4().hex
 
 
 class Level(models.TextChoices):
@@ -391,10 +396,12 @@ class Household(models.Model):
     client_key = models.CharField(
         _("client key"),
         max_length=64,
-        null=True,
-        blank=True,
         unique=True,
-        help_text=_("key supplied by the sender; a resent submission with it is not duplicated"),
+        default=new_client_key,
+        help_text=_(
+            "key supplied by the sender, or made on write; a resent submission or a re-imported "
+            "export with it is not duplicated"
+        ),
     )
     member_count = models.PositiveSmallIntegerField(_("members"), default=0)
     registered_on = models.DateField(_("registered on"), default=today)

@@ -20,18 +20,21 @@ REGIONS_OUTSIDE_PARENT = f"""
 WITH child AS (
     SELECT r.id, r.code, r.parent_id, b.geom
     FROM grids_region r JOIN grids_regionboundary b ON b.region_id = r.id
-    WHERE ({_VALID.format(t="b")}) AND (r.id = ANY(%(ids)s) OR r.parent_id = ANY(%(ids)s))
+    WHERE ({_VALID.format(t="b")}) AND ({_VALID.format(t="r")}) AND r.parent_id IS NOT NULL
+      AND (r.id = ANY(%(ids)s) OR r.parent_id = ANY(%(ids)s))
 ), parent AS (
-    SELECT b.region_id AS id, p.code, b.geom,
+    SELECT b.region_id AS id, b.geom,
            ST_Buffer(b.geom::geography, %(tol)s)::geometry AS widened
     FROM grids_regionboundary b JOIN grids_region p ON p.id = b.region_id
-    WHERE ({_VALID.format(t="b")}) AND b.region_id IN (SELECT parent_id FROM child)
+    WHERE ({_VALID.format(t="b")}) AND ({_VALID.format(t="p")})
+      AND b.region_id IN (SELECT parent_id FROM child)
 )
-SELECT c.code, p.code,
+SELECT c.code, (SELECT code FROM grids_region WHERE id = c.parent_id),
        ST_X(ST_PointOnSurface(ST_Difference(c.geom, p.geom))),
-       ST_Y(ST_PointOnSurface(ST_Difference(c.geom, p.geom)))
-FROM child c JOIN parent p ON p.id = c.parent_id
-WHERE NOT ST_CoveredBy(c.geom, p.widened)
+       ST_Y(ST_PointOnSurface(ST_Difference(c.geom, p.geom))),
+       p.id IS NULL
+FROM child c LEFT JOIN parent p ON p.id = c.parent_id
+WHERE p.id IS NULL OR NOT ST_CoveredBy(c.geom, p.widened)
 """
 
 GRIDS_OUTSIDE_COMMUNITY = f"""
@@ -41,16 +44,18 @@ WITH child AS (
     WHERE ({_VALID.format(t="b")}) AND ({_VALID.format(t="g")})
       AND (g.id = ANY(%(ids)s) OR g.community_id = ANY(%(region_ids)s))
 ), parent AS (
-    SELECT b.region_id AS id, r.code, b.geom,
+    SELECT b.region_id AS id, b.geom,
            ST_Buffer(b.geom::geography, %(tol)s)::geometry AS widened
     FROM grids_regionboundary b JOIN grids_region r ON r.id = b.region_id
-    WHERE ({_VALID.format(t="b")}) AND b.region_id IN (SELECT community_id FROM child)
+    WHERE ({_VALID.format(t="b")}) AND ({_VALID.format(t="r")})
+      AND b.region_id IN (SELECT community_id FROM child)
 )
-SELECT c.code, p.code,
+SELECT c.code, (SELECT code FROM grids_region WHERE id = c.community_id),
        ST_X(ST_PointOnSurface(ST_Difference(c.geom, p.geom))),
-       ST_Y(ST_PointOnSurface(ST_Difference(c.geom, p.geom)))
-FROM child c JOIN parent p ON p.id = c.community_id
-WHERE NOT ST_CoveredBy(c.geom, p.widened)
+       ST_Y(ST_PointOnSurface(ST_Difference(c.geom, p.geom))),
+       p.id IS NULL
+FROM child c LEFT JOIN parent p ON p.id = c.community_id
+WHERE p.id IS NULL OR NOT ST_CoveredBy(c.geom, p.widened)
 """
 
 # Siblings that share an edge only touch; the checked boundary is shrunk by the tolerance in
@@ -99,6 +104,24 @@ def _rows(sql: str, params: dict) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+BOUNDARY_CHANGE_DATES = """
+SELECT d FROM (
+    SELECT valid_from AS d FROM grids_regionboundary
+    UNION SELECT valid_to FROM grids_regionboundary
+    UNION SELECT valid_from FROM grids_gridboundary
+    UNION SELECT valid_to FROM grids_gridboundary
+) dates
+WHERE d > %(start)s AND d <= %(end)s
+ORDER BY d
+"""
+
+
+def boundary_change_dates(start: dt.date, end: dt.date) -> list[dt.date]:
+    """Every date after `start` up to `end` on which some boundary version starts or ends:
+    the tree can only change shape on those days."""
+    return [row[0] for row in _rows(BOUNDARY_CHANGE_DATES, {"start": start, "end": end})]
 
 
 def regions_outside_parent(ids: list[int], on: dt.date, tol_m: float) -> list[tuple]:
@@ -156,7 +179,8 @@ FROM household_staging s
 HOUSEHOLD_INSERT = """
 INSERT INTO grids_household
     (address, location, grid_id, client_key, member_count, registered_on, updated_at)
-SELECT address, ST_SetSRID(ST_MakePoint(lon, lat), 4326), grid_id, client_key, member_count,
+SELECT address, ST_SetSRID(ST_MakePoint(lon, lat), 4326), grid_id,
+       COALESCE(client_key, replace(gen_random_uuid()::text, '-', '')), member_count,
        registered_on, now()
 FROM household_keyed
 ON CONFLICT (client_key) DO NOTHING

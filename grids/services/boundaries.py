@@ -61,29 +61,48 @@ def code_problem(code: str, level: str | None, parent_code: str | None) -> Probl
 def integrity_problems(
     *, region_ids: Sequence[int] = (), grid_ids: Sequence[int] = (), on: dt.date | None = None
 ) -> list[Problem]:
-    """Check written (not yet committed) nodes against the tree's rules on date `on`."""
+    """Check written (not yet committed) nodes against the tree's rules on `on` and on every
+    later day up to today on which any boundary changes: a back-dated version must fit the
+    versions that came after it too."""
     on = on or today()
+    problems: list[Problem] = []
+    seen: set[tuple] = set()
+    for day in [on, *sql.boundary_change_dates(on, today())]:
+        for problem in _problems_on(list(region_ids), list(grid_ids), day):
+            key = (problem.code, problem.feature, problem.message)
+            if key not in seen:
+                seen.add(key)
+                problems.append(problem)
+    return problems
+
+
+def _problems_on(region_ids: list[int], grid_ids: list[int], on: dt.date) -> list[Problem]:
     inside_tol = settings.GRIDLINE_CONTAINMENT_TOLERANCE_M
     overlap_tol = settings.GRIDLINE_OVERLAP_TOLERANCE_M
     problems: list[Problem] = []
-    region_ids, grid_ids = list(region_ids), list(grid_ids)
     if region_ids:
-        for child, parent, x, y in sql.regions_outside_parent(region_ids, on, inside_tol):
-            problems.append(_outside(child, parent, x, y, inside_tol))
+        for row in sql.regions_outside_parent(region_ids, on, inside_tol):
+            problems.append(_outside(*row, tol=inside_tol, on=on))
         problems += _overlaps(sql.regions_overlapping(region_ids, on, overlap_tol), overlap_tol)
     community_ids = list(
         Region.objects.filter(pk__in=region_ids, level=Level.COMMUNITY).values_list("pk", flat=True)
     )
     if grid_ids or community_ids:
-        rows = sql.grids_outside_community(grid_ids, community_ids, on, inside_tol)
-        for child, parent, x, y in rows:
-            problems.append(_outside(child, parent, x, y, inside_tol))
+        for row in sql.grids_outside_community(grid_ids, community_ids, on, inside_tol):
+            problems.append(_outside(*row, tol=inside_tol, on=on))
     if grid_ids:
         problems += _overlaps(sql.grids_overlapping(grid_ids, on, overlap_tol), overlap_tol)
     return problems
 
 
-def _outside(child: str, parent: str, x, y, tol: float) -> Problem:
+def _outside(child: str, parent: str, x, y, missing: bool, *, tol: float, on) -> Problem:
+    if missing:
+        return Problem(
+            "parent_missing",
+            f"{child}: its parent {parent} has no boundary on {on}",
+            feature=child,
+            field="valid_from",
+        )
     return Problem(
         "outside_parent",
         f"{child} extends more than {tol:g} m outside its parent {parent}",
@@ -112,6 +131,14 @@ def _overlaps(rows: Iterable[tuple], tol: float) -> list[Problem]:
     return problems
 
 
+def future_date_problem(valid_from: dt.date) -> Problem | None:
+    """Boundaries start today or earlier: a version in the future would key nobody yet and
+    make the single and bulk paths disagree."""
+    if valid_from > today():
+        return Problem("future_date", "a boundary cannot start in the future", field="valid_from")
+    return None
+
+
 def _polygon_or_raise(geom, *, repair: bool, label: str) -> GEOSGeometry:
     fixed, problem = check_polygon(to_shapely(geom), repair=repair, label=label)
     if problem:
@@ -131,7 +158,7 @@ def create_region(
     repair: bool = False,
 ) -> Region:
     valid_from = valid_from or today()
-    problems = []
+    problems = [p for p in [future_date_problem(valid_from)] if p]
     if (parent is None) != (level == Level.DISTRICT) or (
         parent is not None and parent.level != PARENT_LEVEL[level]
     ):
@@ -174,7 +201,7 @@ def create_grid(
     **attributes,
 ) -> Grid:
     valid_from = valid_from or today()
-    problems = []
+    problems = [p for p in [future_date_problem(valid_from)] if p]
     if community.level != Level.COMMUNITY:
         problems.append(
             Problem(
@@ -228,16 +255,8 @@ def change_boundaries(
     A grid changed since the caller read it (`expected_version`) makes the whole change fail.
     """
     valid_from = valid_from or today()
-    if valid_from > today():
-        raise ProblemsError(
-            [
-                Problem(
-                    "future_date",
-                    "a boundary change cannot start in the future",
-                    field="valid_from",
-                )
-            ]
-        )
+    if problem := future_date_problem(valid_from):
+        raise ProblemsError([problem])
     changed_area = None
     region_ids, grid_ids = [], []
     for change in changes:

@@ -11,7 +11,7 @@ from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 from grids import scoping
-from grids.models import Grid, Household, Resident, today
+from grids.models import Grid, Household, Resident, new_client_key, today
 from grids.problems import Problem, ProblemsError
 
 
@@ -60,7 +60,7 @@ def create_household(
                 address=address,
                 location=location,
                 grid=grid,
-                client_key=client_key or None,
+                client_key=client_key or new_client_key(),
                 registered_on=registered_on or today(),
             )
     except IntegrityError:

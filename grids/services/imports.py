@@ -38,7 +38,12 @@ from grids.models import (
 )
 from grids.problems import Problem
 from grids.services import crs as crs_service
-from grids.services.boundaries import code_problem, integrity_problems, to_geos
+from grids.services.boundaries import (
+    code_problem,
+    future_date_problem,
+    integrity_problems,
+    to_geos,
+)
 from grids.services.geometry import check_polygons
 
 GRID = "grid"
@@ -55,7 +60,7 @@ FIELD_GUESSES = {
     "lon": ["lon", "lng", "longitude", "经度", "x"],
     "lat": ["lat", "latitude", "纬度", "y"],
     "client_key": ["client_key", "key", "编号", "fwbm"],
-    "registered_on": ["registered_on", "登记日期"],
+    "registered_on": ["registered_on", "registered", "登记日期"],
 }
 
 
@@ -232,8 +237,13 @@ def _source_crs(frame, source_crs: str | None, report: ImportReport) -> str:
     return crs_service.WGS84
 
 
-def _lonlat_range_problems(lon, lat, rows, report: ImportReport, label: str) -> np.ndarray:
+def _lonlat_range_problems(
+    lon, lat, rows, report: ImportReport, label: str, skip: np.ndarray | None = None
+) -> np.ndarray:
+    """Coordinates that cannot be degrees; `skip` marks rows already reported otherwise."""
     bad = ~((np.abs(lon) <= 180) & (np.abs(lat) <= 90))
+    if skip is not None:
+        bad &= ~skip
     for i in np.flatnonzero(bad)[:200]:
         report.problems.append(
             Problem(
@@ -330,6 +340,9 @@ def load_boundaries(
     progress = progress or NullProgress()
     report = report or ImportReport(kind=level, total=len(table))
     valid_from = valid_from or today()
+    if problem := future_date_problem(valid_from):
+        report.problems.append(problem)
+        return report
     progress.stage("checking", len(table))
     rows = table["row"].to_numpy()
     geoms = np.asarray(geoms, dtype=object)
@@ -433,7 +446,7 @@ def load_boundaries(
         if level == GRID and theme == Theme.GOVERNANCE and not report.errors:
             area = shapely.union_all(fixed[usable])
             sql.reassign_households(bytes(to_geos(area).ewkb), valid_from)
-        report.written = len(ids)
+        report.written = 0 if report.errors else len(ids)
         report.committed = commit and not report.errors
         if not report.committed:
             transaction.set_rollback(True)
@@ -628,10 +641,16 @@ def load_households(
             Problem("missing_value", "address is empty", row=int(rows[i]), field="address")
         )
     bad |= empty
+    district = _district_area()
     if source_crs in (crs_service.WGS84, "EPSG:4490", *crs_service.OFFSET_SYSTEMS):
-        bad |= (
-            _lonlat_range_problems(np.nan_to_num(lon), np.nan_to_num(lat), rows, report, "point")
-            & ~missing
+        # East of 90°E a swapped pair has "latitude" > 90: say so before calling it a CRS error.
+        maybe_swapped = np.flatnonzero(
+            ~missing & (np.abs(lat) > 90) & (np.abs(lat) <= 180) & (np.abs(lon) <= 90)
+        )
+        swapped = _report_swapped(lon, lat, maybe_swapped, district, rows, report)
+        bad |= swapped
+        bad |= _lonlat_range_problems(
+            np.nan_to_num(lon), np.nan_to_num(lat), rows, report, "point", skip=missing | swapped
         )
     keys = table["client_key"].to_numpy(object) if "client_key" in table else None
     if keys is not None:
@@ -657,7 +676,7 @@ def load_households(
         points = shapely.points(lon[ok], lat[ok])
         points = crs_service.geometries_to_wgs84(points, source_crs)
         lon[ok], lat[ok] = shapely.get_x(points), shapely.get_y(points)
-    bad |= _outside_district_problems(lon, lat, ok, rows, report)
+    bad |= _outside_district_problems(lon, lat, ok, district, rows, report)
     progress.advance(n)
     if report.errors:
         return report
@@ -707,10 +726,31 @@ def load_households(
     return report
 
 
-def _outside_district_problems(lon, lat, ok, rows, report: ImportReport) -> np.ndarray:
-    """Points far outside every district, and points whose lat/lon look swapped."""
+def _report_swapped(lon, lat, idx, district, rows, report: ImportReport) -> np.ndarray:
+    """Mark (and report) the points at `idx` that fall inside the district once longitude
+    and latitude are swapped."""
+    swapped = np.zeros(len(lon), dtype=bool)
+    if district is None or len(idx) == 0:
+        return swapped
+    inside = shapely.contains_xy(district, lat[idx], lon[idx])
+    for i in idx[inside]:
+        if swapped.sum() < 200:
+            report.problems.append(
+                Problem(
+                    "swapped_lat_lon",
+                    f"({lon[i]:.6f}, {lat[i]:.6f}) lies inside the district only with "
+                    "longitude and latitude swapped",
+                    row=int(rows[i]),
+                    field="lon/lat",
+                )
+            )
+        swapped[i] = True
+    return swapped
+
+
+def _outside_district_problems(lon, lat, ok, district, rows, report: ImportReport) -> np.ndarray:
+    """Points far outside every district (in metres), unless swapping lat/lon explains them."""
     bad = np.zeros(len(lon), dtype=bool)
-    district = _district_area()
     if district is None or not ok.any():
         return bad
     centre = district.centroid
@@ -720,41 +760,28 @@ def _outside_district_problems(lon, lat, ok, rows, report: ImportReport) -> np.n
     shapely.prepare(area)
     idx = np.flatnonzero(ok)
     x, y = to_metric.transform(lon[idx], lat[idx])
-    points = shapely.points(x, y)
     inside = shapely.contains_xy(area, x, y)
-    far = np.zeros(len(idx), dtype=bool)
     outside = np.flatnonzero(~inside)
+    distance = np.zeros(len(idx))
     if len(outside):
-        distance = shapely.distance(area, points[outside])
-        far[outside] = distance > settings.GRIDLINE_OUTSIDE_DISTRICT_M
-    far_idx = idx[far]
-    if len(far_idx):
-        sx, sy = to_metric.transform(lat[far_idx], lon[far_idx])
-        swapped = shapely.contains_xy(area, sx, sy)
-        for j, i in enumerate(far_idx[:200]):
-            if swapped[j]:
-                report.problems.append(
-                    Problem(
-                        "swapped_lat_lon",
-                        f"({lon[i]:.6f}, {lat[i]:.6f}) lies inside the district "
-                        "only with longitude and latitude swapped",
-                        row=int(rows[i]),
-                        field="lon/lat",
-                    )
-                )
-            else:
-                km = shapely.distance(area, shapely.points(*to_metric.transform(lon[i], lat[i])))
-                report.problems.append(
-                    Problem(
-                        "far_outside_district",
-                        f"the point is {km / 1000:.1f} km outside the "
-                        "district: wrong coordinate system or a typing error?",
-                        row=int(rows[i]),
-                        field="lon/lat",
-                        location=(float(lon[i]), float(lat[i])),
-                    )
-                )
-        bad[far_idx] = True
+        distance[outside] = shapely.distance(area, shapely.points(x[outside], y[outside]))
+    far = distance > settings.GRIDLINE_OUTSIDE_DISTRICT_M
+    swapped = _report_swapped(lon, lat, idx[far], district, rows, report)
+    for j in np.flatnonzero(far)[:200]:
+        i = idx[j]
+        if swapped[i]:
+            continue
+        report.problems.append(
+            Problem(
+                "far_outside_district",
+                f"the point is {distance[j] / 1000:.1f} km outside the district: wrong "
+                "coordinate system or a typing error?",
+                row=int(rows[i]),
+                field="lon/lat",
+                location=(float(lon[i]), float(lat[i])),
+            )
+        )
+    bad[idx[far]] = True
     return bad
 
 
@@ -765,4 +792,8 @@ def _district_area():
             region__level=Level.DISTRICT, region__valid_to__isnull=True
         )
     ]
-    return shapely.union_all(geoms) if geoms else None
+    if not geoms:
+        return None
+    area = shapely.union_all(geoms)
+    shapely.prepare(area)
+    return area
