@@ -139,13 +139,11 @@ MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "var" / "media"
 MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": (
-            "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or os.environ.get("PYTEST_VERSION")
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        )
-    },
+    "staticfiles": (
+        {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+        if DEBUG or os.environ.get("PYTEST_VERSION")
+        else {"BACKEND": "config.storage.StaticStorage"}
+    ),
 }
 
 REST_FRAMEWORK = {
@@ -177,6 +175,7 @@ LEAFLET_CONFIG = {
     "TILES": [],
     "RESET_VIEW": False,
     "NO_GLOBALS": False,
+    "FORCE_IMAGE_PATH": True,
 }
 
 # Integrity of the jurisdiction tree, in metres (decision 3 and issue #2).

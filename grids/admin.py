@@ -135,6 +135,13 @@ class ReadonlyMapWidget(LeafletAdminWidget):
         )
 
 
+def readonly_map(name: str, geom):
+    widget = ReadonlyMapWidget()
+    # The widget first: leaflet.extras.js reads the marker image path from its markup, and
+    # the map itself starts on window load, after the scripts.
+    return format_html("{}{}", widget.render(name, geom), widget.media)
+
+
 class BoundaryAdmin(LeafletGeoAdminMixin, ScopedAdmin):
     form = BoundaryForm
     writer_roles = frozenset({"administrator"})
@@ -150,10 +157,7 @@ class BoundaryAdmin(LeafletGeoAdminMixin, ScopedAdmin):
 
     @admin.display(description=_("boundary"))
     def boundary_map(self, obj):
-        widget = ReadonlyMapWidget()
-        return format_html(
-            "{}{}", widget.media, widget.render(f"boundary_{obj.pk}", obj.boundary_on())
-        )
+        return readonly_map(f"boundary_{obj.pk}", obj.boundary_on())
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
@@ -242,7 +246,21 @@ class VersionAdmin(LeafletGeoAdmin, ScopedAdmin):
     """Boundary versions are history: shown on a map, never edited here."""
 
     list_display = ["__str__", "valid_from", "valid_to", "reason"]
-    readonly_fields = ["valid_from", "valid_to", "reason", "created_at"]
+    readonly_fields = ["valid_from", "valid_to", "reason", "created_at", "boundary_map"]
+
+    def get_fields(self, request, obj=None):
+        return [
+            *self.owner_fields,
+            "valid_from",
+            "valid_to",
+            "reason",
+            "created_at",
+            "boundary_map",
+        ]
+
+    @admin.display(description=_("boundary"))
+    def boundary_map(self, obj):
+        return readonly_map(f"version_{obj.pk}", obj.geom)
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -254,6 +272,7 @@ class VersionAdmin(LeafletGeoAdmin, ScopedAdmin):
 @admin.register(RegionBoundary)
 class RegionBoundaryAdmin(VersionAdmin):
     list_display = ["region", "valid_from", "valid_to", "reason"]
+    owner_fields = ["region"]
 
     def scope(self, request, queryset):
         return queryset.filter(region__in=Region.objects.visible_to(request.user))
@@ -262,6 +281,7 @@ class RegionBoundaryAdmin(VersionAdmin):
 @admin.register(GridBoundary)
 class GridBoundaryAdmin(VersionAdmin):
     list_display = ["grid", "valid_from", "valid_to", "reason"]
+    owner_fields = ["grid"]
 
     def scope(self, request, queryset):
         return queryset.filter(grid__in=Grid.objects.visible_to(request.user))
@@ -340,6 +360,18 @@ class HouseholdAdmin(LeafletGeoAdmin, ScopedAdmin):
     inlines = [ResidentInline]
     writer_roles = frozenset(WRITERS)
     list_select_related = ["grid"]
+
+    def get_fields(self, request, obj=None):
+        if self.has_change_permission(request, obj):
+            return self.fields
+        return [f if f != "location" else "location_map" for f in self.fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "location_map"]
+
+    @admin.display(description=_("location"))
+    def location_map(self, obj):
+        return readonly_map(f"location_{obj.pk}", obj.location)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)

@@ -126,11 +126,10 @@ def _outline(to_wgs84: Transformer, to_metric: Transformer) -> tuple[Polygon, st
     except ImportError:
         cnmaps = None
     else:
-        cnmaps = get_adm_maps(
-            province="重庆市", city="重庆市", district="永川区", record="first", only_polygon=True
-        )
+        cnmaps = get_adm_maps(province="重庆市", district="永川区", record="first",
+                              only_polygon=True)
     if cnmaps is not None:
-        outline = shapely.make_valid(shapely.from_wkb(shapely.to_wkb(cnmaps)))
+        outline = shapely.make_valid(shapely.from_wkb(cnmaps.wkb))  # a MapPolygon, not shapely
         outline = shapely.transform(outline, lambda xy: np.column_stack(to_metric.transform(*xy.T)))
         return max(getattr(outline, "geoms", [outline]), key=lambda g: g.area), "cnmaps"
     # A lobed outline of Yongchuan's size around its centre, in metres.
