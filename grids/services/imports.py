@@ -681,9 +681,6 @@ def load_households(
     if report.errors:
         return report
 
-    if keys is not None:
-        present = sql.existing_client_keys([k for k in keys if k is not None])
-        report.skipped_existing = len(present)
     members = (
         table["member_count"].to_numpy(int) if "member_count" in table else np.zeros(n, dtype=int)
     )
@@ -692,23 +689,22 @@ def load_households(
         if "registered_on" in table
         else np.full(n, None, dtype=object)
     )
-    day = today()
+    staged = pd.DataFrame(
+        {
+            "row": rows.astype(np.int64),
+            "address": addresses,
+            "lon": lon,
+            "lat": lat,
+            "client_key": np.full(n, None, dtype=object) if keys is None else keys,
+            "member_count": members,
+            "registered_on": np.where(pd.isna(registered), today(), registered),
+        }
+    )
     progress.stage("writing", n)
     with transaction.atomic():
-        records = (
-            (
-                addresses[i],
-                lon[i],
-                lat[i],
-                None if keys is None else keys[i],
-                int(members[i]),
-                registered[i] if registered[i] is not None and not pd.isna(registered[i]) else day,
-            )
-            for i in range(n)
-        )
-        report.written, flagged_rows = sql.copy_households(
-            records, rows=rows, progress=progress.advance
-        )
+        report.written, flagged_rows = sql.copy_households(staged, progress=progress.advance)
+        # Every row was written but those whose client key is already there.
+        report.skipped_existing = n - report.written
         report.flagged = len(flagged_rows)
         for row in flagged_rows[:200]:
             report.problems.append(

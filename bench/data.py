@@ -1,0 +1,100 @@
+"""The data every case runs on: the full demo district (built once, then reused), and the
+database settings for the tools that need their own connection."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from bench.harness import log
+
+SCALE = "full"
+BENCH_KEY_PREFIX = "bench-"
+SCRATCH_TABLE = "bench_scratch"
+
+# The grids a household is keyed to: the same rule as grids/sql.py (_GRID_FOR_POINT).
+CURRENT_GRIDS_SQL = """
+SELECT g.id, g.code, ST_AsBinary(b.geom)
+FROM grids_gridboundary b JOIN grids_grid g ON g.id = b.grid_id
+WHERE b.valid_to IS NULL AND g.valid_to IS NULL AND g.theme = 'governance'
+ORDER BY g.code
+"""
+
+
+class WrongDataset(SystemExit):
+    pass
+
+
+def ensure_demo() -> int:
+    """Build the full demo district when the database has none; reuse it otherwise.
+    Returns the number of demo households."""
+    from grids.models import Household
+    from grids.services import demo
+
+    expected = demo.SCALES[SCALE]
+    if not demo.exists():
+        from grids.management.progress import TqdmProgress
+
+        log(f"no demo district in this database: building it ({expected:,} households)")
+        start = time.perf_counter()
+        progress = TqdmProgress()
+        result = demo.build(SCALE, progress=progress)
+        progress.close()
+        log(
+            f"demo built in {time.perf_counter() - start:.0f} s: {result.grids} grids, "
+            f"{result.households:,} households, {result.residents:,} residents"
+        )
+    remove_bench_households()
+    count = Household.objects.filter(client_key__startswith="demo-").count()
+    if count != expected:
+        raise WrongDataset(
+            f"this database holds a demo district with {count:,} households, not the "
+            f"{expected:,} of the full scale the benchmarks are defined on. Point DATABASE_URL "
+            "at another (empty) database, or rebuild with "
+            "`./gridline manage demo --scale full --reset` (this deletes all its data)."
+        )
+    return count
+
+
+def remove_bench_households() -> int:
+    """Delete the households a benchmark import wrote (client key bench-<n>)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM grids_household WHERE client_key LIKE %s", [BENCH_KEY_PREFIX + "%"]
+        )
+        deleted = cursor.rowcount
+        if deleted:
+            # Outside a transaction (Django autocommits): leave the table as the demo left it.
+            cursor.execute("VACUUM ANALYZE grids_household")
+    return deleted
+
+
+def drop_scratch_table() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {SCRATCH_TABLE}")
+
+
+def ogr_pg_connection() -> tuple[str, dict]:
+    """The `PG:` data source of Django's database for ogr2ogr, and the environment to run it
+    with. The password goes in PGPASSWORD (libpq reads it) rather than on the command line,
+    where every user of the machine could see it."""
+    from django.db import connection
+
+    settings = connection.settings_dict
+
+    def quoted(value) -> str:
+        text = str(value)
+        return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    parts = []
+    for key, name in (("HOST", "host"), ("PORT", "port"), ("USER", "user"), ("NAME", "dbname")):
+        if settings.get(key):
+            parts.append(f"{name}={quoted(settings[key])}")
+    env = dict(os.environ)
+    if settings.get("PASSWORD"):
+        env["PGPASSWORD"] = str(settings["PASSWORD"])
+    return "PG:" + " ".join(parts), env
