@@ -39,6 +39,7 @@ def ensure_demo() -> int:
         start = time.perf_counter()
         progress = TqdmProgress()
         result = demo.build(SCALE, progress=progress)
+        demo.vacuum()
         progress.close()
         log(
             f"demo built in {time.perf_counter() - start:.0f} s: {result.grids} grids, "

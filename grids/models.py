@@ -392,11 +392,11 @@ class Household(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="households",
+        db_index=False,  # the covering index in Meta serves it
     )
     client_key = models.CharField(
         _("client key"),
         max_length=64,
-        unique=True,
         default=new_client_key,
         help_text=_(
             "key supplied by the sender, or made on write; a resent submission or a re-imported "
@@ -414,6 +414,19 @@ class Household(models.Model):
         verbose_name = _("household")
         verbose_name_plural = _("households")
         ordering = ["id"]
+        constraints = [
+            # A constraint, not unique=True: that would add a second (LIKE) index on the key,
+            # which nothing searches by prefix and every bulk insert pays for.
+            models.UniqueConstraint(fields=["client_key"], name="household_client_key_unique"),
+        ]
+        indexes = [
+            # Roll-ups are GROUP BY grid over existing households: an index-only scan.
+            models.Index(
+                fields=["grid"],
+                include=["member_count", "registered_on", "removed_on"],
+                name="household_grid_figures",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.address

@@ -8,7 +8,10 @@ of households. Values are always passed as parameters, geometries as EWKB bytes.
 from __future__ import annotations
 
 import datetime as dt
+import io
 
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 from django.db import IntegrityError, connection, transaction
 
 # Versions of the tree valid on a date; used by the integrity checks below.
@@ -234,23 +237,19 @@ def copy_households(table, *, progress=None) -> tuple[int, list[int]]:
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS household_staging, household_point, household_keyed")
         cursor.execute(HOUSEHOLD_STAGING)
-        # CSV made by pandas, a chunk at a time: an empty unquoted field is NULL, an address
-        # with commas, quotes or line breaks is quoted, floats are written to round-trip.
         with cursor.copy(
             f"COPY household_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN (FORMAT csv)"
         ) as copy:
+            # Arrow writes the CSV in C: null is an empty unquoted field (NULL to COPY), an
+            # empty string is "", floats are written to round-trip.
+            arrow = pa.Table.from_pandas(table[list(STAGING_COLUMNS)], preserve_index=False)
+            options = pa_csv.WriteOptions(include_header=False)
             for start in range(0, len(table), COPY_CHUNK):
-                chunk = table.iloc[start : start + COPY_CHUNK]
-                copy.write(
-                    chunk.to_csv(
-                        header=False,
-                        index=False,
-                        columns=list(STAGING_COLUMNS),
-                        lineterminator="\n",
-                    )
-                )
+                buffer = io.BytesIO()
+                pa_csv.write_csv(arrow.slice(start, COPY_CHUNK), buffer, options)
+                copy.write(buffer.getbuffer())
                 if progress is not None:
-                    progress(len(chunk))
+                    progress(min(COPY_CHUNK, len(table) - start))
         cursor.execute("ANALYZE household_staging")
         cursor.execute(HOUSEHOLD_POINT)
         cursor.execute(HOUSEHOLD_POINT_INDEX)

@@ -126,8 +126,9 @@ def _outline(to_wgs84: Transformer, to_metric: Transformer) -> tuple[Polygon, st
     except ImportError:
         cnmaps = None
     else:
-        cnmaps = get_adm_maps(province="重庆市", district="永川区", record="first",
-                              only_polygon=True)
+        cnmaps = get_adm_maps(
+            province="重庆市", district="永川区", record="first", only_polygon=True
+        )
     if cnmaps is not None:
         outline = shapely.make_valid(shapely.from_wkb(cnmaps.wkb))  # a MapPolygon, not shapely
         outline = shapely.transform(outline, lambda xy: np.column_stack(to_metric.transform(*xy.T)))
@@ -414,8 +415,6 @@ def build(scale: str = "small", *, progress: Progress | None = None) -> DemoResu
     household_ids = np.array([ids[k] for k in table["client_key"]])
     residents = _copy_residents(rng, household_ids, table["member_count"].to_numpy(), progress)
     users = _users()
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE grids_household; ANALYZE grids_resident")
     return DemoResult(
         streets=len(streets),
         communities=len(comms),
@@ -426,6 +425,18 @@ def build(scale: str = "small", *, progress: Progress | None = None) -> DemoResu
         users=users,
         outline=source,
     )
+
+
+def vacuum() -> None:
+    """After a bulk build: statistics for the planner and a visibility map for index-only
+    scans (the roll-ups). VACUUM cannot run inside a transaction, so the caller runs it after
+    build() has committed."""
+    # Inside an enclosing transaction (a test, a caller's atomic block) only ANALYZE can run;
+    # autovacuum then builds the visibility map later.
+    command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
+    with connection.cursor() as cursor:
+        for table in ("grids_household", "grids_resident", "grids_gridboundary"):
+            cursor.execute(f"{command} {table}")
 
 
 def _users() -> int:

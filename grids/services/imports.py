@@ -152,7 +152,8 @@ def read_vector(path: Path, *, layer: str | None = None, encoding: str | None = 
         encoding = _shapefile_encoding(path)
     if encoding:
         kwargs["encoding"] = encoding
-    return pyogrio.read_dataframe(path, **kwargs)
+    # Through Arrow: columns arrive as arrays, several times faster than row by row.
+    return pyogrio.read_dataframe(path, use_arrow=True, **kwargs)
 
 
 def read_table(path: Path, *, layer: str | None = None, encoding: str | None = None):

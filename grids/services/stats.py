@@ -55,7 +55,7 @@ def household_figures(on: dt.date | None = None, grid_ids=None) -> dict[int | No
     rows = (
         households.order_by()
         .values("grid_on")
-        .annotate(n=Count("pk"), members=Coalesce(Sum("member_count"), 0))
+        .annotate(n=Count("*"), members=Coalesce(Sum("member_count"), 0))
     )
     for row in rows:
         result[row["grid_on"]] = Figures(households=row["n"], residents=row["members"])

@@ -36,6 +36,7 @@ class Command(BaseCommand):
             raise CommandError("The demo district exists; use --reset to rebuild it.")
         progress = TqdmProgress()
         result = demo.build(scale if scale in demo.SCALES else int(scale), progress=progress)
+        demo.vacuum()
         progress.close()
         self.stdout.write(
             self.style.SUCCESS(
