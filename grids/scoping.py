@@ -104,9 +104,14 @@ def household_q(user, prefix: str = "") -> Q:
     if region is None:
         return NOTHING
     q = grid_under_q(region, f"{prefix}grid__")
-    if user.role == "district_centre":
+    if sees_unassigned(user):
         q |= Q(**{f"{prefix}grid__isnull": True})
     return q
+
+
+def sees_unassigned(user) -> bool:
+    """Households in no grid belong to no jurisdiction below the district."""
+    return sees_everything(user) or (user.is_authenticated and user.role == "district_centre")
 
 
 def mask_name(value: str) -> str:

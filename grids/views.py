@@ -3,8 +3,9 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from grids import scoping
 from grids.models import Grid, Level, Region
-from grids.services.exports import FORMATS, LAYERS
+from grids.services.exports import FORMATS, LAYER_LABELS
 from grids.services.stats import rollup
 
 CHILD_LEVEL = {None: Level.DISTRICT, Level.DISTRICT: Level.STREET, Level.STREET: Level.COMMUNITY}
@@ -16,7 +17,7 @@ def home(request):
     user = request.user
     regions = Region.objects.visible_to(user)
     grids = Grid.objects.visible_to(user)
-    result = rollup(grids=grids, regions=regions)
+    result = rollup(grids=grids, regions=regions, count_unassigned=scoping.sees_unassigned(user))
     node = user.grid or user.region
     if user.grid_id:
         rows = [(user.grid, result["grids"].get(user.grid_id))]
@@ -40,7 +41,7 @@ def home(request):
             "node": node,
             "rows": rows,
             "totals": totals,
-            "layers": LAYERS,
+            "layers": LAYER_LABELS.items(),
             "formats": FORMATS,
             "unassigned": result["unassigned"],
         },

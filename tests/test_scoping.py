@@ -488,3 +488,30 @@ def test_district_centre_and_department_cannot_add_residents(world, api):
     assert api(world.users.district).post(url, payload, format="json").status_code == 403
     assert api(world.users.department).post(url, payload, format="json").status_code in (403, 404)
     assert Resident.objects.filter(household=household).count() == 1
+
+
+def test_households_in_no_grid_are_counted_only_for_who_may_see_them(users, homes, api):
+    from django.contrib.gis.geos import Point
+
+    from grids.services.households import create_household
+
+    create_household(address="界外户", location=Point(106.05, 29.35, srid=4326))
+    street = api(users.street).get("/api/stats/rollup/", {"level": "street"}).json()
+    district = api(users.district).get("/api/stats/rollup/", {"level": "street"}).json()
+    assert street["unassigned"]["households"] == 0
+    assert district["unassigned"]["households"] == 1
+
+
+def test_home_page_shows_households_in_no_grid_only_to_the_district(users, homes, client):
+    from django.contrib.gis.geos import Point
+
+    from grids.services.households import create_household
+
+    create_household(address="界外户", location=Point(106.05, 29.35, srid=4326))
+    client.force_login(users.street)
+    page = client.get("/").content.decode()
+    assert "未落入网格的住户" not in page
+    assert "街道1" in page
+    client.force_login(users.district)
+    page = client.get("/").content.decode()
+    assert "未落入网格的住户" in page

@@ -230,7 +230,12 @@ class RollupView(APIView):
         on = parse_on(request.query_params.get("on"))
         grids = Grid.objects.visible_to(request.user)
         regions = Region.objects.visible_to(request.user)
-        result = stats.rollup(on, grids=grids, regions=regions)
+        result = stats.rollup(
+            on,
+            grids=grids,
+            regions=regions,
+            count_unassigned=scoping.sees_unassigned(request.user),
+        )
         if level == "grid":
             names = {g.pk: g for g in grids.valid_on(on).only("code", "name")}
             items = result["grids"]
@@ -241,7 +246,14 @@ class RollupView(APIView):
             {"id": pk, "code": names[pk].code, "name": names[pk].name, **figures.as_dict()}
             for pk, figures in sorted(items.items(), key=lambda item: names[item[0]].code)
         ]
-        return Response({"on": result["on"], "level": level, "results": rows})
+        return Response(
+            {
+                "on": result["on"],
+                "level": level,
+                "results": rows,
+                "unassigned": result["unassigned"].as_dict(),
+            }
+        )
 
 
 class ExportView(APIView):

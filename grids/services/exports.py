@@ -14,6 +14,7 @@ import pandas as pd
 import pyogrio
 import shapely
 from django.contrib.gis.db.models.functions import AsWKB
+from django.utils.translation import gettext_lazy as _
 
 from grids.models import (
     AuditLog,
@@ -38,6 +39,13 @@ REGION_LAYERS = {
     "communities": Level.COMMUNITY,
 }
 LAYERS = (*REGION_LAYERS, "grids", "households")
+LAYER_LABELS = {
+    "districts": _("districts"),
+    "streets": _("streets / towns"),
+    "communities": _("communities / villages"),
+    "grids": _("grids"),
+    "households": _("households"),
+}
 
 
 class UnknownLayer(ValueError):

@@ -94,11 +94,14 @@ def grid_figures(on: dt.date | None = None, grid_ids=None) -> dict[int | None, F
     return figures
 
 
-def rollup(on: dt.date | None = None, *, grids=None, regions=None) -> dict:
+def rollup(
+    on: dt.date | None = None, *, grids=None, regions=None, count_unassigned: bool = True
+) -> dict:
     """Figures for every grid and every region of the tree valid on `on`.
 
     Returns {"grids": {grid_id: Figures}, "regions": {region_id: Figures}, "unassigned":
-    Figures}. `grids` and `regions` are querysets (usually scoped with visible_to).
+    Figures}. `grids` and `regions` are querysets (usually scoped with visible_to);
+    `count_unassigned` is whether the caller may see the households in no grid at all.
     """
     on = on or today()
     grids = (grids if grids is not None else Grid.objects.all()).valid_on(on)
@@ -118,5 +121,5 @@ def rollup(on: dt.date | None = None, *, grids=None, regions=None) -> dict:
         "on": on,
         "grids": by_grid,
         "regions": {pk: by_region[pk] for pk in visible_regions},
-        "unassigned": per_grid.get(None, Figures()),
+        "unassigned": per_grid.get(None, Figures()) if count_unassigned else Figures(),
     }
