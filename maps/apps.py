@@ -7,3 +7,9 @@ class MapsConfig(AppConfig):
 
     name = "maps"
     verbose_name = _("Maps")
+
+    def ready(self):
+        from maps import layers, signals
+
+        layers.register_core_layers()
+        signals.connect()

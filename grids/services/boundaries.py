@@ -21,6 +21,7 @@ from grids.models import (
     PARENT_LEVEL,
     Grid,
     GridBoundary,
+    Household,
     Level,
     Region,
     RegionBoundary,
@@ -29,6 +30,7 @@ from grids.models import (
 )
 from grids.problems import Problem, ProblemsError
 from grids.services.geometry import check_polygon
+from grids.signals import announce
 
 SRID = 4326
 
@@ -185,6 +187,7 @@ def create_region(
     RegionBoundary.objects.create(region=region, geom=boundary, valid_from=valid_from)
     if problems := integrity_problems(region_ids=[region.pk], on=valid_from):
         raise ProblemsError(problems)
+    announce(Region)
     return region
 
 
@@ -228,8 +231,9 @@ def create_grid(
     GridBoundary.objects.create(grid=grid, geom=boundary, valid_from=valid_from)
     if problems := integrity_problems(grid_ids=[grid.pk], on=valid_from):
         raise ProblemsError(problems)
-    if theme == Theme.GOVERNANCE:
-        sql.reassign_households(bytes(boundary.ewkb), valid_from)
+    if theme == Theme.GOVERNANCE and sql.reassign_households(bytes(boundary.ewkb), valid_from):
+        announce(Household)
+    announce(Grid)
     return grid
 
 
@@ -307,9 +311,14 @@ def change_boundaries(
             changed_area = diff if changed_area is None else shapely.union(changed_area, diff)
     if problems := integrity_problems(region_ids=region_ids, grid_ids=grid_ids, on=valid_from):
         raise ProblemsError(problems)
+    for model in {Region if region_ids else None, Grid if grid_ids else None} - {None}:
+        announce(model)
     if changed_area is None or changed_area.is_empty:
         return 0
-    return sql.reassign_households(bytes(to_geos(changed_area).ewkb), valid_from)
+    moved = sql.reassign_households(bytes(to_geos(changed_area).ewkb), valid_from)
+    if moved:
+        announce(Household)
+    return moved
 
 
 def change_boundary(node: Region | Grid, geom, **kwargs) -> int:

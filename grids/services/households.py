@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from grids import scoping
 from grids.models import Grid, Household, Resident, new_client_key, today
 from grids.problems import Problem, ProblemsError
+from grids.signals import announce
 
 
 def grid_for_point(point: Point, on: dt.date | None = None) -> Grid | None:
@@ -67,6 +68,7 @@ def create_household(
         if client_key and (existing := Household.objects.filter(client_key=client_key).first()):
             return existing, False
         raise
+    announce(Household)
     return household, True
 
 
@@ -77,6 +79,7 @@ def move_household(household: Household, location: Point, *, user=None) -> House
     household.location = location
     household.grid = grid
     household.save(update_fields=["location", "grid", "updated_at"])
+    announce(Household)
     return household
 
 
@@ -102,4 +105,5 @@ def add_residents(household: Household, residents: Sequence[dict]) -> list[Resid
         obj.full_clean(exclude=["household"])
     created = Resident.objects.bulk_create(objs)
     refresh_member_counts([household.pk])
+    announce(Household)
     return created

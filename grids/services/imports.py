@@ -30,6 +30,7 @@ from grids.models import (
     PARENT_LEVEL,
     Grid,
     GridBoundary,
+    Household,
     Level,
     Region,
     RegionBoundary,
@@ -45,6 +46,7 @@ from grids.services.boundaries import (
     to_geos,
 )
 from grids.services.geometry import check_polygons
+from grids.signals import announce
 
 GRID = "grid"
 LEVELS = (*Level.values, GRID)
@@ -449,7 +451,10 @@ def load_boundaries(
             sql.reassign_households(bytes(to_geos(area).ewkb), valid_from)
         report.written = 0 if report.errors else len(ids)
         report.committed = commit and not report.errors
-        if not report.committed:
+        if report.committed:
+            announce(Grid if level == GRID else Region)
+            announce(Household)
+        else:
             transaction.set_rollback(True)
     return report
 
@@ -718,7 +723,9 @@ def load_households(
                 )
             )
         report.committed = commit
-        if not commit:
+        if commit:
+            announce(Household)
+        else:
             transaction.set_rollback(True)
     return report
 
