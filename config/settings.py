@@ -123,7 +123,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "map"
 LOGOUT_REDIRECT_URL = "login"
 
 # Chinese first (decision 10): Simplified Chinese by default, English by choice.
@@ -139,8 +139,9 @@ STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "var" / "stat
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Front-end packages come from npm (package.json); only their built files are served.
 NODE_MODULES = BASE_DIR / "node_modules"
-if (NODE_MODULES / "leaflet" / "dist").is_dir():
-    STATICFILES_DIRS.append(("vendor/leaflet", NODE_MODULES / "leaflet" / "dist"))
+for package in ("leaflet", "leaflet.vectorgrid"):
+    if (NODE_MODULES / package / "dist").is_dir():
+        STATICFILES_DIRS.append((f"vendor/{package}", NODE_MODULES / package / "dist"))
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "var" / "media"))
 MEDIA_URL = "/media/"
 STORAGES = {
@@ -183,6 +184,14 @@ LEAFLET_CONFIG = {
     "NO_GLOBALS": False,
     "FORCE_IMAGE_PATH": True,
 }
+
+# The base map under the command-centre map (decision 8): "none" (boundaries only, works on
+# any closed network), "xyz" (GRIDLINE_BASEMAP_URL, e.g. an internal tile server) or
+# "tianditu" (GRIDLINE_TIANDITU_TOKEN).
+GRIDLINE_BASEMAP = os.environ.get("GRIDLINE_BASEMAP", "none")
+GRIDLINE_BASEMAP_URL = os.environ.get("GRIDLINE_BASEMAP_URL", "")
+GRIDLINE_BASEMAP_ATTRIBUTION = os.environ.get("GRIDLINE_BASEMAP_ATTRIBUTION", "")
+GRIDLINE_TIANDITU_TOKEN = os.environ.get("GRIDLINE_TIANDITU_TOKEN", "")
 
 # Integrity of the jurisdiction tree, in metres (decision 3 and issue #2).
 GRIDLINE_OVERLAP_TOLERANCE_M = env_float("GRIDLINE_OVERLAP_TOLERANCE_M", 0.5)

@@ -4,7 +4,7 @@ from django.urls import path
 from grids import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("overview/", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

@@ -98,13 +98,16 @@ def _features(queryset, geometry: str, bbox_field: str, attributes, tile, bbox):
 
 
 # The features of the tile (the ORM's query) become one MVT layer; when there are more than
-# the layer allows, they are clustered on a pixel grid, each cluster with its count.
+# the layer allows, they are clustered on a pixel grid, each cluster with its count. The
+# feature id is also a property ("id"): browsers' style functions see only properties.
 TILE_SQL = """
 WITH t AS MATERIALIZED ({features})
 SELECT CASE WHEN (SELECT count(*) FROM t WHERE mvt IS NOT NULL) <= %s
-  THEN (SELECT ST_AsMVT(t.*, %s, {extent}, 'mvt', 'fid') FROM t WHERE mvt IS NOT NULL)
+  THEN (SELECT ST_AsMVT(f.*, %s, {extent}, 'mvt', 'fid')
+        FROM (SELECT t.*, t.fid AS id FROM t WHERE mvt IS NOT NULL) f)
   ELSE (SELECT ST_AsMVT(c.*, %s, {extent}, 'mvt', 'fid') FROM (
-          SELECT min(fid) AS fid, count(*) AS n, ST_Centroid(ST_Collect(mvt)) AS mvt
+          SELECT min(fid) AS fid, min(fid) AS id, count(*) AS n,
+                 ST_Centroid(ST_Collect(mvt)) AS mvt
           FROM t WHERE mvt IS NOT NULL
           GROUP BY ST_SnapToGrid(mvt, %s)
        ) c)

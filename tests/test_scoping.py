@@ -509,9 +509,9 @@ def test_home_page_shows_households_in_no_grid_only_to_the_district(users, homes
 
     create_household(address="界外户", location=Point(106.05, 29.35, srid=4326))
     client.force_login(users.street)
-    page = client.get("/").content.decode()
+    page = client.get("/overview/").content.decode()
     assert "未落入网格的住户" not in page
     assert "街道1" in page
     client.force_login(users.district)
-    page = client.get("/").content.decode()
+    page = client.get("/overview/").content.decode()
     assert "未落入网格的住户" in page

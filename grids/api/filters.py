@@ -87,6 +87,7 @@ class HouseholdFilterSet(django_filters.FilterSet):
         field_name="grid", lookup_expr="isnull", label=_("in no grid")
     )
     q = django_filters.CharFilter(field_name="address", lookup_expr="icontains")
+    ordering = django_filters.OrderingFilter(fields=("id", "registered_on"))
 
     class Meta:
         model = Household

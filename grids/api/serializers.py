@@ -36,6 +36,8 @@ class GridSerializer(BoundaryFeatureSerializer):
     households = serializers.SerializerMethodField()
     residents = serializers.SerializerMethodField()
     leader = serializers.CharField(source="leader.get_full_name", read_only=True, default=None)
+    community_name = serializers.CharField(source="community.name", read_only=True)
+    workers = serializers.SerializerMethodField()
 
     class Meta:
         model = Grid
@@ -46,9 +48,11 @@ class GridSerializer(BoundaryFeatureSerializer):
             "name",
             "community",
             "community_code",
+            "community_name",
             "theme",
             "colour",
             "leader",
+            "workers",
             "valid_from",
             "valid_to",
             "version",
@@ -58,6 +62,10 @@ class GridSerializer(BoundaryFeatureSerializer):
 
     def _figures(self, grid):
         return self.context.get("figures", {}).get(grid.pk)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_workers(self, grid) -> list[str]:
+        return [w.get_full_name() or w.username for w in grid.workers.all()]
 
     @extend_schema_field(serializers.IntegerField())
     def get_households(self, grid) -> int:

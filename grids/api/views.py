@@ -15,7 +15,13 @@ from rest_framework.views import APIView
 
 from grids import scoping
 from grids.api import schema  # noqa: F401  (registers the OpenAPI extensions)
-from grids.api.filters import GridFilterSet, HouseholdFilterSet, RegionFilterSet, parse_on
+from grids.api.filters import (
+    GridFilterSet,
+    HouseholdFilterSet,
+    RegionFilterSet,
+    parse_bbox,
+    parse_on,
+)
 from grids.api.serializers import (
     GridSerializer,
     HouseholdSerializer,
@@ -79,6 +85,7 @@ class GridViewSet(viewsets.ReadOnlyModelViewSet):
             Grid.objects.visible_to(self.request.user)
             .valid_on(on)
             .select_related("community", "leader")
+            .prefetch_related("workers")
             .annotate(geom=_boundary_on(GridBoundary, "grid", on))
             .order_by("code")
         )
@@ -220,6 +227,7 @@ class RollupView(APIView):
         parameters=[
             ON,
             OpenApiParameter("level", OpenApiTypes.STR, enum=[*Level.values, "grid"]),
+            OpenApiParameter("bbox", OpenApiTypes.STR, description="only grids in this box"),
         ],
         responses=OpenApiTypes.OBJECT,
     )
@@ -230,6 +238,10 @@ class RollupView(APIView):
         on = parse_on(request.query_params.get("on"))
         grids = Grid.objects.visible_to(request.user)
         regions = Region.objects.visible_to(request.user)
+        if bbox := request.query_params.get("bbox"):
+            # The grids in view (the map's figures panel), by their boundary then.
+            in_view = GridBoundary.objects.valid_on(on).filter(geom__bboverlaps=parse_bbox(bbox))
+            grids = grids.filter(pk__in=in_view.values("grid_id"))
         result = stats.rollup(
             on,
             grids=grids,
