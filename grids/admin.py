@@ -17,6 +17,7 @@ from django.contrib.gis.forms import GeometryField
 from django.contrib.gis.geos import MultiPolygon
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.forms.models import construct_instance
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -72,6 +73,32 @@ class ScopedAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # nothing in the tree is deleted; households are closed with removed_on
 
+    # Choices in forms follow the same rule as lists: nobody can pick (or type the id of) a
+    # region, grid or colleague outside their jurisdiction.
+    def _scoped_choices(self, model, request):
+        if model in (Region, Grid):
+            return model.objects.visible_to(request.user)
+        if model is User:
+            if scoping.sees_everything(request.user):
+                return User.objects.all()
+            return User.objects.filter(
+                Q(grid__in=Grid.objects.visible_to(request.user))
+                | Q(region__in=Region.objects.visible_to(request.user))
+            )
+        return None
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        queryset = self._scoped_choices(db_field.related_model, request)
+        if queryset is not None:
+            kwargs["queryset"] = queryset
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        queryset = self._scoped_choices(db_field.related_model, request)
+        if queryset is not None:
+            kwargs["queryset"] = queryset
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
 
 class _DryRun(Exception):
     pass
@@ -100,12 +127,16 @@ class BoundaryForm(forms.ModelForm):
         label=_("boundary"), widget=LeafletAdminWidget(attrs={"geom_type": "MULTIPOLYGON"})
     )
     change_reason = forms.CharField(label=_("reason for a boundary change"), required=False)
+    # The grid's version when the form was opened: a redraw saved meanwhile makes this one
+    # fail clearly instead of overwriting it (decision 7).
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     apply = None  # the admin's service call, set in get_form
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["boundary"].initial = self.instance.boundary_on()
+            self.fields["expected_version"].initial = getattr(self.instance, "version", None)
 
     def clean_boundary(self):
         geom = self.cleaned_data["boundary"]
@@ -150,10 +181,16 @@ class BoundaryAdmin(LeafletGeoAdminMixin, ScopedAdmin):
         fields = list(super().get_fields(request, obj))
         if self.has_change_permission(request, obj):
             return [f for f in fields if f != "boundary_map"]
-        return [f for f in fields if f not in ("boundary", "change_reason")] + ["boundary_map"]
+        return [f for f in fields if f not in ("boundary", "change_reason", "expected_version")] + [
+            "boundary_map"
+        ]
+
+    # What places a node in the tree and its lifetime change only through the versioning
+    # services (redraw, split, merge), never by editing a field.
+    locked_on_change: tuple[str, ...] = ()
 
     def get_readonly_fields(self, request, obj=None):
-        return ["boundary_map"]
+        return ["boundary_map", *(self.locked_on_change if obj is not None else ())]
 
     @admin.display(description=_("boundary"))
     def boundary_map(self, obj):
@@ -169,9 +206,19 @@ class BoundaryAdmin(LeafletGeoAdminMixin, ScopedAdmin):
         if not change:
             obj.pk = self.create(obj, geom).pk
             return
-        obj.save()
+        # Only the fields of the form: a version raised by someone else's redraw meanwhile
+        # must not be written back.
+        columns = {f.name for f in obj._meta.concrete_fields} - {"version"}
+        fields = [name for name in cleaned if name in columns]
+        if fields:
+            obj.save(update_fields=fields)
         if not geom.equals_exact(obj.boundary_on(), tolerance=1e-9):
-            boundaries.change_boundary(obj, geom, reason=cleaned.get("change_reason", ""))
+            boundaries.change_boundary(
+                obj,
+                geom,
+                reason=cleaned.get("change_reason", ""),
+                expected_version=cleaned.get("expected_version"),
+            )
 
     def save_model(self, request, obj, form, change):
         self.apply(obj, form.cleaned_data, change)
@@ -193,8 +240,10 @@ class RegionAdmin(BoundaryAdmin):
         "valid_to",
         "boundary",
         "change_reason",
+        "expected_version",
     ]
     raw_id_fields = ["parent"]
+    locked_on_change = ("level", "code", "parent", "valid_from", "valid_to")
 
     def create(self, obj, geom):
         return boundaries.create_region(
@@ -224,8 +273,10 @@ class GridAdmin(BoundaryAdmin):
         "valid_to",
         "boundary",
         "change_reason",
+        "expected_version",
     ]
     raw_id_fields = ["community", "leader"]
+    locked_on_change = ("code", "community", "theme", "valid_from", "valid_to")
     filter_horizontal = ["workers"]
     writer_roles = frozenset({"administrator", "community_staff", "street_centre"})
 
@@ -295,12 +346,23 @@ class ResidentInline(admin.TabularInline):
     def get_readonly_fields(self, request, obj=None):
         if scoping.sees_personal_data(request.user):
             return []
-        return ["masked_name", "masked_id_number", "masked_phone"]
+        return ["masked_name", "masked_id_number", "masked_phone", "masked_birth_date"]
 
     def get_fields(self, request, obj=None):
         if scoping.sees_personal_data(request.user):
             return self.fields
-        return ["masked_name", "masked_id_number", "masked_phone", "birth_date", "sex", "tags"]
+        return [
+            "masked_name",
+            "masked_id_number",
+            "masked_phone",
+            "masked_birth_date",
+            "sex",
+            "tags",
+        ]
+
+    @admin.display(description=_("birth date"))
+    def masked_birth_date(self, obj):
+        return scoping.mask_birth_date(obj.birth_date)
 
     @admin.display(description=_("full name"))
     def masked_name(self, obj):

@@ -131,4 +131,16 @@ def mask_phone(value: str) -> str:
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
 
 
-MASKS = {"name": mask_name, "id_number": mask_id_number, "phone": mask_phone}
+def mask_birth_date(value) -> str:
+    """The year only: with the full date beside a masked ID number, the hidden digits of the
+    ID (which hold the birth date) could be rebuilt."""
+    text = str(value or "")
+    return f"{text[:4]}-**-**" if len(text) >= 4 else text
+
+
+MASKS = {
+    "name": mask_name,
+    "id_number": mask_id_number,
+    "phone": mask_phone,
+    "birth_date": mask_birth_date,
+}

@@ -103,6 +103,21 @@ WHERE NOT ST_IsEmpty(s.geom)
 """
 
 
+# One advisory lock orders tree changes against household writes (decision 7): a boundary
+# change holds it exclusively while it re-keys, a household write holds it shared from its
+# grid lookup to its commit. Without it a household keyed under the old boundaries could
+# commit after the re-keying and stay in the wrong grid for good, and two neighbours
+# redrawn at once could each pass the overlap check against the other's old edge.
+TREE_LOCK = 2260_0001
+
+
+def lock_tree(*, shared: bool) -> None:
+    """Take the tree lock for the rest of the current transaction."""
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s)", [TREE_LOCK])
+
+
 def _rows(sql: str, params: dict) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -234,6 +249,7 @@ def copy_households(table, *, progress=None) -> tuple[int, list[int]]:
     STAGING_COLUMNS (row: the source row number; client_key None when not given;
     registered_on a date). Returns how many were inserted and the rows of the points that
     fell in no grid."""
+    lock_tree(shared=True)
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS household_staging, household_point, household_keyed")
         cursor.execute(HOUSEHOLD_STAGING)

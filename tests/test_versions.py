@@ -333,3 +333,18 @@ def test_backdated_change_is_checked_against_later_versions_of_its_neighbours(tr
         boundaries.change_boundary(west, box(CX0, CY0, edge, CY1), valid_from=CHANGE)
     assert {p.code for p in exc.value.problems} == {"overlap"}
     assert GridBoundary.objects.count() == before
+
+
+def test_a_period_in_no_grid_stays_in_no_grid_for_that_date(tree, pair, houses):
+    """A history row that says "no grid" is not mistaken for "no history"."""
+    west, east = pair
+    gap = add("空隙户", 105.922, 29.33)
+    full = west.boundary_on()
+    boundaries.change_boundary(west, box(CX0, CY0, 105.92, CY1), valid_from=CHANGE)
+    later = dt.date(2026, 1, 1)
+    boundaries.change_boundary(west, full, valid_from=later)
+    assert grid_of(gap) == west
+    between = stats.rollup(on=dt.date(2025, 9, 1))
+    assert between["unassigned"].households == 1
+    assert between["grids"][west.pk].households == 1
+    assert stats.rollup()["unassigned"].households == 0

@@ -103,8 +103,9 @@ class HouseholdSerializer(GeoFeatureModelSerializer):
     location = GeometryField(precision=PRECISION, required=False)
     grid_code = serializers.CharField(source="grid.code", read_only=True, default=None)
     flagged = serializers.BooleanField(read_only=True)
-    lon = serializers.FloatField(write_only=True, required=False, min_value=-180, max_value=180)
-    lat = serializers.FloatField(write_only=True, required=False, min_value=-90, max_value=90)
+    # Ranges are checked after conversion: projected coordinates (metres) are fine here.
+    lon = serializers.FloatField(write_only=True, required=False)
+    lat = serializers.FloatField(write_only=True, required=False)
     crs = serializers.CharField(
         write_only=True,
         required=False,
@@ -135,6 +136,11 @@ class HouseholdSerializer(GeoFeatureModelSerializer):
         read_only_fields = ["grid", "member_count", "removed_on"]
         extra_kwargs = {"client_key": {"validators": []}}
 
+    def validate_client_key(self, value):
+        if self.instance is not None and value != self.instance.client_key:
+            raise serializers.ValidationError(_("the client key of a household cannot change"))
+        return value
+
     def validate_registered_on(self, value):
         if value and value > today():
             raise serializers.ValidationError(_("a household cannot be registered in the future"))
@@ -162,8 +168,10 @@ class HouseholdSerializer(GeoFeatureModelSerializer):
             lon, lat = location.x, location.y
         lon, lat = crs_service.point_to_wgs84(lon, lat, source)
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            # Name the field the caller sent: lon or lat, or the GeoJSON location.
+            field = "location" if location is not None else ("lon" if abs(lon) > 180 else "lat")
             raise serializers.ValidationError(
-                {"location": _("coordinates are not longitude/latitude")}
+                {field: _("coordinates are not longitude/latitude")}
             )
         attrs["location"] = Point(lon, lat, srid=4326)
         return attrs

@@ -197,7 +197,7 @@ class ResidentViewSet(viewsets.ReadOnlyModelViewSet):
 
     def list(self, request, *args, **kwargs):
         limit = request.query_params.get("limit", "100")
-        if not limit.isdigit() or not 1 <= int(limit) <= 1000:
+        if not (limit.isascii() and limit.isdecimal()) or not 1 <= int(limit) <= 1000:
             raise ValidationError({"limit": ["limit is a whole number from 1 to 1000"]})
         limit = int(limit)
         residents = list(self.get_queryset()[:limit])

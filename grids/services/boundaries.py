@@ -160,6 +160,7 @@ def create_region(
     repair: bool = False,
 ) -> Region:
     valid_from = valid_from or today()
+    sql.lock_tree(shared=False)
     problems = [p for p in [future_date_problem(valid_from)] if p]
     if (parent is None) != (level == Level.DISTRICT) or (
         parent is not None and parent.level != PARENT_LEVEL[level]
@@ -204,6 +205,7 @@ def create_grid(
     **attributes,
 ) -> Grid:
     valid_from = valid_from or today()
+    sql.lock_tree(shared=False)
     problems = [p for p in [future_date_problem(valid_from)] if p]
     if community.level != Level.COMMUNITY:
         problems.append(
@@ -261,6 +263,7 @@ def change_boundaries(
     valid_from = valid_from or today()
     if problem := future_date_problem(valid_from):
         raise ProblemsError([problem])
+    sql.lock_tree(shared=False)
     changed_area = None
     region_ids, grid_ids = [], []
     for change in changes:

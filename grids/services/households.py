@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
-from grids import scoping
+from grids import scoping, sql
 from grids.models import Grid, Household, Resident, new_client_key, today
 from grids.problems import Problem, ProblemsError
 from grids.signals import announce
@@ -36,6 +36,16 @@ def check_in_jurisdiction(user, grid: Grid | None) -> None:
         )
 
 
+def _resent(existing: Household, user) -> Household:
+    """A resend answers with the household it made; a key another jurisdiction's household
+    already carries is a conflict, never a way to learn about that household."""
+    if user is not None and not Household.objects.visible_to(user).filter(pk=existing.pk).exists():
+        raise ProblemsError(
+            [Problem("key_conflict", "this client key is already in use", field="client_key")]
+        )
+    return existing
+
+
 def create_household(
     *,
     address: str,
@@ -52,11 +62,14 @@ def create_household(
     if client_key:
         existing = Household.objects.filter(client_key=client_key).first()
         if existing is not None:
-            return existing, False
-    grid = grid_for_point(location)
-    check_in_jurisdiction(user, grid)
+            return _resent(existing, user), False
     try:
         with transaction.atomic():
+            # The grid lookup and the insert under the shared tree lock: a boundary change
+            # cannot re-key in between (grids/sql.py, TREE_LOCK).
+            sql.lock_tree(shared=True)
+            grid = grid_for_point(location)
+            check_in_jurisdiction(user, grid)
             household = Household.objects.create(
                 address=address,
                 location=location,
@@ -66,7 +79,7 @@ def create_household(
             )
     except IntegrityError:
         if client_key and (existing := Household.objects.filter(client_key=client_key).first()):
-            return existing, False
+            return _resent(existing, user), False
         raise
     announce(Household)
     return household, True
@@ -74,6 +87,7 @@ def create_household(
 
 @transaction.atomic
 def move_household(household: Household, location: Point, *, user=None) -> Household:
+    sql.lock_tree(shared=True)
     grid = grid_for_point(location)
     check_in_jurisdiction(user, grid)
     household.location = location

@@ -171,6 +171,13 @@ def read_table(path: Path, *, layer: str | None = None, encoding: str | None = N
     return pd.read_excel(path, sheet_name=layer or 0, dtype=str).fillna("")
 
 
+def _text(column: pd.Series, *, number: bool = False) -> pd.Series:
+    """Cell values as stripped text; a missing value is "" (not "nan"), and a code read as a
+    number loses its ".0"."""
+    text = column.astype(object).where(column.notna(), "").astype(str).str.strip()
+    return text.str.replace(r"\.0$", "", regex=True) if number else text
+
+
 def _resolve_fields(
     columns, wanted: dict[str, str | None], required: tuple[str, ...], report: ImportReport
 ) -> dict[str, str]:
@@ -301,15 +308,12 @@ def import_boundaries(
     table = pd.DataFrame(
         {
             "row": np.arange(1, len(frame) + 1),
-            "code": frame[columns["code"]]
-            .astype(str)
-            .str.strip()
-            .str.replace(r"\.0$", "", regex=True),
-            "name": frame[columns["name"]].astype(str).str.strip(),
+            "code": _text(frame[columns["code"]], number=True),
+            "name": _text(frame[columns["name"]]),
         }
     )
     if "parent_code" in columns:
-        table["parent_code"] = frame[columns["parent_code"]].astype(str).str.strip()
+        table["parent_code"] = _text(frame[columns["parent_code"]], number=True)
     geoms = frame.geometry.values
     return load_boundaries(
         table,
@@ -436,6 +440,7 @@ def load_boundaries(
         return report
     progress.stage("writing", len(table))
     with transaction.atomic():
+        sql.lock_tree(shared=False)
         ids = _write_boundaries(level, table, fixed, parent_codes, parents, theme, valid_from)
         progress.advance(len(ids))
         progress.stage("checking the tree", None)
@@ -594,17 +599,26 @@ def import_households(
     table = pd.DataFrame(
         {
             "row": np.arange(first_row, first_row + len(frame)),
-            "address": frame[columns["address"]].astype(str).str.strip(),
+            "address": _text(frame[columns["address"]]),
             "lon": lon,
             "lat": lat,
         }
     )
     if "client_key" in columns:
-        table["client_key"] = frame[columns["client_key"]].astype(str).str.strip()
+        table["client_key"] = _text(frame[columns["client_key"]], number=True)
     if "registered_on" in columns:
-        table["registered_on"] = pd.to_datetime(
-            frame[columns["registered_on"]], errors="coerce"
-        ).dt.date
+        raw = _text(frame[columns["registered_on"]])
+        table["registered_on"] = pd.to_datetime(raw, errors="coerce", format="mixed").dt.date
+        unreadable = (raw != "") & table["registered_on"].isna()
+        for i in np.flatnonzero(unreadable.to_numpy())[:200]:
+            report.problems.append(
+                Problem(
+                    "bad_date",
+                    f"{raw.iloc[i]!r} is not a date (use YYYY-MM-DD)",
+                    row=int(first_row + i),
+                    field="registered_on",
+                )
+            )
     return load_households(
         table, source_crs=source, commit=commit, progress=progress, report=report
     )
@@ -647,6 +661,37 @@ def load_households(
             Problem("missing_value", "address is empty", row=int(rows[i]), field="address")
         )
     bad |= empty
+    # Values the columns cannot hold, and registrations in the future, by row.
+    limits = {
+        "address": Household._meta.get_field("address").max_length,
+        "client_key": Household._meta.get_field("client_key").max_length,
+    }
+    for name, limit in limits.items():
+        if name in table:
+            lengths = table[name].fillna("").astype(str).str.len().to_numpy()
+            for i in np.flatnonzero(lengths > limit)[:200]:
+                report.problems.append(
+                    Problem(
+                        "too_long",
+                        f"{name} has {lengths[i]} characters, at most {limit}",
+                        row=int(rows[i]),
+                        field=name,
+                    )
+                )
+            bad |= lengths > limit
+    if "registered_on" in table:
+        dates = pd.to_datetime(table["registered_on"], errors="coerce")
+        future = (dates.dt.date > today()).fillna(False).to_numpy(dtype=bool)
+        for i in np.flatnonzero(future)[:200]:
+            report.problems.append(
+                Problem(
+                    "future_date",
+                    "a household cannot be registered in the future",
+                    row=int(rows[i]),
+                    field="registered_on",
+                )
+            )
+        bad |= future
     district = _district_area()
     if source_crs in (crs_service.WGS84, "EPSG:4490", *crs_service.OFFSET_SYSTEMS):
         # East of 90°E a swapped pair has "latitude" > 90: say so before calling it a CRS error.

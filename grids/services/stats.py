@@ -7,7 +7,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, FilteredRelation, Q, Sum
+from django.db.models import Case, Count, F, FilteredRelation, Q, Sum, When
 from django.db.models.functions import Coalesce
 
 from grids.models import Grid, Household, Region, Resident, Tag, today
@@ -31,6 +31,16 @@ class Figures:
         return {"households": self.households, "residents": self.residents, "tags": self.tags}
 
 
+def _grid_then(history: str, prefix: str = ""):
+    """The grid of a history row when there is one (even "no grid"), else today's grid. A
+    COALESCE would take a history row's NULL (the household was in no grid then) for "no
+    history" and count it in its later grid."""
+    return Case(
+        When(**{f"{history}__id__isnull": False}, then=F(f"{history}__grid_id")),
+        default=F(f"{prefix}grid_id"),
+    )
+
+
 def _households_on(on: dt.date):
     """Existing households annotated with the grid they belonged to on `on`."""
     households = Household.objects.existing_on(on)
@@ -41,7 +51,7 @@ def _households_on(on: dt.date):
             "grid_history",
             condition=Q(grid_history__valid_from__lte=on, grid_history__valid_to__gt=on),
         ),
-        grid_on=Coalesce("past__grid_id", "grid_id"),
+        grid_on=_grid_then("past"),
     )
 
 
@@ -78,7 +88,7 @@ def resident_tag_figures(on: dt.date | None = None, grid_ids=None) -> dict[int |
                     household__grid_history__valid_to__gt=on,
                 ),
             ),
-            grid_on=Coalesce("past__grid_id", "household__grid_id"),
+            grid_on=_grid_then("past", "household__"),
         )
     else:
         residents = residents.annotate(grid_on=F("household__grid_id"))
