@@ -18,13 +18,15 @@ from django.db import IntegrityError, connection, transaction
 _VALID = "{t}.valid_from <= %(on)s AND ({t}.valid_to IS NULL OR {t}.valid_to > %(on)s)"
 
 # A child may stick out of its parent by the tolerance: the parent is widened in metres
-# (geography buffer), once per parent, and ST_CoveredBy checks the child against it.
-REGIONS_OUTSIDE_PARENT = f"""
+# (geography buffer), once per parent, and ST_CoveredBy checks the child against it. A child
+# whose parent has no boundary on the date is reported too. One template for regions and
+# grids; only table and column names (never input) are filled in.
+_OUTSIDE_PARENT = f"""
 WITH child AS (
-    SELECT r.id, r.code, r.parent_id, b.geom
-    FROM grids_region r JOIN grids_regionboundary b ON b.region_id = r.id
-    WHERE ({_VALID.format(t="b")}) AND ({_VALID.format(t="r")}) AND r.parent_id IS NOT NULL
-      AND (r.id = ANY(%(ids)s) OR r.parent_id = ANY(%(ids)s))
+    SELECT c.id, c.code, c.{{parent}} AS parent_id, b.geom
+    FROM {{table}} c JOIN {{versions}} b ON b.{{owner}} = c.id
+    WHERE ({_VALID.format(t="b")}) AND ({_VALID.format(t="c")}) AND c.{{parent}} IS NOT NULL
+      AND (c.id = ANY(%(ids)s) OR c.{{parent}} = ANY(%(parent_ids)s))
 ), parent AS (
     SELECT b.region_id AS id, b.geom,
            ST_Buffer(b.geom::geography, %(tol)s)::geometry AS widened
@@ -39,27 +41,12 @@ SELECT c.code, (SELECT code FROM grids_region WHERE id = c.parent_id),
 FROM child c LEFT JOIN parent p ON p.id = c.parent_id
 WHERE p.id IS NULL OR NOT ST_CoveredBy(c.geom, p.widened)
 """
-
-GRIDS_OUTSIDE_COMMUNITY = f"""
-WITH child AS (
-    SELECT g.id, g.code, g.community_id, b.geom
-    FROM grids_grid g JOIN grids_gridboundary b ON b.grid_id = g.id
-    WHERE ({_VALID.format(t="b")}) AND ({_VALID.format(t="g")})
-      AND (g.id = ANY(%(ids)s) OR g.community_id = ANY(%(region_ids)s))
-), parent AS (
-    SELECT b.region_id AS id, b.geom,
-           ST_Buffer(b.geom::geography, %(tol)s)::geometry AS widened
-    FROM grids_regionboundary b JOIN grids_region r ON r.id = b.region_id
-    WHERE ({_VALID.format(t="b")}) AND ({_VALID.format(t="r")})
-      AND b.region_id IN (SELECT community_id FROM child)
+REGIONS_OUTSIDE_PARENT = _OUTSIDE_PARENT.format(
+    table="grids_region", versions="grids_regionboundary", owner="region_id", parent="parent_id"
 )
-SELECT c.code, (SELECT code FROM grids_region WHERE id = c.community_id),
-       ST_X(ST_PointOnSurface(ST_Difference(c.geom, p.geom))),
-       ST_Y(ST_PointOnSurface(ST_Difference(c.geom, p.geom))),
-       p.id IS NULL
-FROM child c LEFT JOIN parent p ON p.id = c.community_id
-WHERE p.id IS NULL OR NOT ST_CoveredBy(c.geom, p.widened)
-"""
+GRIDS_OUTSIDE_COMMUNITY = _OUTSIDE_PARENT.format(
+    table="grids_grid", versions="grids_gridboundary", owner="grid_id", parent="community_id"
+)
 
 # Siblings that share an edge only touch; the checked boundary is shrunk by the tolerance in
 # metres (negative geography buffer) so that only overlaps deeper than that are reported.
@@ -143,14 +130,14 @@ def boundary_change_dates(start: dt.date, end: dt.date) -> list[dt.date]:
 
 
 def regions_outside_parent(ids: list[int], on: dt.date, tol_m: float) -> list[tuple]:
-    return _rows(REGIONS_OUTSIDE_PARENT, {"ids": ids, "on": on, "tol": tol_m})
+    return _rows(REGIONS_OUTSIDE_PARENT, {"ids": ids, "parent_ids": ids, "on": on, "tol": tol_m})
 
 
 def grids_outside_community(
     ids: list[int], region_ids: list[int], on: dt.date, tol_m: float
 ) -> list[tuple]:
     return _rows(
-        GRIDS_OUTSIDE_COMMUNITY, {"ids": ids, "region_ids": region_ids, "on": on, "tol": tol_m}
+        GRIDS_OUTSIDE_COMMUNITY, {"ids": ids, "parent_ids": region_ids, "on": on, "tol": tol_m}
     )
 
 

@@ -170,9 +170,7 @@ class HouseholdSerializer(GeoFeatureModelSerializer):
         if not (-180 <= lon <= 180 and -90 <= lat <= 90):
             # Name the field the caller sent: lon or lat, or the GeoJSON location.
             field = "location" if location is not None else ("lon" if abs(lon) > 180 else "lat")
-            raise serializers.ValidationError(
-                {field: _("coordinates are not longitude/latitude")}
-            )
+            raise serializers.ValidationError({field: _("coordinates are not longitude/latitude")})
         attrs["location"] = Point(lon, lat, srid=4326)
         return attrs
 
