@@ -72,6 +72,9 @@ def open_map(browser, live_server, users):
         user.save(update_fields=["password"])
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.errors = []
+        page.base = live_server.url
+        page.requests = []
+        page.on("request", lambda r: page.requests.append(r.url))
         page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: page.errors.append(str(e)))
         page.goto(f"{live_server.url}/login/")
@@ -107,6 +110,9 @@ def test_map_loads_without_errors_and_keeps_a_screenshot(open_map, users, reside
     page = open_map(users.street)
     assert page.errors == []
     assert page.locator(".leaflet-overlay-pane path").count() > 0
+    # Works with no internet: every script, style, image and tile came from the app.
+    outside = [url for url in page.requests if not url.startswith(("data:", page.base))]
+    assert outside == []
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "map-street.png"))
     assert page.locator("#view-figures").get_attribute("data-households") == "4"
