@@ -37,8 +37,10 @@
   const computeBreaks = () => {
     const values = Object.keys(state.figures).map(valueOf).filter((v) => v !== null)
       .sort((a, b) => a - b);
+    // Quintile breaks, without repeats (few distinct values give fewer classes).
     state.breaks = values.length
-      ? [0.2, 0.4, 0.6, 0.8].map((q) => values[Math.floor(q * (values.length - 1))]) : [];
+      ? [...new Set([0.2, 0.4, 0.6, 0.8].map((q) => values[Math.floor(q * (values.length - 1))]))]
+      : [];
   };
   const rampColour = (v) => {
     let i = 0;
