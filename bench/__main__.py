@@ -10,9 +10,13 @@ from bench.harness import log, run_case, save, summary_line, write_latest
 
 
 def all_cases() -> dict:
-    from bench import cases_grids, cases_imports
+    from bench import cases_grids, cases_imports, cases_maps
 
-    return {case.name: case for module in (cases_grids, cases_imports) for case in module.CASES}
+    return {
+        case.name: case
+        for module in (cases_grids, cases_imports, cases_maps)
+        for case in module.CASES
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
