@@ -72,6 +72,17 @@ def remove_bench_households() -> int:
     return deleted
 
 
+def compact_households() -> None:
+    """Rewrite the households table and its indexes without the dead rows of the imports."""
+    from django.db import connection
+
+    log("compacting grids_household (VACUUM FULL)")
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM FULL grids_household")
+        # VACUUM FULL leaves the visibility map empty; index-only scans need it.
+        cursor.execute("VACUUM ANALYZE grids_household")
+
+
 def drop_scratch_table() -> None:
     from django.db import connection
 
