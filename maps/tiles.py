@@ -27,7 +27,9 @@ from maps.models import TileVersion
 from maps.registry import Layer
 
 EXTENT = 4096
-BUFFER = 64
+# 16 px of a 256 px tile: room for the largest point symbol, so that a symbol near a tile's
+# edge is drawn whole by both tiles instead of cut off.
+BUFFER = 256
 MAX_ZOOM = 22
 HALF = 20037508.342789244  # half the width of the Web Mercator world, metres
 RADIUS = 6378137.0

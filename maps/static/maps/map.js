@@ -62,7 +62,8 @@
     if (layer.kind === "point") {
       const n = props.n || 1;
       return {
-        radius: props.n ? Math.min(4 + Math.sqrt(n) / 2, 18) : (layer.style.radius || 3),
+        // Aggregates grow with the log of their count, so a thousand stays readable.
+        radius: props.n ? Math.min(3 + 2.5 * Math.log10(n + 1), 12) : (layer.style.radius || 3),
         fill: true, fillOpacity: 0.8, fillColor: layer.style.color, color: "#fff", weight: 1,
       };
     }
