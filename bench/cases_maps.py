@@ -44,36 +44,11 @@ def admin_user():
 
 
 def tile_statement(layer, user, z: int, x: int, y: int):
-    """The (sql, params) build_tile() executes for this tile, or None when the user's scope
-    admits nothing: the same choice of queryset and the same TILE_SQL, without the view,
-    the cache and gzip."""
-    from django.core.exceptions import EmptyResultSet
+    """The (sql, params) build_tile() executes for this tile: the same statement, without
+    the view, the cache and gzip."""
+    from maps.tiles import tile_statement as statement
 
-    from maps.tiles import EXTENT, TILE_SQL, _features, envelopes
-
-    tile, bbox = envelopes(z, x, y)
-    aggregation = layer.aggregation
-    if aggregation is not None and z < aggregation.below_zoom:
-        queryset, geometry, attributes = (
-            aggregation.queryset(user),
-            aggregation.geometry,
-            aggregation.attributes,
-        )
-        bbox_field = aggregation.bbox_field or aggregation.geometry
-    else:
-        queryset, geometry, attributes = layer.queryset(user), layer.geometry, layer.attributes
-        bbox_field = layer.bbox_field or layer.geometry
-    features = _features(queryset, geometry, bbox_field, attributes, tile, bbox)
-    try:
-        sql, params = features.query.sql_with_params()
-    except EmptyResultSet:
-        return None
-    max_points = aggregation.max_points if aggregation else 10**9
-    cluster = aggregation.cluster_pixels if aggregation else 1
-    return (
-        TILE_SQL.format(features=sql, extent=EXTENT),
-        [*params, max_points, layer.name, layer.name, cluster],
-    )
+    return statement(layer, user, z, x, y)
 
 
 def run_sql(statement) -> bytes:

@@ -19,8 +19,12 @@ def basemap_layers() -> list[dict]:
     if kind == "xyz":
         if not settings.GRIDLINE_BASEMAP_URL:
             raise BadBasemap("GRIDLINE_BASEMAP=xyz needs GRIDLINE_BASEMAP_URL")
-        return [{"url": settings.GRIDLINE_BASEMAP_URL, "options": {
-            "attribution": settings.GRIDLINE_BASEMAP_ATTRIBUTION, "maxZoom": 19}}]
+        return [
+            {
+                "url": settings.GRIDLINE_BASEMAP_URL,
+                "options": {"attribution": settings.GRIDLINE_BASEMAP_ATTRIBUTION, "maxZoom": 19},
+            }
+        ]
     if kind == "tianditu":
         token = settings.GRIDLINE_TIANDITU_TOKEN
         if not token:

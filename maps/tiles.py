@@ -117,8 +117,9 @@ END
 """
 
 
-def build_tile(layer: Layer, user, z: int, x: int, y: int) -> bytes:
-    """The tile's MVT bytes (empty when the tile holds nothing)."""
+def tile_statement(layer: Layer, user, z: int, x: int, y: int) -> tuple[str, list] | None:
+    """The SQL and parameters of a tile, or None when the user's scope admits nothing (e.g.
+    no regions for a grid worker). The benchmarks run the same statement as the reference."""
     tile, bbox = envelopes(z, x, y)
     aggregation = layer.aggregation
     if aggregation is not None and z < aggregation.below_zoom:
@@ -134,15 +135,23 @@ def build_tile(layer: Layer, user, z: int, x: int, y: int) -> bytes:
     features = _features(queryset, geometry, bbox_field, attributes, tile, bbox)
     try:
         sql, params = features.query.sql_with_params()
-    except EmptyResultSet:  # the scope admits nothing (e.g. no regions for a grid worker)
-        return b""
+    except EmptyResultSet:
+        return None
     max_points = aggregation.max_points if aggregation else 10**9
     cluster = aggregation.cluster_pixels if aggregation else 1
+    return (
+        TILE_SQL.format(features=sql, extent=EXTENT),
+        [*params, max_points, layer.name, layer.name, cluster],
+    )
+
+
+def build_tile(layer: Layer, user, z: int, x: int, y: int) -> bytes:
+    """The tile's MVT bytes (empty when the tile holds nothing)."""
+    statement = tile_statement(layer, user, z, x, y)
+    if statement is None:
+        return b""
     with connection.cursor() as cursor:
-        cursor.execute(
-            TILE_SQL.format(features=sql, extent=EXTENT),
-            [*params, max_points, layer.name, layer.name, cluster],
-        )
+        cursor.execute(*statement)
         (data,) = cursor.fetchone()
     return bytes(data or b"")
 

@@ -68,8 +68,9 @@ def map_page(request):
             "minZoom": layer.min_zoom,
             "style": layer.style,
             "aggregatedBelow": layer.aggregation.below_zoom if layer.aggregation else None,
-            "url": reverse("tile", args=[layer.name, 0, 0, 0]).replace("/0/0/0.pbf",
-                                                                         "/{z}/{x}/{y}.pbf"),
+            "url": reverse("tile", args=[layer.name, 0, 0, 0]).replace(
+                "/0/0/0.pbf", "/{z}/{x}/{y}.pbf"
+            ),
         }
         for layer in registry.layers_for(user)
     ]
@@ -77,16 +78,22 @@ def map_page(request):
     extent = None
     if node is not None:
         extent = node.boundary_on().extent
-    elif (district := Region.objects.visible_to(user).filter(parent__isnull=True).first()):
+    elif district := Region.objects.visible_to(user).filter(parent__isnull=True).first():
         extent = district.boundary_on().extent
     config = {
         "layers": layers,
         "basemap": basemap_layers(),
         "extent": extent,
-        "urls": {"rollup": reverse("api-rollup"), "grids": "/api/grids/",
-                 "households": "/api/households/", "search": reverse("map-search")},
-        "user": {"name": user.get_full_name() or user.username,
-                 "role": user.get_role_display() if user.role else ""},
+        "urls": {
+            "rollup": reverse("api-rollup"),
+            "grids": "/api/grids/",
+            "households": "/api/households/",
+            "search": reverse("map-search"),
+        },
+        "user": {
+            "name": user.get_full_name() or user.username,
+            "role": user.get_role_display() if user.role else "",
+        },
     }
     return render(request, "maps/map.html", {"config": config, "node": node})
 
@@ -100,26 +107,41 @@ def search(request):
     if len(q) < 2:
         return _error(400, "too_short", "type at least 2 characters", "q")
     grids = (
-        Grid.objects.visible_to(request.user).valid_on()
+        Grid.objects.visible_to(request.user)
+        .valid_on()
         .filter(Q(code__startswith=q) | Q(name__icontains=q))
         .order_by("code")[:SEARCH_LIMIT]
     )
     extents = dict(
-        GridBoundary.objects.current().filter(grid__in=list(grids))
-        .annotate(box=Envelope("geom")).values_list("grid_id", "box")
+        GridBoundary.objects.current()
+        .filter(grid__in=list(grids))
+        .annotate(box=Envelope("geom"))
+        .values_list("grid_id", "box")
     )
     results = [
-        {"type": "grid", "id": g.pk, "label": f"{g.name} {g.code}",
-         "extent": extents[g.pk].extent if g.pk in extents else None}
+        {
+            "type": "grid",
+            "id": g.pk,
+            "label": f"{g.name} {g.code}",
+            "extent": extents[g.pk].extent if g.pk in extents else None,
+        }
         for g in grids
     ]
     households = (
-        Household.objects.visible_to(request.user).existing_on()
-        .filter(address__icontains=q).select_related("grid").order_by("address")[:SEARCH_LIMIT]
+        Household.objects.visible_to(request.user)
+        .existing_on()
+        .filter(address__icontains=q)
+        .select_related("grid")
+        .order_by("address")[:SEARCH_LIMIT]
     )
     results += [
-        {"type": "household", "id": h.pk, "label": h.address,
-         "point": [h.location.x, h.location.y], "grid": h.grid.code if h.grid else None}
+        {
+            "type": "household",
+            "id": h.pk,
+            "label": h.address,
+            "point": [h.location.x, h.location.y],
+            "grid": h.grid.code if h.grid else None,
+        }
         for h in households
     ]
     return JsonResponse({"q": q, "results": results})
