@@ -50,11 +50,11 @@ GRIDS_OUTSIDE_COMMUNITY = _OUTSIDE_PARENT.format(
 
 # Siblings that share an edge only touch; the checked boundary is shrunk by the tolerance in
 # metres (negative geography buffer) so that only overlaps deeper than that are reported.
-REGIONS_OVERLAPPING = f"""
+_OVERLAPPING = f"""
 WITH node AS (
-    SELECT r.id, r.code, r.parent_id, r.level, b.geom
-    FROM grids_region r JOIN grids_regionboundary b ON b.region_id = r.id
-    WHERE ({_VALID.format(t="b")}) AND ({_VALID.format(t="r")})
+    SELECT n.id, n.code, {{sibling_columns}}, b.geom
+    FROM {{table}} n JOIN {{versions}} b ON b.{{owner}} = n.id
+    WHERE ({_VALID.format(t="b")}) AND ({_VALID.format(t="n")})
 ), shrunk AS (
     SELECT id, ST_Buffer(geom::geography, -%(tol)s)::geometry AS geom
     FROM node WHERE id = ANY(%(ids)s)
@@ -64,30 +64,25 @@ SELECT a.code, o.code,
        ST_Y(ST_PointOnSurface(ST_Intersection(s.geom, o.geom)))
 FROM shrunk s
 JOIN node a ON a.id = s.id
-JOIN node o ON o.id <> a.id AND o.level = a.level
-           AND o.parent_id IS NOT DISTINCT FROM a.parent_id
-           AND ST_Intersects(s.geom, o.geom)
+JOIN node o ON o.id <> a.id AND {{siblings}} AND ST_Intersects(s.geom, o.geom)
 WHERE NOT ST_IsEmpty(s.geom)
 """
-
-GRIDS_OVERLAPPING = f"""
-WITH node AS (
-    SELECT g.id, g.code, g.community_id, g.theme, b.geom
-    FROM grids_grid g JOIN grids_gridboundary b ON b.grid_id = g.id
-    WHERE ({_VALID.format(t="b")}) AND ({_VALID.format(t="g")})
-), shrunk AS (
-    SELECT id, ST_Buffer(geom::geography, -%(tol)s)::geometry AS geom
-    FROM node WHERE id = ANY(%(ids)s)
+# Siblings: regions of one level under one parent (districts have none); grids of one theme
+# in one community.
+REGIONS_OVERLAPPING = _OVERLAPPING.format(
+    table="grids_region",
+    versions="grids_regionboundary",
+    owner="region_id",
+    sibling_columns="n.parent_id, n.level",
+    siblings="o.level = a.level AND o.parent_id IS NOT DISTINCT FROM a.parent_id",
 )
-SELECT a.code, o.code,
-       ST_X(ST_PointOnSurface(ST_Intersection(s.geom, o.geom))),
-       ST_Y(ST_PointOnSurface(ST_Intersection(s.geom, o.geom)))
-FROM shrunk s
-JOIN node a ON a.id = s.id
-JOIN node o ON o.id <> a.id AND o.community_id = a.community_id AND o.theme = a.theme
-           AND ST_Intersects(s.geom, o.geom)
-WHERE NOT ST_IsEmpty(s.geom)
-"""
+GRIDS_OVERLAPPING = _OVERLAPPING.format(
+    table="grids_grid",
+    versions="grids_gridboundary",
+    owner="grid_id",
+    sibling_columns="n.community_id, n.theme",
+    siblings="o.community_id = a.community_id AND o.theme = a.theme",
+)
 
 
 # One advisory lock orders tree changes against household writes (decision 7): a boundary
@@ -268,16 +263,6 @@ def copy_households(table, *, progress=None) -> tuple[int, list[int]]:
         flagged = [row for (row,) in cursor.fetchall()]
         cursor.execute("DROP TABLE household_staging, household_point, household_keyed")
         return inserted, flagged
-
-
-EXISTING_CLIENT_KEYS = """
-SELECT k FROM unnest(%(keys)s::text[]) AS k
-WHERE EXISTS (SELECT 1 FROM grids_household h WHERE h.client_key = k)
-"""
-
-
-def existing_client_keys(keys: list[str]) -> set[str]:
-    return {row[0] for row in _rows(EXISTING_CLIENT_KEYS, {"keys": keys})}
 
 
 # Re-key only the households that lie where a boundary changed (decision 2), and keep the

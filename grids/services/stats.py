@@ -12,8 +12,6 @@ from django.db.models.functions import Coalesce
 
 from grids.models import Grid, Household, Region, Resident, Tag, today
 
-FIGURES = ("households", "residents", *(f"tag_{tag}" for tag in Tag.values))
-
 
 @dataclass
 class Figures:
