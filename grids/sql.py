@@ -100,6 +100,32 @@ def lock_tree(*, shared: bool) -> None:
         cursor.execute(f"SELECT {function}(%s)", [TREE_LOCK])
 
 
+# Serialises refreshes of the precomputed grid figures, so that two requests after a bulk
+# write do not both recount the district.
+FIGURES_LOCK = 2260_0002
+
+
+def lock_figures() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [FIGURES_LOCK])
+
+
+# DELETE ... RETURNING takes exactly the marks that are committed now; a mark committed
+# later (with the write it belongs to) stays for the next refresh.
+TAKE_STALE_FIGURES = """
+WITH taken AS (DELETE FROM grids_stalefigures RETURNING grid_id, everything)
+SELECT coalesce(bool_or(everything), false), array_agg(DISTINCT grid_id), count(*) FROM taken
+"""
+
+
+def take_stale_figures() -> tuple[bool, set[int | None]]:
+    """(whether a full recount is asked for, the grids marked stale; None: no grid)."""
+    with connection.cursor() as cursor:
+        cursor.execute(TAKE_STALE_FIGURES)
+        everything, grid_ids, n = cursor.fetchone()
+    return everything, set(grid_ids or ()) if n else set()
+
+
 def _rows(sql: str, params: dict) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
