@@ -10,11 +10,11 @@ from bench.harness import log, run_case, save, summary_line, write_latest
 
 
 def all_cases() -> dict:
-    from bench import cases_grids, cases_imports, cases_maps
+    from bench import cases_grids, cases_imports, cases_maps, cases_render
 
     return {
         case.name: case
-        for module in (cases_grids, cases_imports, cases_maps)
+        for module in (cases_grids, cases_imports, cases_maps, cases_render)
         for case in module.CASES
     }
 

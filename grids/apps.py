@@ -10,3 +10,12 @@ class GridsConfig(AppConfig):
 
     name = "grids"
     verbose_name = _("Grids and jurisdiction")
+
+    def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
+        from grids.auth import forget_user
+        from grids.models import User
+
+        post_save.connect(forget_user, sender=User, dispatch_uid="grids.forget_user.save")
+        post_delete.connect(forget_user, sender=User, dispatch_uid="grids.forget_user.delete")

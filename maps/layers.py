@@ -4,11 +4,20 @@ register theirs in their own AppConfig.ready()."""
 from __future__ import annotations
 
 from django.contrib.gis.db.models.functions import PointOnSurface
-from django.db.models import Count, F, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import F, OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
-from grids.models import Grid, GridBoundary, Household, Level, Region, RegionBoundary
+from grids import scoping
+from grids.models import (
+    Grid,
+    GridBoundary,
+    GridFigures,
+    Household,
+    Level,
+    Region,
+    RegionBoundary,
+)
+from grids.services.stats import refresh_figures
 from maps.registry import Aggregation, Layer, register
 
 REGION_STYLE = {
@@ -55,20 +64,20 @@ def _households(user):
 
 
 def _households_per_grid(user):
-    """One point per grid (on its surface) with the count of its households."""
-    counts = (
-        _households(user)
-        .filter(grid=OuterRef("grid_id"))
-        .order_by()
-        .values("grid")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
-    return (
+    """One point per grid (on its surface) with its households today, from the precomputed
+    grid figures (brought up to date before the tile is built). A user who sees a grid's
+    households sees all of them, so the grid's count is the user's count."""
+    per_grid = (
         _grids(user)
-        .annotate(point=PointOnSurface("geom"), n=Coalesce(Subquery(counts), 0))
-        .filter(n__gt=0)
+        .filter(grid__in=GridFigures.objects.filter(households__gt=0).values("grid_id"))
+        .annotate(
+            point=PointOnSurface("geom"),
+            n=Subquery(
+                GridFigures.objects.filter(grid=OuterRef("grid_id")).values("households")[:1]
+            ),
+        )
     )
+    return per_grid.none() if scoping.household_q(user) == scoping.NOTHING else per_grid
 
 
 def register_core_layers() -> None:
@@ -119,6 +128,7 @@ def register_core_layers() -> None:
                 geometry="point",
                 bbox_field="geom",
                 attributes=("fid", "code", "n"),
+                prepare=refresh_figures,
             ),
             style={"color": "#b3261e", "radius": 3},
             order=50,

@@ -27,6 +27,8 @@ class Aggregation:
     bbox_field: str | None = None  # an indexed column to find the rows of a tile by
     max_points: int = 5000
     cluster_pixels: int = 48
+    # Called before an aggregate tile is built, e.g. to bring precomputed figures up to date.
+    prepare: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)

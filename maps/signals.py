@@ -7,13 +7,13 @@ from django.db.models.signals import post_delete, post_save
 from grids.models import Grid, GridBoundary, Household, Region, RegionBoundary
 from grids.signals import data_changed
 from maps import registry
-from maps.models import TileVersion
+from maps.tiles import invalidate_layers
 
 
 def invalidate(sender, **kwargs) -> None:
     layers = [layer.name for layer in registry.depending_on(sender)]
     if layers:
-        TileVersion.bump(layers)
+        invalidate_layers(layers)
 
 
 def connect() -> None:

@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import math
+import threading
+import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 
-from django.contrib.gis.db.models import GeometryField
-from django.contrib.gis.db.models.functions import Transform
-from django.contrib.gis.geos import Polygon
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
-from django.db.models import Func, Value
-from django.db.models.fields import BooleanField, IntegerField
+from django.db import connection, transaction
 
+from grids.models import today
 from maps.models import TileVersion
 from maps.registry import Layer
 
@@ -31,8 +30,6 @@ EXTENT = 4096
 # edge is drawn whole by both tiles instead of cut off.
 BUFFER = 256
 MAX_ZOOM = 22
-HALF = 20037508.342789244  # half the width of the Web Mercator world, metres
-RADIUS = 6378137.0
 CACHE_SECONDS = 24 * 3600
 
 
@@ -52,58 +49,24 @@ def parse_tile(z: str, x: str, y: str) -> tuple[int, int, int]:
     return zi, xi, yi
 
 
-def mercator_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
-    size = 2 * HALF / 2**z
-    return (-HALF + x * size, HALF - (y + 1) * size, -HALF + (x + 1) * size, HALF - y * size)
+def _features(queryset, columns: list[str]):
+    return queryset.order_by().values(*columns)
 
 
-def _lonlat(mx: float, my: float) -> tuple[float, float]:
-    lon = mx / RADIUS * 180 / math.pi
-    lat = (2 * math.atan(math.exp(my / RADIUS)) - math.pi / 2) * 180 / math.pi
-    return lon, lat
-
-
-def envelopes(z: int, x: int, y: int) -> tuple[Polygon, Polygon]:
-    """The tile in EPSG:3857 (for ST_AsMVTGeom) and, widened by the render buffer, in
-    EPSG:4326 (for the index lookup on the stored column)."""
-    minx, miny, maxx, maxy = mercator_bounds(z, x, y)
-    margin = (maxx - minx) * BUFFER / EXTENT
-    tile = Polygon.from_bbox((minx, miny, maxx, maxy))
-    tile.srid = 3857
-    west, south = _lonlat(minx - margin, max(miny - margin, -HALF))
-    east, north = _lonlat(maxx + margin, min(maxy + margin, HALF))
-    bbox = Polygon.from_bbox((west, south, east, north))
-    bbox.srid = 4326
-    return tile, bbox
-
-
-class AsMVTGeom(Func):
-    function = "ST_AsMVTGeom"
-    output_field = GeometryField(srid=0)
-
-
-def _features(queryset, geometry: str, bbox_field: str, attributes, tile, bbox):
-    return (
-        queryset.filter(**{f"{bbox_field}__bboverlaps": bbox})
-        .annotate(
-            mvt=AsMVTGeom(
-                Transform(geometry, 3857),
-                Func(Value(tile, output_field=GeometryField(srid=3857)), function="Box2D"),
-                Value(EXTENT, output_field=IntegerField()),
-                Value(BUFFER, output_field=IntegerField()),
-                Value(True, output_field=BooleanField()),
-            )
-        )
-        .order_by()
-        .values(*attributes, "mvt")
-    )
-
-
-# The features of the tile (the ORM's query) become one MVT layer; when there are more than
-# the layer allows, they are clustered on a pixel grid, each cluster with its count. The
-# feature id is also a property ("id"): browsers' style functions see only properties.
+# The features of the tile (the layer's scoped ORM query, wrapped as a subquery whose bounding
+# box filter PostgreSQL pushes down onto the GiST index of the stored SRID 4326 column, so only
+# the rows of the tile are transformed) become one MVT layer; when there are more than the
+# layer allows, they are clustered on a pixel grid, each cluster with its count. The feature
+# id is also a property ("id"): browsers' style functions see only properties. Identifiers
+# come from the layer registry (code, never input); every value is a parameter.
 TILE_SQL = """
-WITH t AS MATERIALIZED ({features})
+WITH t AS MATERIALIZED (
+    SELECT {attributes},
+           ST_AsMVTGeom(ST_Transform(q.{geometry}, 3857), ST_TileEnvelope(%s, %s, %s),
+                        {extent}, {buffer}, true) AS mvt
+    FROM ({features}) q
+    WHERE q.{bbox} && ST_Transform(ST_TileEnvelope(%s, %s, %s, margin => %s), 4326)
+)
 SELECT CASE WHEN (SELECT count(*) FROM t WHERE mvt IS NOT NULL) <= %s
   THEN (SELECT ST_AsMVT(f.*, %s, {extent}, 'mvt', 'fid')
         FROM (SELECT t.*, t.fid AS id FROM t WHERE mvt IS NOT NULL) f)
@@ -116,33 +79,69 @@ SELECT CASE WHEN (SELECT count(*) FROM t WHERE mvt IS NOT NULL) <= %s
 END
 """
 
+# Compiling a layer's scoped queryset costs ~2 ms of Python, more than many tiles take in
+# PostGIS; the SQL depends only on the layer, zoom band, scope, day and layer version, so
+# each process keeps the last few hundred.
+STATEMENTS: OrderedDict[tuple, tuple[str, tuple] | None] = OrderedDict()
+STATEMENTS_KEPT = 512
+_STATEMENTS_LOCK = threading.Lock()
+
+
+def _compiled(layer: Layer, user, aggregated: bool) -> tuple[str, tuple] | None:
+    if aggregated:
+        source = layer.aggregation
+        queryset = source.queryset(user)
+    else:
+        source = layer
+        queryset = layer.queryset(user)
+    bbox = source.bbox_field or source.geometry
+    columns = list(dict.fromkeys([*source.attributes, source.geometry, bbox]))
+    try:
+        sql, params = _features(queryset, columns).query.sql_with_params()
+    except EmptyResultSet:
+        return None
+    qn = connection.ops.quote_name
+    return (
+        TILE_SQL.format(
+            attributes=", ".join(f"q.{qn(a)}" for a in source.attributes),
+            geometry=qn(source.geometry),
+            bbox=qn(bbox),
+            features=sql,
+            extent=EXTENT,
+            buffer=BUFFER,
+        ),
+        tuple(params),
+    )
+
 
 def tile_statement(layer: Layer, user, z: int, x: int, y: int) -> tuple[str, list] | None:
     """The SQL and parameters of a tile, or None when the user's scope admits nothing (e.g.
     no regions for a grid worker). The benchmarks run the same statement as the reference."""
-    tile, bbox = envelopes(z, x, y)
     aggregation = layer.aggregation
-    if aggregation is not None and z < aggregation.below_zoom:
-        queryset, geometry, attributes = (
-            aggregation.queryset(user),
-            aggregation.geometry,
-            aggregation.attributes,
-        )
-        bbox_field = aggregation.bbox_field or aggregation.geometry
-    else:
-        queryset, geometry, attributes = layer.queryset(user), layer.geometry, layer.attributes
-        bbox_field = layer.bbox_field or layer.geometry
-    features = _features(queryset, geometry, bbox_field, attributes, tile, bbox)
-    try:
-        sql, params = features.query.sql_with_params()
-    except EmptyResultSet:
+    aggregated = aggregation is not None and z < aggregation.below_zoom
+    key = (layer.name, aggregated, scope_key(user), today(), layer_version(layer.name))
+    with _STATEMENTS_LOCK:
+        found = key in STATEMENTS
+        if found:
+            STATEMENTS.move_to_end(key)
+            compiled = STATEMENTS[key]
+    if not found:
+        compiled = _compiled(layer, user, aggregated)
+        with _STATEMENTS_LOCK:
+            STATEMENTS[key] = compiled
+            if len(STATEMENTS) > STATEMENTS_KEPT:
+                STATEMENTS.popitem(last=False)
+    if compiled is None:
         return None
+    sql, params = compiled
     max_points = aggregation.max_points if aggregation else 10**9
     cluster = aggregation.cluster_pixels if aggregation else 1
-    return (
-        TILE_SQL.format(features=sql, extent=EXTENT),
-        [*params, max_points, layer.name, layer.name, cluster],
-    )
+    return sql, [
+        z, x, y,
+        *params,
+        z, x, y, BUFFER / EXTENT,
+        max_points, layer.name, layer.name, cluster,
+    ]  # fmt: skip
 
 
 def build_tile(layer: Layer, user, z: int, x: int, y: int) -> bytes:
@@ -150,6 +149,9 @@ def build_tile(layer: Layer, user, z: int, x: int, y: int) -> bytes:
     statement = tile_statement(layer, user, z, x, y)
     if statement is None:
         return b""
+    aggregation = layer.aggregation
+    if aggregation and aggregation.prepare and z < aggregation.below_zoom:
+        aggregation.prepare()
     with connection.cursor() as cursor:
         cursor.execute(*statement)
         (data,) = cursor.fetchone()
@@ -163,21 +165,113 @@ def scope_key(user) -> str:
     return f"{user.role}.{user.region_id or ''}.{user.grid_id or ''}.{user.department_id or ''}"
 
 
+def _version_key(layer: str) -> str:
+    return f"tile-version:{layer}"
+
+
+def layer_version(layer: str) -> str:
+    """The version the layer's cached tiles are kept under. With a shared cache it is a token
+    in the cache, replaced by a new one after every committed change (forget_versions); with
+    a per-process cache it is the database's counter, the only value all processes share."""
+    if not settings.GRIDLINE_SHARED_CACHE:
+        return str(TileVersion.current(layer))
+    key = _version_key(layer)
+    version = cache.get(key)
+    if version is None:
+        token = uuid.uuid4().hex[:16]
+        version = token if cache.add(key, token, None) else (cache.get(key) or token)
+    return version
+
+
+def invalidate_layers(layers: list[str]) -> None:
+    """After a change to the data behind these layers, no request that starts after the
+    commit gets one of their old tiles. The shared token is dropped only after the commit:
+    dropped earlier, a request in between could cache the old data under the new token."""
+    TileVersion.bump(layers)
+    if settings.GRIDLINE_SHARED_CACHE:
+        keys = [_version_key(layer) for layer in layers]
+        transaction.on_commit(lambda: cache.delete_many(keys))
+
+
 @dataclass(frozen=True)
 class Tile:
     gzipped: bytes
     etag: str
 
 
+def _tile_key(layer: Layer, user, z: int, x: int, y: int) -> str:
+    return f"tile:{layer.name}:{layer_version(layer.name)}:{scope_key(user)}:{z}:{x}:{y}"
+
+
 def get_tile(layer: Layer, user, z: int, x: int, y: int) -> Tile:
     """The tile from the cache, or built and cached. The key holds the layer's version, so a
     change to the data behind it makes the old tiles unreachable: never a stale tile."""
-    version = TileVersion.current(layer.name)
-    key = f"tile:{layer.name}:{version}:{scope_key(user)}:{z}:{x}:{y}"
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    data = build_tile(layer, user, z, x, y)
-    tile = Tile(gzip.compress(data, 6), f'"{hashlib.md5(data, usedforsecurity=False).hexdigest()}"')
-    cache.set(key, tile, CACHE_SECONDS)
+    key = _tile_key(layer, user, z, x, y)
+    tile = RECENT.get(key)
+    if tile is None:
+        tile = cache.get(key)
+        if tile is None:
+            data = build_tile(layer, user, z, x, y)
+            # Level 1: most tiles are small, and higher levels cost milliseconds for a few
+            # percent.
+            etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
+            tile = Tile(gzip.compress(data, 1), f'"{etag}"')
+            cache.set(key, tile, CACHE_SECONDS)
+        RECENT.put(key, tile)
     return tile
+
+
+class RecentTiles:
+    """The most recently served tiles of this process, in front of the shared cache. A key
+    holds the layer's version, which every request reads afresh, so what this keeps under a
+    key is exactly what the shared cache holds under it: never stale, one round trip and
+    the copy of up to hundreds of KB saved per tile."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.tiles: OrderedDict[str, Tile] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> Tile | None:
+        with self.lock:
+            tile = self.tiles.get(key)
+            if tile is not None:
+                self.tiles.move_to_end(key)
+            return tile
+
+    def put(self, key: str, tile: Tile) -> None:
+        with self.lock:
+            if key in self.tiles:
+                return
+            self.tiles[key] = tile
+            self.size += len(tile.gzipped)
+            while self.size > self.max_bytes and self.tiles:
+                _, old = self.tiles.popitem(last=False)
+                self.size -= len(old.gzipped)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.tiles.clear()
+            self.size = 0
+
+
+RECENT = RecentTiles(settings.GRIDLINE_TILE_MEMORY_MB * 1024 * 1024)
+
+
+def forget_tile(layer: Layer, user, z: int, x: int, y: int) -> None:
+    """Drop one tile from every cache (the benchmarks' cold requests)."""
+    key = _tile_key(layer, user, z, x, y)
+    cache.delete(key)
+    with RECENT.lock:
+        if (tile := RECENT.tiles.pop(key, None)) is not None:
+            RECENT.size -= len(tile.gzipped)
+    with _STATEMENTS_LOCK:
+        STATEMENTS.clear()
+
+
+def forget_process_caches() -> None:
+    """Empty this process's tiles and compiled statements (tests switch databases under it)."""
+    RECENT.clear()
+    with _STATEMENTS_LOCK:
+        STATEMENTS.clear()

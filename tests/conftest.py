@@ -14,11 +14,13 @@ from types import SimpleNamespace
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.core.cache import cache
 from rest_framework.test import APIClient
 from shapely.geometry import box
 
 from grids.models import Department, Level, Role, User
 from grids.services import boundaries, households
+from maps import tiles
 
 DISTRICT = "500118"
 VALID_FROM = dt.date(2024, 1, 1)
@@ -35,6 +37,13 @@ def fast_test_settings(settings, tmp_path_factory):
     static files for every test client."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STATIC_ROOT = tmp_path_factory.mktemp("static")
+    # Never a shared cache: clearing it would empty a running instance's Redis.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.GRIDLINE_SHARED_CACHE = False
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    cache.clear()
+    # Each test has its own data under the same layer version numbers.
+    tiles.forget_process_caches()
 
 
 @pytest.fixture

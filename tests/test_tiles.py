@@ -8,7 +8,6 @@ import math
 import mapbox_vector_tile
 import pytest
 from django.contrib.gis.geos import Point
-from django.core.cache import cache
 from django.test import Client
 
 from grids.services.households import create_household, move_household
@@ -20,11 +19,6 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
     x = int((lon + 180) / 360 * n)
     y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
     return z, x, y
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
 
 
 @pytest.fixture
@@ -80,6 +74,16 @@ def test_households_are_points_at_high_zoom_and_counts_per_grid_below(users, hom
     counts = features(get(client, "households", *tile_of(105.95, 29.35, 10)), "households")
     per_grid = {f["properties"]["code"]: f["properties"]["n"] for f in counts}
     assert per_grid == {grid.code: 1 for grid in tree.grids.values()}
+    # The per-grid counts follow an edit at once, like the points.
+    grid = tree.grids[(1, 1, 1)]
+    create_household(address="又一户", location=centre_of(grid))
+    counts = features(get(client, "households", *tile_of(105.95, 29.35, 10)), "households")
+    assert {f["properties"]["code"]: f["properties"]["n"] for f in counts}[grid.code] == 2
+    # A grid worker's counts are of their own grid only; a department sees no households.
+    mine = features(get(api(users.worker), "households", *tile_of(105.95, 29.35, 10)), "households")
+    assert [(f["properties"]["code"], f["properties"]["n"]) for f in mine] == [(grid.code, 2)]
+    department = get(api(users.department), "households", *tile_of(105.95, 29.35, 10))
+    assert features(department, "households") == []
 
 
 def test_tiles_are_scoped_like_everything_else(users, homes, tree, api):
@@ -111,6 +115,42 @@ def test_an_edit_is_never_served_stale(users, homes, tree, api):
     move_household(added, centre_of(far_grid))
     moved = {f["id"] for f in features(get(client, "households", *tile), "households")}
     assert moved == before
+
+
+def test_an_edit_is_never_served_stale_with_a_shared_cache(
+    settings, users, homes, tree, api, django_capture_on_commit_callbacks
+):
+    # The shared-cache protocol (version tokens dropped after commit, per-process recent
+    # tiles in front); locmem in one process behaves as a shared cache does.
+    settings.GRIDLINE_SHARED_CACHE = True
+    client = api(users.admin)
+    centre = centre_of(tree.grids[(1, 1, 1)])
+    tile = tile_of(centre.x, centre.y, 16)
+    before = {f["id"] for f in features(get(client, "households", *tile), "households")}
+    assert {f["id"] for f in features(get(client, "households", *tile), "households")} == before
+    with django_capture_on_commit_callbacks(execute=True):
+        added, _ = create_household(
+            address="新户", location=Point(centre.x + 0.0001, centre.y, srid=4326)
+        )
+    after = {f["id"] for f in features(get(client, "households", *tile), "households")}
+    assert after == before | {added.pk}
+
+
+def test_a_cached_user_is_dropped_when_saved(settings, users, django_capture_on_commit_callbacks):
+    from grids.auth import CachedUserBackend
+
+    settings.GRIDLINE_SHARED_CACHE = True
+    backend = CachedUserBackend()
+    worker = users.worker
+    assert backend.get_user(worker.pk).grid_id == worker.grid_id
+    with django_capture_on_commit_callbacks(execute=True):
+        worker.grid = users.other_worker.grid
+        worker.save()
+    assert backend.get_user(worker.pk).grid_id == users.other_worker.grid_id
+    with django_capture_on_commit_callbacks(execute=True):
+        worker.is_active = False
+        worker.save()
+    assert backend.get_user(worker.pk) is None
 
 
 def test_etag_and_gzip(users, homes, api):

@@ -122,11 +122,10 @@ def grid_figures(on: dt.date | None = None, grid_ids=None) -> dict[int | None, F
     return figures
 
 
-def current_figures() -> dict[int | None, Figures]:
-    """Today's figures of every grid (None: households in no grid) from GridFigures, after
-    recounting what writes have marked stale since the last call. A new day, or a bulk
-    write, recounts the whole district once (a few seconds at full scale); an ordinary
-    edit recounts only its grids (milliseconds)."""
+def refresh_figures() -> None:
+    """Bring GridFigures up to date: recount the grids writes have marked stale since the
+    last call, or the whole district on a new day or after a bulk write (a few seconds at
+    full scale, once); an ordinary edit recounts only its grids (milliseconds)."""
     on = today()
     with transaction.atomic():
         sql.lock_figures()
@@ -144,7 +143,7 @@ def current_figures() -> dict[int | None, Figures]:
             figures = grid_figures(on, stale)
             figures = {pk: figures.get(pk, Figures()) for pk in stale}
         else:
-            figures = {}
+            return
         GridFigures.objects.bulk_create(
             GridFigures(
                 grid_id=pk,
@@ -155,8 +154,13 @@ def current_figures() -> dict[int | None, Figures]:
             )
             for pk, f in figures.items()
         )
-        rows = GridFigures.objects.values_list("grid_id", "households", "residents", "tags")
-        return {pk: Figures(h, r, tags) for pk, h, r, tags in rows}
+
+
+def current_figures() -> dict[int | None, Figures]:
+    """Today's figures of every grid (None: households in no grid), precomputed."""
+    refresh_figures()
+    rows = GridFigures.objects.values_list("grid_id", "households", "residents", "tags")
+    return {pk: Figures(h, r, tags) for pk, h, r, tags in rows}
 
 
 def rollup(

@@ -92,8 +92,10 @@
   // The page says it is done when every visible layer has its tiles and the figures are in
   // (the browser tests and the render benchmark wait for it).
   function ready(done = true) {
-    document.body.dataset.mapReady = done && state.pending === 0 && state.figuresLoaded
-      ? "1" : "0";
+    const now = done && state.pending === 0 && state.figuresLoaded;
+    document.body.dataset.mapReady = now ? "1" : "0";
+    // The first complete render, in ms since navigation started (the render benchmark).
+    if (now && window.gridlineReadyAt === undefined) window.gridlineReadyAt = performance.now();
   }
 
   // ---- legend with the figure chooser ----------------------------------------------------

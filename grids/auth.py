@@ -1,0 +1,38 @@
+"""Logged-in users from the shared cache (decision 6's tile budget: a cached tile must not wait
+on the database). With a per-process cache the user comes from the database as usual."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
+from django.core.cache import cache
+from django.db import transaction
+
+# A user saved while another request was reading the old row can be cached stale; it is
+# dropped on every save and lives at most this long, so a deactivated user or a changed
+# jurisdiction takes effect within a minute in the worst case, at once in every other.
+USER_SECONDS = 60
+
+
+def user_key(user_id) -> str:
+    return f"user:{user_id}"
+
+
+class CachedUserBackend(ModelBackend):
+    def get_user(self, user_id):
+        if not settings.GRIDLINE_SHARED_CACHE:
+            return super().get_user(user_id)
+        key = user_key(user_id)
+        user = cache.get(key)
+        if user is None:
+            user = super().get_user(user_id)
+            if user is not None:
+                cache.add(key, user, USER_SECONDS)
+        return user
+
+
+def forget_user(sender, instance, **kwargs) -> None:
+    """Drop a saved or deleted user from the cache once the change is committed."""
+    if settings.GRIDLINE_SHARED_CACHE:
+        key = user_key(instance.pk)
+        transaction.on_commit(lambda: cache.delete(key))
