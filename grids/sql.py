@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from contextlib import contextmanager
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -116,6 +117,19 @@ TAKE_STALE_FIGURES = """
 WITH taken AS (DELETE FROM grids_stalefigures RETURNING grid_id, everything)
 SELECT coalesce(bool_or(everything), false), array_agg(DISTINCT grid_id), count(*) FROM taken
 """
+
+
+FIGURES_ARE_CURRENT = """
+SELECT NOT EXISTS (SELECT 1 FROM grids_stalefigures)
+   AND EXISTS (SELECT 1 FROM grids_gridfigures WHERE grid_id IS NULL AND computed_on = %s)
+"""
+
+
+def figures_are_current(on: dt.date) -> bool:
+    """One cheap read: nothing marked stale and today's full count done (the common case)."""
+    with connection.cursor() as cursor:
+        cursor.execute(FIGURES_ARE_CURRENT, [on])
+        return cursor.fetchone()[0]
 
 
 def take_stale_figures() -> tuple[bool, set[int | None]]:
@@ -247,6 +261,22 @@ HOUSEHOLD_INSERT = _HOUSEHOLD_INSERT.format(
     where="", on_conflict="ON CONFLICT (client_key) DO NOTHING"
 )
 
+
+@contextmanager
+def bulk_write(cursor):
+    """Within: inserts skip the row triggers that mark grid figures stale (see migration
+    grids 0005); the caller marks the grids it wrote to itself."""
+    cursor.execute("SELECT set_config('gridline.bulk_write', 'on', true)")
+    try:
+        yield
+    finally:
+        cursor.execute("SELECT set_config('gridline.bulk_write', 'off', true)")
+
+
+def mark_all_figures_stale(cursor) -> None:
+    cursor.execute("INSERT INTO grids_stalefigures (grid_id, everything) VALUES (NULL, true)")
+
+
 STAGING_COLUMNS = ("row", "address", "lon", "lat", "client_key", "member_count", "registered_on")
 COPY_CHUNK = 50_000
 
@@ -279,12 +309,17 @@ def copy_households(table, *, progress=None) -> tuple[int, list[int]]:
         cursor.execute(HOUSEHOLD_POINT_INDEX)
         cursor.execute("ANALYZE household_point")
         cursor.execute(HOUSEHOLD_KEYED)
-        try:
-            with transaction.atomic():
-                cursor.execute(HOUSEHOLD_INSERT_NEW)
-        except IntegrityError:
-            cursor.execute(HOUSEHOLD_INSERT)
-        inserted = cursor.rowcount
+        with bulk_write(cursor):
+            try:
+                with transaction.atomic():
+                    cursor.execute(HOUSEHOLD_INSERT_NEW)
+            except IntegrityError:
+                cursor.execute(HOUSEHOLD_INSERT)
+            inserted = cursor.rowcount
+            cursor.execute(
+                "INSERT INTO grids_stalefigures (grid_id, everything) "
+                "SELECT DISTINCT grid_id, false FROM household_keyed"
+            )
         cursor.execute("SELECT row FROM household_keyed WHERE grid_id IS NULL ORDER BY row")
         flagged = [row for (row,) in cursor.fetchall()]
         cursor.execute("DROP TABLE household_staging, household_point, household_keyed")

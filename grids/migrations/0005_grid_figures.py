@@ -5,20 +5,34 @@ from django.db import migrations, models
 
 
 
-# Statement-level triggers with transition tables: one INSERT per statement however many rows
-# it writes (COPY included). A household write marks its old and new grids; a resident write
-# marks its household's grid, or asks for a full recount when the statement is bulk (joining
-# millions of new residents to their households would cost more than recounting).
+# Writes mark the grids whose figures they change. Inserts are marked row by row, so that no
+# transition table is captured for a bulk insert of a million rows (that alone cost ~10 s in
+# the import benchmark); the bulk loaders (grids/sql.py, the demo) set gridline.bulk_write for
+# their statement, which skips the row triggers, and mark the grids themselves. Updates and
+# deletes are marked once per statement from their transition tables; a bulk statement of
+# residents asks for a full recount rather than joining millions of rows to their households.
 BULK_RESIDENTS = 20000
+NOT_BULK = "current_setting('gridline.bulk_write', true) IS DISTINCT FROM 'on'"
 
 TRIGGERS = f"""
+CREATE FUNCTION grids_household_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO grids_stalefigures (grid_id, everything) VALUES (NEW.grid_id, false);
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION grids_resident_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO grids_stalefigures (grid_id, everything)
+    SELECT grid_id, false FROM grids_household WHERE id = NEW.household_id;
+    RETURN NULL;
+END $$;
+
 CREATE FUNCTION grids_household_figures_stale() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        INSERT INTO grids_stalefigures (grid_id, everything)
-        SELECT DISTINCT grid_id, false FROM old_rows;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    INSERT INTO grids_stalefigures (grid_id, everything)
+    SELECT DISTINCT grid_id, false FROM old_rows;
+    IF TG_OP = 'UPDATE' THEN
         INSERT INTO grids_stalefigures (grid_id, everything)
         SELECT DISTINCT grid_id, false FROM new_rows;
     END IF;
@@ -29,21 +43,15 @@ CREATE FUNCTION grids_resident_figures_stale() RETURNS trigger LANGUAGE plpgsql 
 DECLARE
     n bigint;
 BEGIN
-    IF TG_OP = 'DELETE' THEN
-        SELECT count(*) INTO n FROM old_rows;
-    ELSE
-        SELECT count(*) INTO n FROM new_rows;
-    END IF;
+    SELECT count(*) INTO n FROM old_rows;
     IF n > {BULK_RESIDENTS} THEN
         INSERT INTO grids_stalefigures (grid_id, everything) VALUES (NULL, true);
         RETURN NULL;
     END IF;
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        INSERT INTO grids_stalefigures (grid_id, everything)
-        SELECT DISTINCT h.grid_id, false FROM grids_household h
-        WHERE h.id IN (SELECT household_id FROM old_rows);
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    INSERT INTO grids_stalefigures (grid_id, everything)
+    SELECT DISTINCT h.grid_id, false FROM grids_household h
+    WHERE h.id IN (SELECT household_id FROM old_rows);
+    IF TG_OP = 'UPDATE' THEN
         INSERT INTO grids_stalefigures (grid_id, everything)
         SELECT DISTINCT h.grid_id, false FROM grids_household h
         WHERE h.id IN (SELECT household_id FROM new_rows);
@@ -58,8 +66,7 @@ BEGIN
 END $$;
 
 CREATE TRIGGER household_figures_insert AFTER INSERT ON grids_household
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION grids_household_figures_stale();
+    FOR EACH ROW WHEN ({NOT_BULK}) EXECUTE FUNCTION grids_household_inserted();
 CREATE TRIGGER household_figures_update AFTER UPDATE ON grids_household
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION grids_household_figures_stale();
@@ -67,8 +74,7 @@ CREATE TRIGGER household_figures_delete AFTER DELETE ON grids_household
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION grids_household_figures_stale();
 CREATE TRIGGER resident_figures_insert AFTER INSERT ON grids_resident
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION grids_resident_figures_stale();
+    FOR EACH ROW WHEN ({NOT_BULK}) EXECUTE FUNCTION grids_resident_inserted();
 CREATE TRIGGER resident_figures_update AFTER UPDATE ON grids_resident
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION grids_resident_figures_stale();
@@ -90,6 +96,8 @@ DROP TRIGGER resident_figures_insert ON grids_resident;
 DROP TRIGGER resident_figures_update ON grids_resident;
 DROP TRIGGER resident_figures_delete ON grids_resident;
 DROP TRIGGER resident_figures_truncate ON grids_resident;
+DROP FUNCTION grids_household_inserted();
+DROP FUNCTION grids_resident_inserted();
 DROP FUNCTION grids_household_figures_stale();
 DROP FUNCTION grids_resident_figures_stale();
 DROP FUNCTION grids_figures_all_stale();

@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from pyproj import Transformer
 from shapely.geometry import MultiPoint, Polygon
 
+from grids import sql
 from grids.models import Colour, Department, Grid, Household, Level, Region, Role, User
 from grids.problems import ProblemsError
 from grids.services import crs as crs_service
@@ -374,6 +375,7 @@ def _copy_residents(rng, household_ids: np.ndarray, sizes: np.ndarray, progress:
     progress.stage("residents", n)
     with (
         connection.cursor() as cursor,
+        sql.bulk_write(cursor),
         cursor.copy(
             "COPY grids_resident (household_id, name, id_number, phone, birth_date, sex, tags)"
             " FROM STDIN"
@@ -388,6 +390,8 @@ def _copy_residents(rng, household_ids: np.ndarray, sizes: np.ndarray, progress:
             )
             if i % 50000 == 0:
                 progress.advance(50000)
+    with connection.cursor() as cursor:
+        sql.mark_all_figures_stale(cursor)
     return n
 
 

@@ -127,6 +127,8 @@ def refresh_figures() -> None:
     last call, or the whole district on a new day or after a bulk write (a few seconds at
     full scale, once); an ordinary edit recounts only its grids (milliseconds)."""
     on = today()
+    if sql.figures_are_current(on):
+        return
     with transaction.atomic():
         sql.lock_figures()
         everything, stale = sql.take_stale_figures()
