@@ -239,6 +239,8 @@ GRIDLINE_OVERLAP_TOLERANCE_M = env_float("GRIDLINE_OVERLAP_TOLERANCE_M", 0.5)
 GRIDLINE_CONTAINMENT_TOLERANCE_M = env_float("GRIDLINE_CONTAINMENT_TOLERANCE_M", 0.5)
 # Imported points farther than this from the district are reported as far outside.
 GRIDLINE_OUTSIDE_DISTRICT_M = env_float("GRIDLINE_OUTSIDE_DISTRICT_M", 2000.0)
+# An incident reported this close to another grid's edge asks the reporter to confirm its grid.
+GRIDLINE_INCIDENT_EDGE_M = env_float("GRIDLINE_INCIDENT_EDGE_M", 30.0)
 
 LOGGING = {
     "version": 1,

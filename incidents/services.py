@@ -1,0 +1,175 @@
+"""Reporting incidents (上报): located, keyed to the tree on write, idempotent, and asked to
+confirm the grid when the point lies near another grid's edge."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.gis.geos import Point
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from grids import scoping, sql
+from grids.models import Grid, Level, Region, Theme, today
+from grids.problems import Problem, ProblemsError
+from grids.services.households import check_in_jurisdiction
+from incidents import sql as incidents_sql
+from incidents.models import (
+    Action,
+    Category,
+    Incident,
+    IncidentEvent,
+    Priority,
+    Source,
+    Status,
+)
+from incidents.models import Level as Holder
+
+
+@dataclass(frozen=True)
+class Report:
+    title: str
+    category: str  # category code
+    location: Point
+    source: str
+    description: str = ""
+    priority: str = Priority.NORMAL
+    client_key: uuid.UUID | None = None
+    grid: str | None = None  # the grid code the reporter confirmed, near an edge
+
+
+def _problem(code: str, message: str, field: str) -> ProblemsError:
+    return ProblemsError([Problem(code, message, field=field)])
+
+
+def grids_near(point: Point, metres: float) -> list[Grid]:
+    """Governance grids valid today whose boundary lies within `metres` of the point (the
+    grid holding it first), smallest code first."""
+    near = incidents_sql.grid_ids_near(point, metres, today())
+    return list(
+        Grid.objects.valid_on()
+        .filter(theme=Theme.GOVERNANCE, pk__in=near)
+        .select_related("community__parent__parent")
+        .order_by("code")
+    )
+
+
+def _place(report: Report) -> tuple[Grid | None, dict[str, Region | None]]:
+    """The grid and regions of the point; near an edge, the grid the reporter confirmed."""
+    point = report.location
+    holding = Grid.objects.containing(point).select_related("community__parent__parent").first()
+    candidates = grids_near(point, settings.GRIDLINE_INCIDENT_EDGE_M)
+    if report.grid:
+        chosen = next((g for g in candidates if g.code == report.grid), None)
+        if chosen is None:
+            codes = ", ".join(g.code for g in candidates) or "none"
+            raise _problem(
+                "grid_not_near",
+                f"grid {report.grid} is not within {settings.GRIDLINE_INCIDENT_EDGE_M:g} m of "
+                f"the point (grids near it: {codes})",
+                "grid",
+            )
+        holding = chosen
+    elif len(candidates) > 1:
+        codes = ", ".join(f"{g.code} {g.name}" for g in candidates)
+        raise _problem(
+            "near_grid_edge",
+            f"the point is within {settings.GRIDLINE_INCIDENT_EDGE_M:g} m of the edge between "
+            f"grids {codes}: confirm the grid",
+            "grid",
+        )
+    if holding is not None:
+        community = holding.community
+        return holding, {
+            "community": community,
+            "street": community.parent,
+            "district": community.parent.parent if community.parent else None,
+        }
+    regions = {r.level: r for r in Region.objects.containing(point).valid_on()}
+    if Level.DISTRICT not in regions:
+        raise _problem(
+            "outside_district",
+            f"the point {point.x:.6f},{point.y:.6f} lies in no district of the platform",
+            "location",
+        )
+    return None, {
+        "community": regions.get(Level.COMMUNITY),
+        "street": regions.get(Level.STREET),
+        "district": regions.get(Level.DISTRICT),
+    }
+
+
+def _resent(existing: Incident, user) -> Incident:
+    if not Incident.objects.visible_to(user).filter(pk=existing.pk).exists():
+        raise _problem("key_conflict", "this client key is already in use", "client_key")
+    return existing
+
+
+def due_at(category: Category, step: str, priority: str, start: dt.datetime) -> dt.datetime | None:
+    hours = category.hours_for(step, priority)
+    return start + dt.timedelta(hours=hours) if hours is not None else None
+
+
+def report_incident(report: Report, *, user) -> tuple[Incident, bool]:
+    """Create an incident, or return the one already sent with the same client key (also when
+    two copies race). Returns (incident, created)."""
+    if report.client_key and (
+        existing := Incident.objects.filter(client_key=report.client_key).first()
+    ):
+        return _resent(existing, user), False
+    category = Category.objects.filter(code=report.category, active=True).first()
+    if category is None:
+        raise _problem("unknown_category", f"no active category {report.category!r}", "category")
+    if report.priority not in Priority.values:
+        raise _problem("invalid_priority", f"priority is one of {Priority.values}", "priority")
+    if report.source not in Source.values:
+        raise _problem("invalid_source", f"source is one of {Source.values}", "source")
+    if not report.title.strip():
+        raise _problem("required", "a title is required", "title")
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            # The grid lookup and the insert under the shared tree lock, as for households.
+            sql.lock_tree(shared=True)
+            grid, regions = _place(report)
+            if grid is not None:
+                check_in_jurisdiction(user, grid)
+            elif not scoping.sees_unassigned(user):
+                raise _problem(
+                    "outside_jurisdiction", "the location is outside your jurisdiction", "location"
+                )
+            incident = Incident.objects.create(
+                client_key=report.client_key or uuid.uuid4(),
+                title=report.title.strip(),
+                description=report.description,
+                category=category,
+                priority=report.priority,
+                source=report.source,
+                location=report.location,
+                grid=grid,
+                **regions,
+                status=Status.REPORTED,
+                level=Holder.GRID if grid else Holder.DISTRICT,
+                reporter=user,
+                reported_at=now,
+                due_at=due_at(category, Action.REGISTER, report.priority, now),
+            )
+            IncidentEvent.objects.create(
+                incident=incident,
+                action=Action.REPORT,
+                to_status=Status.REPORTED,
+                level=incident.level,
+                actor=user,
+                at=now,
+                comment=report.description,
+            )
+    except IntegrityError:
+        if report.client_key and (
+            existing := Incident.objects.filter(client_key=report.client_key).first()
+        ):
+            return _resent(existing, user), False
+        raise
+    return incident, True
