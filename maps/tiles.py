@@ -114,12 +114,15 @@ def _compiled(layer: Layer, user, aggregated: bool) -> tuple[str, tuple] | None:
     )
 
 
-def tile_statement(layer: Layer, user, z: int, x: int, y: int) -> tuple[str, list] | None:
+def tile_statement(
+    layer: Layer, user, z: int, x: int, y: int, version: str | None = None
+) -> tuple[str, list] | None:
     """The SQL and parameters of a tile, or None when the user's scope admits nothing (e.g.
     no regions for a grid worker). The benchmarks run the same statement as the reference."""
     aggregation = layer.aggregation
     aggregated = aggregation is not None and z < aggregation.below_zoom
-    key = (layer.name, aggregated, scope_key(user), today(), layer_version(layer.name))
+    version = version or layer_version(layer.name)
+    key = (layer.name, aggregated, scope_key(user), today(), version)
     with _STATEMENTS_LOCK:
         found = key in STATEMENTS
         if found:
@@ -144,9 +147,9 @@ def tile_statement(layer: Layer, user, z: int, x: int, y: int) -> tuple[str, lis
     ]  # fmt: skip
 
 
-def build_tile(layer: Layer, user, z: int, x: int, y: int) -> bytes:
+def build_tile(layer: Layer, user, z: int, x: int, y: int, version: str | None = None) -> bytes:
     """The tile's MVT bytes (empty when the tile holds nothing)."""
-    statement = tile_statement(layer, user, z, x, y)
+    statement = tile_statement(layer, user, z, x, y, version)
     if statement is None:
         return b""
     aggregation = layer.aggregation
@@ -199,19 +202,21 @@ class Tile:
     etag: str
 
 
-def _tile_key(layer: Layer, user, z: int, x: int, y: int) -> str:
-    return f"tile:{layer.name}:{layer_version(layer.name)}:{scope_key(user)}:{z}:{x}:{y}"
+def _tile_key(layer: Layer, user, z: int, x: int, y: int, version: str) -> str:
+    return f"tile:{layer.name}:{version}:{scope_key(user)}:{z}:{x}:{y}"
 
 
 def get_tile(layer: Layer, user, z: int, x: int, y: int) -> Tile:
     """The tile from the cache, or built and cached. The key holds the layer's version, so a
     change to the data behind it makes the old tiles unreachable: never a stale tile."""
-    key = _tile_key(layer, user, z, x, y)
+    # Read once: a cold build compiles its statement under the same version as its key.
+    version = layer_version(layer.name)
+    key = _tile_key(layer, user, z, x, y, version)
     tile = RECENT.get(key)
     if tile is None:
         tile = cache.get(key)
         if tile is None:
-            data = build_tile(layer, user, z, x, y)
+            data = build_tile(layer, user, z, x, y, version)
             # Level 1: most tiles are small, and higher levels cost milliseconds for a few
             # percent.
             etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
@@ -263,7 +268,7 @@ def forget_tile(layer: Layer, user, z: int, x: int, y: int) -> None:
     """Drop one tile from both tile caches (the benchmarks' cold requests). The compiled
     statement of its layer and scope stays: it serves every tile of the layer, as when a
     user pans onto tiles nobody has asked for yet."""
-    key = _tile_key(layer, user, z, x, y)
+    key = _tile_key(layer, user, z, x, y, layer_version(layer.name))
     cache.delete(key)
     with RECENT.lock:
         if (tile := RECENT.tiles.pop(key, None)) is not None:
