@@ -3,6 +3,7 @@ README.md lists each variable with its default."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -65,6 +66,9 @@ INSTALLED_APPS = [
     "sensors",
     "incidents",
     "reports",
+    "notifications",
+    # The background queue lives in PostgreSQL: no broker to run (decision 9).
+    "procrastinate.contrib.django",
 ]
 
 MIDDLEWARE = [
@@ -241,6 +245,56 @@ GRIDLINE_CONTAINMENT_TOLERANCE_M = env_float("GRIDLINE_CONTAINMENT_TOLERANCE_M",
 GRIDLINE_OUTSIDE_DISTRICT_M = env_float("GRIDLINE_OUTSIDE_DISTRICT_M", 2000.0)
 # An incident reported this close to another grid's edge asks the reporter to confirm its grid.
 GRIDLINE_INCIDENT_EDGE_M = env_float("GRIDLINE_INCIDENT_EDGE_M", 30.0)
+# Hours allowed for each step when an incident category names none (its own table wins).
+GRIDLINE_STEP_HOURS = {
+    "register": 2,
+    "dispatch": 4,
+    "acknowledge": 4,
+    "feed_back": 72,
+    "verify": 24,
+    "close": 24,
+}
+# Possible duplicates: the same category this close and this recent.
+GRIDLINE_DUPLICATE_M = env_float("GRIDLINE_DUPLICATE_M", 50.0)
+GRIDLINE_DUPLICATE_DAYS = env_float("GRIDLINE_DUPLICATE_DAYS", 7.0)
+# Photos: images only (checked by decoding them), at most this size each.
+GRIDLINE_PHOTO_MAX_MB = env_float("GRIDLINE_PHOTO_MAX_MB", 10.0)
+DATA_UPLOAD_MAX_MEMORY_SIZE = int((GRIDLINE_PHOTO_MAX_MB + 1) * 1024 * 1024)
+# A visit recorded farther than this from the household is flagged.
+GRIDLINE_VISIT_DISTANCE_M = env_float("GRIDLINE_VISIT_DISTANCE_M", 200.0)
+# The three-colour rule (三色管理) for grids, from their incidents over the last `days`:
+# red when any red threshold is crossed, yellow for any yellow one, else blue. Rates are
+# shares (0-1); satisfaction is the mean 1-5 score; a grid with fewer than `min_incidents`
+# closed keeps blue unless its overdue-open count alone crosses a threshold.
+GRIDLINE_COLOUR_RULE = json.loads(
+    os.environ.get(
+        "GRIDLINE_COLOUR_RULE",
+        json.dumps(
+            {
+                "days": 30,
+                "min_incidents": 3,
+                "red": {"on_time_rate_below": 0.6, "satisfaction_below": 3.0, "overdue_open": 5},
+                "yellow": {
+                    "on_time_rate_below": 0.85,
+                    "satisfaction_below": 4.0,
+                    "overdue_open": 1,
+                },
+            }
+        ),
+    )
+)
+
+# Mail beside in-app notifications. The console backend prints them until a relay is set.
+EMAIL_BACKEND = os.environ.get(
+    "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "gridline@localhost")
+# Links in mails point here.
+GRIDLINE_SITE_URL = os.environ.get("GRIDLINE_SITE_URL", "http://127.0.0.1:8000")
+# The worker finds the apps' jobs in their `jobs.py` (`tasks` would read as incident tasks).
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "jobs"
 
 LOGGING = {
     "version": 1,
@@ -248,5 +302,5 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("GRIDLINE_LOG_LEVEL", "INFO")},
     # pyogrio reports every file it writes at INFO.
-    "loggers": {"pyogrio": {"level": "WARNING"}},
+    "loggers": {"pyogrio": {"level": "WARNING"}, "procrastinate": {"level": "WARNING"}},
 }

@@ -13,6 +13,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/", include("grids.api.urls")),
+    path("api/", include("incidents.api.urls")),
+    path("api/", include("notifications.api.urls")),
     path("", include("maps.urls")),
     path("", include("grids.urls")),
 ]

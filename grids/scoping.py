@@ -46,6 +46,20 @@ def _jurisdiction_region(user) -> Region | None:
     return None
 
 
+def user_district(user) -> int | None:
+    """The id of the district a user works in, whatever their role."""
+    if not (user.is_authenticated and user.is_active):
+        return None
+    if user.role == "department":
+        return user.department.district_id if user.department_id else None
+    if user.role == "grid_worker":
+        return user.grid.community.parent.parent_id if user.grid_id else None
+    region = user.region
+    while region is not None and region.level != "district":
+        region = region.parent
+    return region.pk if region else None
+
+
 def region_under_q(region: Region, prefix: str = "") -> Q:
     """The region itself and everything below it."""
     if region.level == "district":

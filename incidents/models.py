@@ -7,7 +7,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.gis.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -64,6 +64,9 @@ class Category(models.Model):
         Department, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     deadlines = models.JSONField(_("deadlines (hours per priority and step)"), default=dict)
+    escalate_when_overdue = models.BooleanField(
+        _("escalate one level when a step is overdue"), default=False
+    )
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -75,9 +78,12 @@ class Category(models.Model):
         return f"{self.code} {self.name}"
 
     def hours_for(self, step: str, priority: str) -> float | None:
-        hours = (self.deadlines.get(priority) or self.deadlines.get(Priority.NORMAL) or {}).get(
-            step
-        )
+        """Hours allowed for a step: the category's own figure for the priority, else its
+        normal-priority figure, else the platform default (settings.GRIDLINE_STEP_HOURS)."""
+        for table in (self.deadlines.get(priority), self.deadlines.get(Priority.NORMAL)):
+            if table and table.get(step) is not None:
+                return float(table[step])
+        hours = settings.GRIDLINE_STEP_HOURS.get(step)
         return float(hours) if hours is not None else None
 
 
@@ -112,9 +118,15 @@ class IncidentQuerySet(models.QuerySet):
         if user.role == "department":
             if not user.department_id:
                 return self.none()
+            # Exists, not a join: no DISTINCT, so the rows can be locked for a step.
             return self.filter(
-                Q(department=user.department_id) | Q(events__department=user.department_id)
-            ).distinct()
+                Q(department=user.department_id)
+                | Exists(
+                    IncidentEvent.objects.filter(
+                        incident=OuterRef("pk"), department=user.department_id
+                    )
+                )
+            )
         region = user.region
         if region is None:
             return self.none()
@@ -122,6 +134,37 @@ class IncidentQuerySet(models.QuerySet):
 
     def open(self):
         return self.exclude(status__in=[Status.CLOSED, Status.ASSESSED])
+
+    def overdue(self):
+        return self.open().filter(step_overdue=True)
+
+    def held_by(self, user):
+        """'Mine': the open incidents waiting on a level the user acts for."""
+        if not (user.is_authenticated and user.is_active):
+            return self.none()
+        if scoping.sees_everything(user):
+            return self.open()
+        level, key, own = {
+            "grid_worker": (Level.GRID, "grid", user.grid_id),
+            "community_staff": (Level.COMMUNITY, "community", user.region_id),
+            "street_centre": (Level.STREET, "street", user.region_id),
+            "district_centre": (Level.DISTRICT, "district", user.region_id),
+            "department": (Level.DEPARTMENT, "department", user.department_id),
+        }.get(user.role, (None, None, None))
+        if own is None:
+            return self.none()
+        return self.open().filter(level=level, **{key: own})
+
+    def whistled_for(self, user):
+        """吹哨: open incidents whistled to the user's department, or, for a centre, the ones
+        it whistled."""
+        whistled = self.open().filter(whistle_class__isnull=False)
+        if user.role == "department":
+            return whistled.filter(department=user.department_id)
+        if user.role in ("street_centre", "district_centre") and user.region_id:
+            level = Level.STREET if user.role == "street_centre" else Level.DISTRICT
+            return whistled.filter(dispatcher_level=level, **{level: user.region_id})
+        return whistled if scoping.sees_everything(user) else whistled.none()
 
 
 class Incident(models.Model):
@@ -158,6 +201,8 @@ class Incident(models.Model):
     )
     # The level that dispatched or whistled the incident: it verifies the handling and closes.
     dispatcher_level = models.CharField(max_length=12, choices=Level.choices, blank=True)
+    # Who handles it once dispatched: the dispatching level itself, or `department`.
+    handler_level = models.CharField(max_length=12, choices=Level.choices, blank=True)
     whistle_class = models.ForeignKey(
         WhistleClass, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -167,6 +212,17 @@ class Incident(models.Model):
     version = models.PositiveIntegerField(_("version"), default=1)
     rework_count = models.PositiveIntegerField(_("times sent back for rework"), default=0)
     due_at = models.DateTimeField(_("current step due"), null=True, blank=True)
+    step_overdue = models.BooleanField(_("current step overdue"), default=False)
+    overdue_count = models.PositiveIntegerField(_("steps overdue"), default=0)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged"
+    )
+    department_score = models.PositiveSmallIntegerField(
+        _("department's handling (1-5)"), null=True, blank=True
+    )
+    satisfaction = models.PositiveSmallIntegerField(
+        _("reporter's satisfaction (1-5)"), null=True, blank=True
+    )
     reported_at = models.DateTimeField(_("reported at"), default=timezone.now)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
@@ -181,6 +237,17 @@ class Incident(models.Model):
             models.Index(fields=["grid", "status"], name="incident_grid_status"),
             models.Index(fields=["department", "status"], name="incident_department_status"),
             models.Index(fields=["status", "due_at"], name="incident_due"),
+            models.Index(fields=["category", "reported_at"], name="incident_category_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(department_score__range=(1, 5)) | Q(department_score__isnull=True),
+                name="incident_department_score_1_5",
+            ),
+            models.CheckConstraint(
+                condition=Q(satisfaction__range=(1, 5)) | Q(satisfaction__isnull=True),
+                name="incident_satisfaction_1_5",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -190,16 +257,19 @@ class Incident(models.Model):
 class Action(models.TextChoices):
     REPORT = "report", _("report")
     REGISTER = "register", _("register")
+    DISMISS = "dismiss", _("dismiss")  # 不予立案
     DISPATCH = "dispatch", _("dispatch")
     ESCALATE = "escalate", _("escalate")
     WHISTLE = "whistle", _("whistle to a department")
     ACKNOWLEDGE = "acknowledge", _("acknowledge")  # 报到 / start handling
     FEED_BACK = "feed_back", _("feed back")
     VERIFY = "verify", _("verify")
-    SEND_BACK = "send_back", _("send back")
+    REWORK = "rework", _("rework")  # 返工: verification failed
+    SEND_BACK = "send_back", _("send back")  # 退回
     TRANSFER = "transfer", _("transfer")
     CLOSE = "close", _("close")
     ASSESS = "assess", _("assess")
+    MERGE = "merge", _("merge")
     OVERDUE = "overdue", _("overdue")
 
 
@@ -227,3 +297,125 @@ class IncidentEvent(models.Model):
         verbose_name_plural = _("incident events")
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["incident", "at"], name="incident_event_timeline")]
+
+
+def photo_path(photo: IncidentPhoto, filename: str) -> str:
+    # The name is ours: a phone's file name says nothing and may say too much.
+    return f"incidents/{photo.incident_id}/{uuid.uuid4().hex}.{photo.extension}"
+
+
+class IncidentPhoto(models.Model):
+    """A photo sent with a report or a step (before / after handling)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="photos")
+    event = models.ForeignKey(
+        IncidentEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="photos"
+    )
+    image = models.ImageField(_("photo"), upload_to=photo_path)
+    extension = models.CharField(max_length=5)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("incident photo")
+        verbose_name_plural = _("incident photos")
+        ordering = ["at", "id"]
+
+
+class TaskKind(models.TextChoices):
+    VISIT = "visit", _("household visits")  # 走访
+    PATROL = "patrol", _("patrol")  # 巡查
+    OTHER = "other", _("other")
+
+
+class TaskQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A grid worker sees the tasks of the grid; the tree roles those of the grids under
+        their jurisdiction (the foundation's grid rule)."""
+        return self.filter(scoping.grid_q(user, prefix="grid__"))
+
+    def open(self):
+        return self.filter(done_at__isnull=True)
+
+
+class Task(models.Model):
+    """Work given to a grid worker, or to the grid's team when no one is named, due by a
+    date: e.g. visit the key-population households of a grid this month."""
+
+    title = models.CharField(_("title"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=10, choices=TaskKind.choices)
+    grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="+")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tasks",
+    )
+    due_on = models.DateField(_("due on"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+
+    objects = TaskQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["due_on", "id"]
+        indexes = [models.Index(fields=["grid", "due_on"], name="task_grid_due")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class VisitQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        return self.filter(scoping.grid_q(user, prefix="household__grid__"))
+
+
+class Visit(models.Model):
+    """A grid worker's visit to a household, with where the phone was: flagged when that is
+    farther from the household than settings.GRIDLINE_VISIT_DISTANCE_M."""
+
+    client_key = models.UUIDField(unique=True, default=uuid.uuid4)
+    household = models.ForeignKey(
+        "grids.Household", on_delete=models.PROTECT, related_name="visits"
+    )
+    worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    location = models.PointField(_("where the worker was"), srid=4326)
+    distance_m = models.FloatField(_("distance from the household (m)"))
+    flagged = models.BooleanField(_("too far from the household"), default=False)
+    visited_at = models.DateTimeField(_("visited at"), default=timezone.now)
+    note = models.TextField(_("note"), blank=True)
+
+    objects = VisitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        ordering = ["-visited_at", "-id"]
+        indexes = [models.Index(fields=["household", "visited_at"], name="visit_household_time")]
+
+
+class TaskTarget(models.Model):
+    """A household a task asks to be visited, and the visit that did it."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="targets")
+    household = models.ForeignKey("grids.Household", on_delete=models.PROTECT, related_name="+")
+    visit = models.ForeignKey(
+        Visit, null=True, blank=True, on_delete=models.SET_NULL, related_name="targets"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["task", "household"], name="task_target_once")
+        ]
+        indexes = [models.Index(fields=["household"], name="task_target_household")]

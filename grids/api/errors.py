@@ -37,9 +37,11 @@ def _flatten(detail, field: str | None = None) -> list[dict]:
 
 def exception_handler(exc, context):
     if isinstance(exc, ProblemsError):
+        # A refused step of a process may carry its own status (403 not yours, 409 not now).
+        code = getattr(exc, "status_code", status.HTTP_400_BAD_REQUEST)
         return Response(
-            {"status": 400, "errors": [p.as_dict() | {"field": p.field} for p in exc.problems]},
-            status=status.HTTP_400_BAD_REQUEST,
+            {"status": code, "errors": [p.as_dict() | {"field": p.field} for p in exc.problems]},
+            status=code,
         )
     if isinstance(exc, DjangoValidationError):
         detail = (

@@ -8,7 +8,7 @@ from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from grids import scoping
-from grids.models import Grid, Household, Region, Resident, Tag, User, today
+from grids.models import Department, Grid, Household, Region, Resident, Tag, User, today
 from grids.services import crs as crs_service
 
 PRECISION = 7  # about 1 cm: enough for a boundary, half the bytes of full doubles
@@ -203,3 +203,9 @@ class UserSerializer(serializers.ModelSerializer):
             "code": node.code,
             "name": node.name,
         }
+
+
+class DepartmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Department
+        fields = ["code", "name", "district"]

@@ -9,6 +9,7 @@ router.register("regions", views.RegionViewSet, basename="region")
 router.register("grids", views.GridViewSet, basename="grid")
 router.register("households", views.HouseholdViewSet, basename="household")
 router.register("residents", views.ResidentViewSet, basename="resident")
+router.register("departments", views.DepartmentViewSet, basename="department")
 
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),

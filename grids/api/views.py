@@ -23,13 +23,23 @@ from grids.api.filters import (
     parse_on,
 )
 from grids.api.serializers import (
+    DepartmentSerializer,
     GridSerializer,
     HouseholdSerializer,
     RegionSerializer,
     ResidentSerializer,
     UserSerializer,
 )
-from grids.models import Grid, GridBoundary, Household, Level, Region, RegionBoundary, Resident
+from grids.models import (
+    Department,
+    Grid,
+    GridBoundary,
+    Household,
+    Level,
+    Region,
+    RegionBoundary,
+    Resident,
+)
 from grids.services import audit, households, stats
 from grids.services.exports import FORMATS, LAYERS, UnknownLayer, export_layer
 
@@ -286,6 +296,23 @@ class ExportView(APIView):
         response = HttpResponse(result.content, content_type=result.content_type)
         response["Content-Disposition"] = f'attachment; filename="{result.filename}"'
         return response
+
+
+class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
+    """The line departments of the user's district (to dispatch and whistle to)."""
+
+    serializer_class = DepartmentSerializer
+    lookup_field = "code"
+    pagination_class = None
+
+    def get_queryset(self):
+        user = self.request.user
+        if scoping.sees_everything(user):
+            return Department.objects.all()
+        district = scoping.user_district(user)
+        return (
+            Department.objects.filter(district=district) if district else Department.objects.none()
+        )
 
 
 class MeView(APIView):

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.gis.geos import Point
+from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from PIL import Image, UnidentifiedImageError
 
 from grids import scoping, sql
 from grids.models import Grid, Level, Region, Theme, today
@@ -22,6 +24,7 @@ from incidents.models import (
     Category,
     Incident,
     IncidentEvent,
+    IncidentPhoto,
     Priority,
     Source,
     Status,
@@ -39,6 +42,110 @@ class Report:
     priority: str = Priority.NORMAL
     client_key: uuid.UUID | None = None
     grid: str | None = None  # the grid code the reporter confirmed, near an edge
+    photos: tuple = ()  # uploaded files
+
+
+# Decoded formats accepted as photos, and the extension they are stored under.
+PHOTO_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
+
+
+@dataclass(frozen=True)
+class CheckedPhoto:
+    file: object
+    extension: str
+    width: int
+    height: int
+
+
+def check_photos(files, field_name: str = "photos") -> list[CheckedPhoto]:
+    """Each file must decode as a JPEG, PNG or WebP image within the size limit; the name
+    and the declared content type are not trusted."""
+    limit = settings.GRIDLINE_PHOTO_MAX_MB * 1024 * 1024
+    checked, problems = [], []
+    for i, upload in enumerate(files):
+        name = getattr(upload, "name", f"#{i + 1}")
+        if upload.size > limit:
+            problems.append(
+                Problem(
+                    "photo_too_large",
+                    f"{name}: {upload.size / 1048576:.1f} MB is over the "
+                    f"{settings.GRIDLINE_PHOTO_MAX_MB:g} MB limit",
+                    field=field_name,
+                    row=i + 1,
+                )
+            )
+            continue
+        try:
+            upload.seek(0)
+            with Image.open(upload) as image:
+                image.verify()
+                kind, (width, height) = image.format, image.size
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+            problems.append(
+                Problem(
+                    "not_an_image", f"{name}: not an image ({error})", field=field_name, row=i + 1
+                )
+            )
+            continue
+        if kind not in PHOTO_FORMATS:
+            problems.append(
+                Problem(
+                    "not_an_image",
+                    f"{name}: {kind} images are not accepted (JPEG, PNG or WebP)",
+                    field=field_name,
+                    row=i + 1,
+                )
+            )
+            continue
+        upload.seek(0)
+        checked.append(CheckedPhoto(upload, PHOTO_FORMATS[kind], width, height))
+    if problems:
+        raise ProblemsError(problems)
+    return checked
+
+
+def save_photos(incident: Incident, photos: list[CheckedPhoto], *, user, event=None) -> list:
+    saved = []
+    for photo in photos:
+        row = IncidentPhoto(
+            incident=incident,
+            event=event,
+            extension=photo.extension,
+            width=photo.width,
+            height=photo.height,
+            uploaded_by=user,
+        )
+        row.image.save(f"photo.{photo.extension}", File(photo.file), save=False)
+        row.save()
+        saved.append(row)
+    return saved
+
+
+def add_photos(incident_id: int, files, *, user) -> list:
+    """Photos added to an open incident the user can see (e.g. after handling)."""
+    photos = check_photos(files)
+    with transaction.atomic():
+        incident = Incident.objects.visible_to(user).filter(pk=incident_id).first()
+        if incident is None:
+            raise Incident.DoesNotExist(f"no incident {incident_id}")
+        return save_photos(incident, photos, user=user)
+
+
+def possible_duplicates(
+    category: str, point: Point, *, exclude: int | None = None, user=None
+) -> list[tuple[Incident, float]]:
+    """Open or recent incidents of the same category near the point (settings
+    GRIDLINE_DUPLICATE_M metres, GRIDLINE_DUPLICATE_DAYS days), nearest first, as
+    (incident, metres)."""
+    since = timezone.now() - dt.timedelta(days=settings.GRIDLINE_DUPLICATE_DAYS)
+    near = incidents_sql.incidents_near(
+        category, point, settings.GRIDLINE_DUPLICATE_M, since, exclude
+    )
+    incidents = Incident.objects.filter(pk__in=near, merged_into__isnull=True)
+    if user is not None:
+        incidents = incidents.visible_to(user)
+    found = {i.pk: i for i in incidents.select_related("category")}
+    return [(found[pk], metres) for pk, metres in near.items() if pk in found]
 
 
 def _problem(code: str, message: str, field: str) -> ProblemsError:
@@ -129,6 +236,7 @@ def report_incident(report: Report, *, user) -> tuple[Incident, bool]:
         raise _problem("invalid_source", f"source is one of {Source.values}", "source")
     if not report.title.strip():
         raise _problem("required", "a title is required", "title")
+    photos = check_photos(report.photos)
     now = timezone.now()
     try:
         with transaction.atomic():
@@ -157,7 +265,7 @@ def report_incident(report: Report, *, user) -> tuple[Incident, bool]:
                 reported_at=now,
                 due_at=due_at(category, Action.REGISTER, report.priority, now),
             )
-            IncidentEvent.objects.create(
+            event = IncidentEvent.objects.create(
                 incident=incident,
                 action=Action.REPORT,
                 to_status=Status.REPORTED,
@@ -166,6 +274,7 @@ def report_incident(report: Report, *, user) -> tuple[Incident, bool]:
                 at=now,
                 comment=report.description,
             )
+            save_photos(incident, photos, user=user, event=event)
     except IntegrityError:
         if report.client_key and (
             existing := Incident.objects.filter(client_key=report.client_key).first()

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from incidents.models import Incident, Level, Priority, Status
+
+QUEUES = {
+    "mine": _("waiting on me"),
+    "overdue": _("overdue"),
+    "whistled": _("whistled"),
+    "reported": _("reported by me"),
+    "open": _("open"),
+}
+
+
+class IncidentFilterSet(django_filters.FilterSet):
+    queue = django_filters.ChoiceFilter(choices=list(QUEUES.items()), method="filter_queue")
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    level = django_filters.ChoiceFilter(choices=Level.choices)
+    priority = django_filters.ChoiceFilter(choices=Priority.choices)
+    category = django_filters.CharFilter(field_name="category__code")
+    grid = django_filters.CharFilter(field_name="grid__code")
+    community = django_filters.NumberFilter(field_name="community_id")
+    street = django_filters.NumberFilter(field_name="street_id")
+    department = django_filters.CharFilter(field_name="department__code")
+    overdue = django_filters.BooleanFilter(field_name="step_overdue")
+    reported_after = django_filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="gte")
+    reported_before = django_filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="lt")
+    q = django_filters.CharFilter(field_name="title", lookup_expr="icontains", label=_("title"))
+
+    class Meta:
+        model = Incident
+        fields: list[str] = []
+
+    def filter_queue(self, queryset, name, value):
+        user = self.request.user
+        if value == "mine":
+            return queryset.held_by(user)
+        if value == "overdue":
+            return queryset.overdue()
+        if value == "whistled":
+            return queryset.whistled_for(user)
+        if value == "reported":
+            return queryset.filter(reporter=user)
+        return queryset.open()
