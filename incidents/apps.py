@@ -7,3 +7,7 @@ class IncidentsConfig(AppConfig):
 
     name = "incidents"
     verbose_name = _("Incidents and tasks")
+
+    def ready(self) -> None:
+        # The incidents layer on the command-centre map (maps.registry).
+        from incidents import layers  # noqa: F401

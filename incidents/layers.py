@@ -1,0 +1,1 @@
+"""The incidents layers of the command-centre map (registered from IncidentsConfig.ready)."""
