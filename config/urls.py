@@ -17,6 +17,8 @@ urlpatterns = [
     path("api/", include("notifications.api.urls")),
     path("", include("maps.urls")),
     path("", include("grids.urls")),
+    path("", include("incidents.urls")),
+    path("", include("notifications.urls")),
 ]
 
 if settings.DEBUG:

@@ -56,12 +56,15 @@ class Layer:
 
 
 _layers: dict[str, Layer] = {}
+_dependents: dict[type, list[Layer]] | None = None  # model -> layers, built on first use
 
 
 def register(layer: Layer) -> Layer:
     if layer.name in _layers:
         raise ValueError(f"map layer {layer.name!r} is registered twice")
     _layers[layer.name] = layer
+    global _dependents
+    _dependents = None
     return layer
 
 
@@ -74,4 +77,13 @@ def layers_for(user) -> list[Layer]:
 
 
 def depending_on(model: type) -> list[Layer]:
-    return [layer for layer in _layers.values() if model in layer.depends_on]
+    """The layers whose tiles a change to `model` makes stale (called on every model save:
+    a dictionary look-up for the models no layer depends on)."""
+    global _dependents
+    if _dependents is None:
+        found: dict[type, list[Layer]] = {}
+        for layer in _layers.values():
+            for dependency in layer.depends_on:
+                found.setdefault(dependency, []).append(layer)
+        _dependents = found
+    return _dependents.get(model, [])

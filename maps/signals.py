@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.db.models.signals import post_delete, post_save
 
-from grids.models import Grid, GridBoundary, Household, Region, RegionBoundary
 from grids.signals import data_changed
 from maps import registry
 from maps.tiles import invalidate_layers
@@ -18,8 +17,9 @@ def invalidate(sender, **kwargs) -> None:
 
 def connect() -> None:
     # Bulk writes (COPY, set-based re-assignment) send data_changed; ORM saves (admin,
-    # API) are caught by post_save and post_delete.
+    # API) are caught by post_save and post_delete. Those are connected for every sender:
+    # apps register their layers after this runs (their ready() comes later), and a layer's
+    # `depends_on` is all it takes for its models to invalidate it.
     data_changed.connect(invalidate, dispatch_uid="maps.invalidate")
-    for model in (Household, Grid, GridBoundary, Region, RegionBoundary):
-        post_save.connect(invalidate, sender=model, dispatch_uid=f"maps.save.{model.__name__}")
-        post_delete.connect(invalidate, sender=model, dispatch_uid=f"maps.del.{model.__name__}")
+    post_save.connect(invalidate, dispatch_uid="maps.save")
+    post_delete.connect(invalidate, dispatch_uid="maps.delete")

@@ -20,6 +20,8 @@ from shapely.geometry import box
 
 from grids.models import Department, Level, Role, User
 from grids.services import boundaries, households
+from incidents.models import Category, WhistleClass
+from incidents.services import Report, report_incident
 from maps import tiles
 
 DISTRICT = "500118"
@@ -146,3 +148,38 @@ def api():
         return c
 
     return client
+
+
+@pytest.fixture
+def catalogue(users):
+    """Two departments, a category dispatched to transport by default, a whistle class."""
+    transport = Department.objects.create(
+        code="transport", name="交通局", district=users.department.department.district
+    )
+    return {
+        "category": Category.objects.create(
+            code="T0101",
+            name="井盖缺失",
+            department=transport,
+            deadlines={"normal": {"register": 2, "dispatch": 4, "feed_back": 48}},
+        ),
+        "whistle": WhistleClass.objects.create(
+            code="urgent", name="紧急类", acknowledge_hours=0.5, report_back_hours=24
+        ),
+        "transport": transport,
+        "civil": users.department.department,
+    }
+
+
+@pytest.fixture
+def incident(tree, users, catalogue):
+    found, _ = report_incident(
+        Report(
+            title="校车太挤",
+            category="T0101",
+            source="patrol",
+            location=centre_of(tree.grids[(1, 1, 1)]),
+        ),
+        user=users.worker,
+    )
+    return found

@@ -7,47 +7,12 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from grids.models import Department
-from incidents.models import Action, Category, Incident, IncidentEvent, Status, WhistleClass
+from incidents.models import Action, Incident, IncidentEvent, Status
 from incidents.services import Report, report_incident
 from incidents.services.clocks import mark_overdue
 from incidents.services.transitions import StaleVersion, Step, StepRefused, take_step
 from notifications.models import Notification
 from tests.conftest import centre_of
-
-
-@pytest.fixture
-def catalogue(users):
-    transport = Department.objects.create(
-        code="transport", name="交通局", district=users.department.department.district
-    )
-    return {
-        "category": Category.objects.create(
-            code="0101",
-            name="井盖缺失",
-            department=transport,
-            deadlines={"normal": {"register": 2, "dispatch": 4, "feed_back": 48}},
-        ),
-        "whistle": WhistleClass.objects.create(
-            code="urgent", name="紧急类", acknowledge_hours=0.5, report_back_hours=24
-        ),
-        "transport": transport,
-        "civil": users.department.department,
-    }
-
-
-@pytest.fixture
-def incident(tree, users, catalogue):
-    found, _ = report_incident(
-        Report(
-            title="校车太挤",
-            category="0101",
-            source="patrol",
-            location=centre_of(tree.grids[(1, 1, 1)]),
-        ),
-        user=users.worker,
-    )
-    return found
 
 
 def step(incident, user, action, **kwargs):
@@ -195,7 +160,8 @@ def test_the_clock_marks_overdue_once_and_escalates_when_the_category_says(
 def test_a_duplicate_is_merged_into_the_first(tree, users, incident):
     near = centre_of(tree.grids[(1, 1, 1)])
     second, _ = report_incident(
-        Report(title="又一个", category="0101", source="resident", location=near), user=users.worker
+        Report(title="又一个", category="T0101", source="resident", location=near),
+        user=users.worker,
     )
     merged = step(second, users.worker, "merge", target=incident.pk)
     assert (merged.status, merged.merged_into_id) == ("closed", incident.pk)

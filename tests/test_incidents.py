@@ -21,11 +21,11 @@ DEADLINES = {"normal": {"register": 2, "dispatch": 4}, "urgent": {"register": 0.
 
 @pytest.fixture
 def category(db):
-    return Category.objects.create(code="0101", name="井盖缺失", deadlines=DEADLINES)
+    return Category.objects.create(code="T0101", name="井盖缺失", deadlines=DEADLINES)
 
 
 def report(point, **kwargs) -> Report:
-    fields = {"title": "井盖缺失", "category": "0101", "source": "patrol"} | kwargs
+    fields = {"title": "井盖缺失", "category": "T0101", "source": "patrol"} | kwargs
     return Report(location=point, **fields)
 
 

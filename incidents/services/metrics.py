@@ -18,6 +18,7 @@ from collections import defaultdict
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Avg, Count, F, Q, QuerySet
+from django.utils import timezone
 
 from grids.models import Colour, Grid
 from grids.signals import data_changed
@@ -106,7 +107,7 @@ def update_grid_colours(on: dt.date | None = None) -> dict[str, int]:
     """Recolour every current grid from its incidents over the rule's last `days` days.
     Returns how many grids changed to each colour."""
     rule = settings.GRIDLINE_COLOUR_RULE
-    on = on or dt.date.today()
+    on = on or timezone.localdate()
     start = on - dt.timedelta(days=int(rule.get("days", 30)) - 1)
     rows = {row["key"]: row for row in incident_metrics(Incident.objects.all(), "grid", start, on)}
     changed: dict[str, list[int]] = defaultdict(list)

@@ -57,8 +57,26 @@
   // ---- layers -------------------------------------------------------------------------
   const layers = {};
   const overlays = {};
+  // A layer with per-status colours (incidents): points coloured by status, overdue ones
+  // ringed; below its aggregation zoom, grid polygons shaded by their count (`code` + `n`).
+  const densityColour = (ramp, n) => ramp[Math.min(ramp.length - 1, Math.floor(Math.log2(n || 1)))];
+  const statusStyle = (layer, props) => {
+    const s = layer.style;
+    if (props.code !== undefined && props.n !== undefined) {
+      return { fill: true, fillColor: densityColour(s.density, props.n), fillOpacity: 0.6,
+        color: "#a50f15", weight: 0.8 };
+    }
+    if (props.status === undefined) {  // a cluster of points
+      return { radius: Math.min(4 + 2.5 * Math.log10((props.n || 1) + 1), 14), fill: true,
+        fillOpacity: 0.85, fillColor: s.color, color: "#fff", weight: 1 };
+    }
+    return { radius: s.radius || 6, fill: true, fillOpacity: 0.9,
+      fillColor: s.statuses[props.status] || s.color,
+      color: props.step_overdue ? "#000" : "#fff", weight: props.step_overdue ? 2.5 : 1 };
+  };
   const styleFor = (layer) => (props, zoom) => {
     if (layer.name === "grids") return gridStyle(props);
+    if (layer.style.statuses) return statusStyle(layer, props);
     if (layer.kind === "point") {
       const n = props.n || 1;
       return {
@@ -120,7 +138,16 @@
       rows = RAMP.slice(0, edges.length).map((c, i) => `<div><i style="background:${c}"></i>${
         i < state.breaks.length ? `${fmt(edges[i])}–${fmt(state.breaks[i])}` : `> ${fmt(edges[i])}`}</div>`);
     }
-    div.innerHTML = `<label>${esc(T.figure)}<br><select id="figure">${options}</select></label>${rows.join("")}`;
+    // Layers coloured by status add their own key below the figure's.
+    const keys = config.layers.filter((l) => l.style.statuses).map((l) => {
+      const seen = new Set();
+      const items = Object.entries(l.style.statuses).filter(([, c]) => !seen.has(c) && seen.add(c));
+      return `<div class="legend-layer"><b>${esc(l.title)}</b>${items.map(([k, c]) =>
+        `<div><i class="dot" style="background:${c}"></i>${esc((l.style.statusLabels || {})[k] || k)}</div>`)
+        .join("")}</div>`;
+    });
+    div.innerHTML = `<label>${esc(T.figure)}<br><select id="figure">${options}</select></label>${
+      rows.join("")}${keys.join("")}`;
     div.querySelector("#figure").addEventListener("change", (ev) => {
       state.figure = ev.target.value;
       computeBreaks();
@@ -188,8 +215,16 @@
     panel.dataset.grid = p.code;
     panel.hidden = false;
   }
-  function onClick(layer, props) {
-    if (layer.name === "grids") openGrid(props.id);
+  function onClick(layer, props, latlng) {
+    if (layer.style.link && props.status !== undefined) {
+      // A feature with a page of its own (an incident): a popup linking to it.
+      const url = layer.style.link.replace("{fid}", encodeURIComponent(props.id));
+      L.popup().setLatLng(latlng).setContent(`<a class="feature-link" href="${esc(url)}">${
+        esc(props.title || props.id)}</a><br><small>${
+        esc((layer.style.statusLabels || {})[props.status] || props.status)}</small>`).openOn(map);
+    } else if (layer.style.link && props.code !== undefined && props.n !== undefined) {
+      map.flyTo(latlng, layer.aggregatedBelow || map.getZoom() + 1, { duration: 0.6 });
+    } else if (layer.name === "grids") openGrid(props.id);
     else if (layer.name === "households" && props.code) {
       // An aggregate: zoom into its grid.
       search(props.code, true);
