@@ -219,6 +219,11 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI and ReDoc from the sidecar package: no CDN on a closed network.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # One name per choice set that several fields share.
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.models.Status",
+        "HolderLevelEnum": "incidents.models.Level",
+    },
 }
 
 LEAFLET_CONFIG = {

@@ -120,3 +120,20 @@ def test_unmasked_admin_view_is_audited(users, homes, admin_client):
     assert entry.user == users.worker
     assert entry.object_ids == [resident.pk]
     assert entry.channel == "admin"
+
+
+def test_incidents_in_the_admin_are_scoped_and_read_only(users, incident, admin_client):
+    page = admin_client(users.street).get("/admin/incidents/incident/")
+    assert page.status_code == 200 and "校车太挤" in page.content.decode()
+    assert (
+        "校车太挤"
+        not in admin_client(users.department).get("/admin/incidents/incident/").content.decode()
+    )
+    detail = admin_client(users.street).get(f"/admin/incidents/incident/{incident.pk}/change/")
+    assert detail.status_code == 200 and "report" in detail.content.decode()
+    assert (
+        admin_client(users.street)
+        .post(f"/admin/incidents/incident/{incident.pk}/change/", {"title": "改"})
+        .status_code
+        == 403
+    )

@@ -1,7 +1,7 @@
 """OpenAPI for boundary features. Their geometry is the boundary version valid on the asked
 date (an annotation, not a model field), which drf-spectacular's GIS support cannot look up."""
 
-from django.contrib.gis.db.models import MultiPolygonField
+from django.contrib.gis.db.models import MultiPolygonField, PointField
 from drf_spectacular.contrib.rest_framework_gis import (
     GeoFeatureModelSerializerExtension,
     build_geo_schema,
@@ -37,3 +37,16 @@ class BoundaryFeatureExtension(GeoFeatureModelSerializerExtension):
             "properties": properties,
         }
         return build_object_type(properties=feature)
+
+
+POINT_SCHEMA = build_geo_schema(PointField(srid=4326))
+
+
+class PointFieldExtension(OpenApiSerializerFieldExtension):
+    """Points sent to the API (incidents, visits): GeoJSON points."""
+
+    target_class = "incidents.api.serializers.PointField"
+    priority = 1
+
+    def map_serializer_field(self, auto_schema, direction):
+        return POINT_SCHEMA

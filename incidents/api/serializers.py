@@ -20,6 +20,10 @@ from incidents.models import (
 from incidents.services.transitions import RULES, allowed_actions
 
 
+class PointField(GeometryField):
+    """A GeoJSON point in WGS84 (documented as such in the OpenAPI schema)."""
+
+
 class CategorySerializer(serializers.ModelSerializer):
     parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
     department = serializers.SlugRelatedField(slug_field="code", read_only=True)
@@ -145,7 +149,7 @@ class ReportSerializer(serializers.Serializer):
     category = serializers.CharField(max_length=20)
     priority = serializers.CharField(required=False, default=Priority.NORMAL)
     source = serializers.CharField(required=False, default=Source.PATROL)
-    location = GeometryField(help_text=_("a GeoJSON point in WGS84"))
+    location = PointField(help_text=_("a GeoJSON point in WGS84"))
     client_key = serializers.UUIDField(required=False, allow_null=True)
     grid = serializers.CharField(
         required=False,
@@ -256,7 +260,7 @@ class VisitSerializer(serializers.ModelSerializer):
 
 class VisitCreateSerializer(serializers.Serializer):
     household = serializers.IntegerField()
-    location = GeometryField(help_text=_("where the worker's phone was: a GeoJSON point"))
+    location = PointField(help_text=_("where the worker's phone was: a GeoJSON point"))
     client_key = serializers.UUIDField(required=False, allow_null=True, default=None)
     visited_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     note = serializers.CharField(required=False, allow_blank=True, default="")
