@@ -118,6 +118,15 @@ def test_photos_must_be_images_within_the_limit(tree, users, catalogue, api, set
         format="multipart",
     )
     assert added.status_code == 201 and IncidentPhoto.objects.count() == 3
+    # A step carries its own photos (e.g. after handling), on its event in the timeline.
+    stepped = client.post(
+        f"/api/incidents/{made.json()['id']}/steps/",
+        {"action": "register", "version": 1, "comment": "已核实", "photos": [image_file()]},
+        format="multipart",
+    )
+    assert stepped.status_code == 200, stepped.json()
+    register = stepped.json()["events"][-1]
+    assert (register["action"], len(register["photos"])) == ("register", 1)
 
 
 def test_a_stale_step_is_409_with_the_current_state(users, incident, api):

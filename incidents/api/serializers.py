@@ -183,6 +183,9 @@ class StepSerializer(serializers.Serializer):
     )
     score = serializers.IntegerField(required=False, allow_null=True, default=None)
     target = serializers.IntegerField(required=False, allow_null=True, default=None)
+    photos = serializers.ListField(
+        child=serializers.FileField(), required=False, default=list, write_only=True
+    )
 
 
 class DuplicateSerializer(serializers.Serializer):

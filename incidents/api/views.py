@@ -169,10 +169,15 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["post"])
     def steps(self, request, pk=None):
         """Take a step of the loop. A stale `version` answers 409 with the current state."""
-        serializer = StepSerializer(data=request.data)
+        data = request.data
+        if hasattr(data, "getlist"):  # multipart: photos of the step
+            data = {**data.dict(), "photos": data.getlist("photos")}
+        serializer = StepSerializer(data=data)
         serializer.is_valid(raise_exception=True)
+        fields = serializer.validated_data
+        fields["photos"] = tuple(fields["photos"])
         try:
-            incident = take_step(int(pk), Step(**serializer.validated_data), user=request.user)
+            incident = take_step(int(pk), Step(**fields), user=request.user)
         except Incident.DoesNotExist:
             return Response(
                 {"status": 404, "errors": [{"code": "not_found", "message": "no such incident"}]},

@@ -114,7 +114,7 @@ def update_grid_colours(on: dt.date | None = None) -> dict[str, int]:
     for grid_id, colour in Grid.objects.current().values_list("pk", "colour"):
         wanted = colour_for(rows.get(grid_id), rule)
         if wanted != colour:
-            changed[wanted].append(grid_id)
+            changed[str(wanted)].append(grid_id)
     with transaction.atomic():
         for colour, ids in changed.items():
             Grid.objects.filter(pk__in=ids).update(colour=colour)

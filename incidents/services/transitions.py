@@ -32,6 +32,7 @@ from incidents.models import (
     WhistleClass,
 )
 from incidents.models import Level as Holder
+from incidents.services.reporting import check_photos, save_photos
 from notifications.services import notify
 
 LADDER = [Holder.GRID, Holder.COMMUNITY, Holder.STREET, Holder.DISTRICT]
@@ -122,6 +123,7 @@ class Step:
     to_level: str | None = None  # send back: the level it goes back to
     score: int | None = None  # assess: 1-5
     target: int | None = None  # merge: the incident this one is a duplicate of
+    photos: tuple = ()  # uploaded files attached to the step's event (e.g. after handling)
 
 
 def acts_for(user, incident: Incident, level: str) -> bool:
@@ -420,6 +422,7 @@ def take_step(incident_id: int, step: Step, *, user, now: dt.datetime | None = N
         raise StepRefused("unknown_action", f"no step {step.action!r}", "action")
     now = now or timezone.now()
     notes: list[tuple[str, str]] = []
+    photos = check_photos(step.photos)
     with transaction.atomic():
         incident = (
             Incident.objects.visible_to(user)
@@ -440,7 +443,7 @@ def take_step(incident_id: int, step: Step, *, user, now: dt.datetime | None = N
         incident.version += 1
         incident.step_overdue = False
         incident.save()
-        IncidentEvent.objects.create(
+        event = IncidentEvent.objects.create(
             incident=incident,
             action=step.action,
             from_status=from_status,
@@ -452,6 +455,7 @@ def take_step(incident_id: int, step: Step, *, user, now: dt.datetime | None = N
             comment=step.comment.strip(),
             data=data,
         )
+        save_photos(incident, photos, user=user, event=event)
         for level, kind in notes:
             tell(incident, level, kind)
     return incident
