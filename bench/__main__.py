@@ -10,11 +10,11 @@ from bench.harness import log, run_case, save, summary_line, write_latest
 
 
 def all_cases() -> dict:
-    from bench import cases_grids, cases_imports, cases_maps, cases_render
+    from bench import cases_grids, cases_imports, cases_incidents, cases_maps, cases_render
 
     return {
         case.name: case
-        for module in (cases_grids, cases_imports, cases_maps, cases_render)
+        for module in (cases_grids, cases_imports, cases_maps, cases_render, cases_incidents)
         for case in module.CASES
     }
 

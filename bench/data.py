@@ -57,6 +57,33 @@ def ensure_demo() -> int:
     return count
 
 
+def ensure_incident_demo() -> int:
+    """The demo's year of incidents (incidents.services.demo), built once when the full demo
+    district has none. Returns the number of incidents."""
+    from django.apps import apps
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM incidents_incident")
+        (count,) = cursor.fetchone()
+    if count:
+        return count
+    from grids.management.progress import TqdmProgress
+    from grids.services import demo
+
+    log("no demo incidents in this database: building a year of them (210,000)")
+    start = time.perf_counter()
+    progress = TqdmProgress()
+    result = apps.get_app_config("incidents").build_demo(SCALE, progress)
+    demo.vacuum_all()
+    progress.close()
+    log(
+        f"incidents built in {time.perf_counter() - start:.0f} s: {result.incidents:,} "
+        f"incidents, {result.events:,} events, {result.tasks:,} tasks, {result.visits:,} visits"
+    )
+    return result.incidents
+
+
 def remove_bench_households() -> int:
     """Delete the households a benchmark import wrote (client key bench-<n>)."""
     from django.db import connection

@@ -25,10 +25,22 @@ class CachedUserBackend(ModelBackend):
         key = user_key(user_id)
         user = cache.get(key)
         if user is None:
-            user = super().get_user(user_id)
+            # With the jurisdiction row: every scoped query starts from it. A region or grid
+            # is never re-levelled, only renamed, so a cached copy scopes the same.
+            user = (
+                self.get_user_queryset()
+                .select_related("region", "grid", "department")
+                .filter(pk=user_id, is_active=True)
+                .first()
+            )
             if user is not None:
                 cache.add(key, user, USER_SECONDS)
         return user
+
+    def get_user_queryset(self):
+        from django.contrib.auth import get_user_model
+
+        return get_user_model()._default_manager.all()
 
 
 def forget_user(sender, instance, **kwargs) -> None:

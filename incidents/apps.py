@@ -11,3 +11,10 @@ class IncidentsConfig(AppConfig):
     def ready(self) -> None:
         # The incidents layer on the command-centre map (maps.registry).
         from incidents import layers  # noqa: F401
+
+    def build_demo(self, scale, progress=None):
+        """Called by `manage.py demo` once the demo district is built: a year of incidents
+        with their timelines, and visit tasks (incidents.services.demo)."""
+        from incidents.services import demo
+
+        return demo.build(scale, progress=progress)

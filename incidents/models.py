@@ -7,7 +7,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.gis.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, FloatField, Func, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -134,6 +134,35 @@ class IncidentQuerySet(models.QuerySet):
 
     def open(self):
         return self.exclude(status__in=[Status.CLOSED, Status.ASSESSED])
+
+    def queue_rows(self):
+        """The rows of a queue page as dicts with the related codes and the point's
+        coordinates: no model instances or geometries built per row."""
+        return self.values(
+            "id",
+            "title",
+            "priority",
+            "source",
+            "status",
+            "level",
+            "community_id",
+            "street_id",
+            "district_id",
+            "reported_at",
+            "due_at",
+            "step_overdue",
+            "overdue_count",
+            "rework_count",
+            "closed_at",
+            "version",
+            category_code=F("category__code"),
+            category_name=F("category__name"),
+            department_code=F("department__code"),
+            whistle_code=F("whistle_class__code"),
+            grid_code=F("grid__code"),
+            lon=Func("location", function="ST_X", output_field=FloatField()),
+            lat=Func("location", function="ST_Y", output_field=FloatField()),
+        )
 
     def overdue(self):
         return self.open().filter(step_overdue=True)

@@ -173,7 +173,14 @@ def incident_detail(request, pk: int):
     photos_by_event: dict[int | None, list] = {}
     for photo in incident.photos.all():
         photos_by_event.setdefault(photo.event_id, []).append(photo)
-    events = [(event, photos_by_event.get(event.pk, [])) for event in incident.events.all()]
+    events = [
+        (
+            event,
+            photos_by_event.get(event.pk, []),
+            event.data.get("satisfaction") or event.data.get("department_score"),
+        )
+        for event in incident.events.all()
+    ]
     return render(
         request,
         "incidents/detail.html",

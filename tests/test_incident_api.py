@@ -311,3 +311,16 @@ def test_notifications_are_the_users_own(users, incident, api):
     marked = api(users.community).post("/api/notifications/read/", {}, format="json").json()
     assert marked == {"marked": 1}
     assert not Notification.objects.filter(read_at__isnull=True).exists()
+
+
+def test_queue_rows_read_like_the_incident(users, incident, api, rf):
+    from incidents.api.serializers import IncidentSerializer
+
+    take_step(incident.pk, Step(action="escalate", version=1), user=users.worker)
+    take_step(
+        incident.pk,
+        Step(action="dispatch", version=2, department="civil-affairs"),
+        user=users.community,
+    )
+    (row,) = api(users.admin).get("/api/incidents/").json()["results"]
+    assert row == IncidentSerializer(Incident.objects.get(pk=incident.pk)).data

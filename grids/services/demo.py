@@ -535,13 +535,70 @@ def _users() -> int:
     return len(users)
 
 
-def reset() -> None:
-    """Remove every region, grid, household, resident and non-superuser (the demo's data)."""
+def _other_demo_tables() -> tuple[list[str], list[tuple[str, str]]]:
+    """The tables outside the foundation that hold demo data, from the app registry (the
+    foundation imports no other app): a model's rows are demo data when it refers to a
+    region, grid, household, resident or user, or to another such model (incidents, their
+    events, tasks, visits, notifications, tokens...). A catalogue that refers only to
+    departments (incident categories) is kept: its references are returned as (table,
+    column) to be cleared instead."""
+    from django.apps import apps
+
+    models = apps.get_models(include_auto_created=True)
+    data = {m for m in models if m._meta.app_label == "grids" and m is not Department}
+    changed = True
+    while changed:
+        changed = False
+        for model in models:
+            if model in data or model is Department:
+                continue
+            if any(
+                f.is_relation and f.many_to_one and f.related_model in data
+                for f in model._meta.get_fields()
+            ):
+                data.add(model)
+                changed = True
+    tables = sorted(m._meta.db_table for m in data if m._meta.app_label != "grids")
+    keep = [
+        (m._meta.db_table, f.column)
+        for m in models
+        if m not in data and m._meta.app_label != "grids"
+        for f in m._meta.get_fields()
+        if f.is_relation and f.many_to_one and f.related_model is Department and f.null
+    ]
+    return tables, keep
+
+
+def vacuum_all() -> None:
+    """vacuum() for the foundation's tables and the other apps' demo data."""
+    vacuum()
+    tables, _ = _other_demo_tables()
+    command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
     with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"{command} {table}")
+
+
+def reset() -> None:
+    """Remove every region, grid, household, resident and non-superuser (the demo's data),
+    and the other apps' rows that refer to them (incidents, tasks, visits, notifications),
+    keeping their catalogues (incident categories lose their department)."""
+    tables, keep = _other_demo_tables()
+    with connection.cursor() as cursor:
+        # Departments and regions are deleted, not truncated: TRUNCATE ... CASCADE empties
+        # every table with a foreign key to them, whatever its rows, and the incident
+        # catalogue may refer to a department (which refers to its district).
+        for table, column in keep:
+            cursor.execute(f"UPDATE {table} SET {column} = NULL WHERE {column} IS NOT NULL")
         cursor.execute(
             "TRUNCATE grids_resident, grids_householdgridhistory, grids_household, "
             "grids_gridboundary, grids_grid_workers, grids_regionboundary, grids_auditlog, "
-            "grids_department, grids_grid, grids_region, grids_user, grids_user_groups, "
-            "grids_user_user_permissions, authtoken_token, django_admin_log RESTART IDENTITY "
-            "CASCADE"
+            "grids_grid, grids_user, grids_user_groups, "
+            "grids_user_user_permissions, authtoken_token, django_admin_log"
+            + "".join(f", {t}" for t in tables)
+            + " RESTART IDENTITY CASCADE"
         )
+        cursor.execute("DELETE FROM grids_department")
+        cursor.execute("DELETE FROM grids_region")
+        for table in ("grids_department", "grids_region"):
+            cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), 1, false)", [table])

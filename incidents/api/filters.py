@@ -16,7 +16,8 @@ QUEUES = {
 
 class IncidentFilterSet(django_filters.FilterSet):
     queue = django_filters.ChoiceFilter(choices=list(QUEUES.items()), method="filter_queue")
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    # distinct=False: a plain column needs no DISTINCT, which would also wrap the count.
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, distinct=False)
     level = django_filters.ChoiceFilter(choices=Level.choices)
     priority = django_filters.ChoiceFilter(choices=Priority.choices)
     category = django_filters.CharFilter(field_name="category__code")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -21,7 +22,14 @@ from incidents.services.transitions import RULES, allowed_actions
 
 
 class PointField(GeometryField):
-    """A GeoJSON point in WGS84 (documented as such in the OpenAPI schema)."""
+    """A GeoJSON point in WGS84 (documented as such in the OpenAPI schema). Written from the
+    coordinates directly: GeometryField goes through GDAL's JSON writer and builds a spatial
+    reference per row, most of a queue page's time."""
+
+    def to_representation(self, value):
+        if value is None:
+            return None
+        return {"type": "Point", "coordinates": [round(value.x, 7), round(value.y, 7)]}
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -47,7 +55,7 @@ class IncidentSerializer(serializers.ModelSerializer):
     grid = serializers.SlugRelatedField(slug_field="code", read_only=True)
     department = serializers.SlugRelatedField(slug_field="code", read_only=True)
     whistle_class = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    location = GeometryField(read_only=True)
+    location = PointField(read_only=True)
 
     class Meta:
         model = Incident
@@ -75,6 +83,61 @@ class IncidentSerializer(serializers.ModelSerializer):
             "closed_at",
             "version",
         ]
+
+
+class IncidentRowSerializer(serializers.Serializer):
+    """A queue row, from `Incident.objects.queue_rows()` (dicts, not instances): the same
+    fields as IncidentSerializer, a third of the time per page."""
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    category = serializers.CharField(source="category_code")
+    category_name = serializers.CharField()
+    priority = serializers.CharField()
+    source = serializers.CharField()
+    status = serializers.CharField()
+    level = serializers.CharField()
+    department = serializers.CharField(source="department_code", allow_null=True)
+    whistle_class = serializers.CharField(source="whistle_code", allow_null=True)
+    grid = serializers.CharField(source="grid_code", allow_null=True)
+    community = serializers.IntegerField(source="community_id", allow_null=True)
+    street = serializers.IntegerField(source="street_id", allow_null=True)
+    district = serializers.IntegerField(source="district_id", allow_null=True)
+    location = serializers.SerializerMethodField()
+    reported_at = serializers.DateTimeField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    step_overdue = serializers.BooleanField()
+    overdue_count = serializers.IntegerField()
+    rework_count = serializers.IntegerField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    version = serializers.IntegerField()
+
+    @extend_schema_field(PointField)
+    def get_location(self, row) -> dict:
+        return {"type": "Point", "coordinates": [round(row["lon"], 7), round(row["lat"], 7)]}
+
+    def to_representation(self, row):
+        # The fields above describe the row for the schema; writing it directly here is the
+        # same output (tested against IncidentSerializer) without a field object per value.
+        out = {name: row[source] for name, source in ROW_FIELDS}
+        out["location"] = self.get_location(row)
+        for name in ("reported_at", "due_at", "closed_at"):
+            out[name] = _iso(out[name])
+        return out
+
+
+def _iso(value):
+    if value is None:
+        return None
+    text = timezone.localtime(value).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+ROW_FIELDS = [
+    (name, field.source or name)
+    for name, field in IncidentRowSerializer().fields.items()
+    if name != "location"
+]
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -243,7 +306,7 @@ class TaskCreateSerializer(serializers.Serializer):
 
 class VisitSerializer(serializers.ModelSerializer):
     worker = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    location = GeometryField()
+    location = PointField()
 
     class Meta:
         model = Visit

@@ -24,6 +24,7 @@ from incidents.api.serializers import (
     CategorySerializer,
     DuplicateSerializer,
     IncidentDetailSerializer,
+    IncidentRowSerializer,
     IncidentSerializer,
     MetricsRowSerializer,
     PhotoSerializer,
@@ -116,7 +117,14 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return incidents.order_by("-reported_at", "-id")
 
     def get_serializer_class(self):
+        if self.action == "list":
+            return IncidentRowSerializer
         return IncidentDetailSerializer if self.action == "retrieve" else IncidentSerializer
+
+    def list(self, request, *args, **kwargs):
+        rows = self.filter_queryset(self.get_queryset()).queue_rows()
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(IncidentRowSerializer(page, many=True).data)
 
     def _detail(self, pk: int) -> dict:
         self.action = "retrieve"

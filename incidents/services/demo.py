@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from grids.services import demo as grids_demo
 from grids.services.imports import NullProgress, Progress
+from incidents import catalogue
 from incidents.models import Category, WhistleClass
 
 SEED = 4_2026
@@ -81,6 +82,10 @@ WHISTLE_P = {"street": 0.2, "district": 0.25}  # of the incidents reaching that 
 DISMISS_P = 0.02
 REWORK_P = 0.05
 OVERDUE_P = 0.025  # per step
+# Some handling stalls (a dispute that drags on, a repair waiting for parts): reported
+# back late, up to this many times the step's hours past its due time.
+STALL_P = 0.08
+STALL_SPAN = 15
 DEPT_SCORE_P = 0.8
 SATISFACTION_P = 0.6
 WHISTLE_CLASS_P = {"emergency": 0.15, "important": 0.5, "general": 0.35}
@@ -383,12 +388,12 @@ class Timeline:
     def set_due(self, step: str | None) -> None:
         self.state["due_at"] = None if step is None else self.t + self.hours(step) * 3600
 
-    def wait(self, *, may_be_late: bool = True, share=(0.05, 0.85)) -> None:
+    def wait(self, *, may_be_late: bool = True, share=(0.05, 0.85), stall: float = 0) -> None:
         """Time passes until the next step: mostly within the due time; sometimes late,
         and then the clock writes an `overdue` event at the due time."""
         due = self.state["due_at"]
         span = (due - self.t) if due is not None else 3600.0
-        late = may_be_late and due is not None and self.u() < OVERDUE_P
+        late = may_be_late and due is not None and (stall > 0 or self.u() < OVERDUE_P)
         if late:
             self.t = due
             self.state["step_overdue"] = True
@@ -400,7 +405,7 @@ class Timeline:
                 data={"due_at": _iso(due), "status": self.state["status"]},
                 bump=False,
             )
-            self.t = due + span * (0.1 + self.u())
+            self.t = due + span * (0.1 + self.u() * max(stall, 1))
         else:
             low, high = share
             self.t += span * (low + (high - low) * self.u())
@@ -464,8 +469,10 @@ class Timeline:
         self.set_due("feed_back")
         self.emit("acknowledge", "handling", self.actor(s["handler_level"]))
         reworks = 1 if route["rework"] else 0
+        stall = STALL_SPAN if route["stall"] else 0
         while True:
-            self.wait(share=(0.1, 0.8))
+            self.wait(share=(0.1, 0.8), stall=stall)
+            stall = 0
             handler = self.actor(s["handler_level"])
             s["level"] = s["dispatcher_level"]
             self.set_due("verify")
@@ -549,10 +556,11 @@ def _link_departments(people: People) -> None:
 
 
 def _incidents(cursor, rng, n, people: People, now, progress):
+    catalogue.seed(Category, WhistleClass)
     categories = {c.code: c for c in Category.objects.filter(code__in=list(CATEGORIES))}
     missing = set(CATEGORIES) - set(categories)
     if missing:
-        raise RuntimeError(f"the default catalogue is missing {sorted(missing)}: migrate first")
+        raise RuntimeError(f"the catalogue has no categories {sorted(missing)}")
     whistles = {w.code: w for w in WhistleClass.objects.filter(code__in=list(WHISTLE_CLASS_P))}
     whistle_hours = {w.pk: (w.acknowledge_hours, w.report_back_hours) for w in whistles.values()}
 
@@ -603,6 +611,7 @@ def _incidents(cursor, rng, n, people: People, now, progress):
     order = np.argsort(reported, kind="stable")
     dismiss = rng.random(n) < DISMISS_P
     rework = rng.random(n) < REWORK_P
+    stall = rng.random(n) < STALL_P
     whistle_u = rng.random(n)
     dept_u = rng.random(n)
     score = rng.choice([3, 4, 5], n, p=[0.1, 0.35, 0.55])
@@ -680,6 +689,7 @@ def _incidents(cursor, rng, n, people: People, now, progress):
                 "department_id": department_id if (whistle or to_department) else None,
                 "department_code": department_code,
                 "rework": bool(rework[r]),
+                "stall": bool(stall[r]),
                 "dept_score": int(score[r]) if score_on[r] else None,
                 "satisfaction": int(satisfaction[r]) if satisfied_on[r] else None,
             }

@@ -144,7 +144,9 @@ def possible_duplicates(
     incidents = Incident.objects.filter(pk__in=near, merged_into__isnull=True)
     if user is not None:
         incidents = incidents.visible_to(user)
-    found = {i.pk: i for i in incidents.select_related("category")}
+    found = {
+        i.pk: i for i in incidents.select_related("category", "grid", "department", "whistle_class")
+    }
     return [(found[pk], metres) for pk, metres in near.items() if pk in found]
 
 

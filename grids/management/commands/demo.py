@@ -1,3 +1,7 @@
+import dataclasses
+import time
+
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 
 from grids.management.progress import TqdmProgress
@@ -35,14 +39,31 @@ class Command(BaseCommand):
                 return
             raise CommandError("The demo district exists; use --reset to rebuild it.")
         progress = TqdmProgress()
-        result = demo.build(scale if scale in demo.SCALES else int(scale), progress=progress)
+        scale = scale if scale in demo.SCALES else int(scale)
+        result = demo.build(scale, progress=progress)
         demo.vacuum()
+        # The other apps' demo data (incidents, tasks...), through their app configs: the
+        # foundation does not import them.
+        extra = []
+        for config in apps.get_app_configs():
+            if hasattr(config, "build_demo"):
+                start = time.perf_counter()
+                built = config.build_demo(scale, progress)
+                if dataclasses.is_dataclass(built):
+                    counts = ", ".join(
+                        f"{value:,} {name.replace('_', ' ')}"
+                        for name, value in dataclasses.asdict(built).items()
+                    )
+                    extra.append(
+                        f" {config.verbose_name}: {counts} ({time.perf_counter() - start:.0f} s)."
+                    )
+        demo.vacuum_all()
         progress.close()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo district built ({result.outline} outline): {result.streets} streets/towns, "
                 f"{result.communities} communities, {result.grids} grids, {result.households:,} "
                 f"households ({result.flagged} outside every grid, flagged), {result.residents:,} "
-                f"residents, {result.users:,} users."
+                f"residents, {result.users:,} users." + "".join(extra)
             )
         )
