@@ -8,14 +8,12 @@ import json
 import os
 import signal
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import uuid
 
-from bench.cases_render import free_port
-from bench.harness import BENCH_DIR, Case, CheckFailed, log
+from bench.cases_render import free_port, start_gunicorn
+from bench.harness import Case, CheckFailed, log
 
 # ------------------------------------------------------------------------ intake
 
@@ -98,25 +96,7 @@ class IncidentIntake(Case):
         port = free_port()
         self.port = port
         workers_n = os.environ.get("GRIDLINE_WEB_WORKERS", "3")
-        self.server = subprocess.Popen(
-            [
-                sys.executable, "-m", "gunicorn", "config.wsgi:application",
-                "--bind", f"127.0.0.1:{port}", "--workers", workers_n, "--timeout", "120",
-                "--log-level", "warning",
-            ],
-            cwd=BENCH_DIR.parent,
-            start_new_session=True,
-        )  # fmt: skip
-        import socket
-
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise CheckFailed("gunicorn did not start")
+        self.server = start_gunicorn(port, workers_n)
         log(
             f"{self.name}: gunicorn ({workers_n} sync workers) on 127.0.0.1:{port}, cache "
             f"{settings.CACHES['default']['BACKEND']}, {len(self.tokens)} grid workers"

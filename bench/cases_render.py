@@ -29,6 +29,28 @@ TARGET_S = 3.0
 USER = "district"
 
 
+def start_gunicorn(port: int, workers: str, env: dict | None = None) -> subprocess.Popen:
+    """gunicorn as `./gridline up` runs it, in its own process group (stopped with killpg),
+    once it accepts connections."""
+    server = subprocess.Popen(
+        [
+            sys.executable, "-m", "gunicorn", "config.wsgi:application",
+            "--bind", f"127.0.0.1:{port}", "--workers", workers, "--timeout", "120",
+            "--log-level", "warning",
+        ],
+        cwd=BENCH_DIR.parent,
+        env=env,
+        start_new_session=True,
+    )  # fmt: skip
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server
+        except OSError:
+            time.sleep(0.1)
+    raise CheckFailed("gunicorn did not start")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -73,24 +95,7 @@ class MapRender(Case):
         port = free_port()
         self.base = f"http://127.0.0.1:{port}"
         workers = os.environ.get("GRIDLINE_WEB_WORKERS", "3")
-        self.server = subprocess.Popen(
-            [
-                sys.executable, "-m", "gunicorn", "config.wsgi:application",
-                "--bind", f"127.0.0.1:{port}", "--workers", workers, "--timeout", "120",
-                "--log-level", "warning",
-            ],
-            cwd=BENCH_DIR.parent,
-            env=env,
-            start_new_session=True,
-        )  # fmt: skip
-        for _ in range(300):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise CheckFailed("gunicorn did not start")
+        self.server = start_gunicorn(port, workers, env)
         log(
             f"{self.name}: gunicorn ({workers} workers) on {self.base}, "
             f"cache {settings.CACHES['default']['BACKEND']}"
