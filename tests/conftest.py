@@ -10,16 +10,18 @@ The tree (lon 105.90-106.00, lat 29.30-29.40, district 500118):
 from __future__ import annotations
 
 import datetime as dt
+import io
 from types import SimpleNamespace
 
 import pytest
 from django.contrib.gis.geos import Point
 from django.core.cache import cache
+from django.core.management import call_command
 from rest_framework.test import APIClient
 from shapely.geometry import box
 
 from grids.models import Department, Level, Role, User
-from grids.services import boundaries, households
+from grids.services import boundaries, demo, households
 from incidents.models import Category, WhistleClass
 from incidents.services import Report, report_incident
 from maps import tiles
@@ -46,6 +48,22 @@ def fast_test_settings(settings, tmp_path_factory):
     cache.clear()
     # Each test has its own data under the same layer version numbers.
     tiles.forget_process_caches()
+
+
+@pytest.fixture(scope="module")
+def built_demo(django_db_setup, django_db_blocker):
+    """The demo district at 3,000 households, built once per module that asks for it (it
+    takes seconds), committed, and removed afterwards. Yields the command's output."""
+    with django_db_blocker.unblock():
+        out = io.StringIO()
+        call_command("demo", "--scale", "3000", stdout=out)
+        yield out.getvalue()
+        demo.reset()
+
+
+@pytest.fixture
+def district(built_demo, db):
+    return built_demo
 
 
 @pytest.fixture

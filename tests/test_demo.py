@@ -12,21 +12,6 @@ from grids.models import Grid, Household, Level, Region, Resident, Role, User
 from grids.services import demo
 
 
-@pytest.fixture(scope="module")
-def built(django_db_setup, django_db_blocker):
-    """Built once for the module (it takes seconds), committed, and removed afterwards."""
-    with django_db_blocker.unblock():
-        out = io.StringIO()
-        call_command("demo", "--scale", "3000", stdout=out)
-        yield out.getvalue()
-        demo.reset()
-
-
-@pytest.fixture
-def district(built, db):
-    return built
-
-
 def test_tree_at_the_seeds_scale(district):
     assert "988 grids" in district
     assert Region.objects.filter(level=Level.DISTRICT).count() == 1

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
 
-import pytest
-from django.core.management import call_command
 from django.db import connection
 
 from grids.services import demo
@@ -22,20 +19,6 @@ from incidents.models import (
 )
 from incidents.services import demo as incident_demo
 from incidents.services.transitions import OPEN, RULES
-
-
-@pytest.fixture(scope="module")
-def built(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        out = io.StringIO()
-        call_command("demo", "--scale", "3000", stdout=out)
-        yield out.getvalue()
-        demo.reset()
-
-
-@pytest.fixture
-def district(built, db):
-    return built
 
 
 def test_catalogue_is_seeded_and_linked(district):

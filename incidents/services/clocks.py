@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents.models import Action, Incident, IncidentEvent, Status
-from incidents.services.transitions import OPEN, _hand_to, next_level_up, tell
+from incidents.services.transitions import OPEN, hand_to, next_level_up, tell
 
 BATCH = 500
 # Escalated by the clock only while it waits for a decision at a level of the tree; once
@@ -68,7 +68,7 @@ def _overdue(incident: Incident, now: dt.datetime, run: ClockRun) -> None:
     up = next_level_up(incident)
     if incident.category.escalate_when_overdue and late_step in ESCALATES_FROM and up:
         from_level = incident.level
-        _hand_to(incident, up, now)
+        hand_to(incident, up, now)
         incident.step_overdue = False
         incident.version += 1
         IncidentEvent.objects.create(

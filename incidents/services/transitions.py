@@ -32,7 +32,7 @@ from incidents.models import (
     WhistleClass,
 )
 from incidents.models import Level as Holder
-from incidents.services.reporting import check_photos, save_photos
+from incidents.services.reporting import check_photos, due_at, save_photos
 from notifications.services import notify
 
 LADDER = [Holder.GRID, Holder.COMMUNITY, Holder.STREET, Holder.DISTRICT]
@@ -202,14 +202,14 @@ def _refusal(user, incident: Incident, action: str) -> StepRefused | None:
 
 
 def _due(incident: Incident, step: str, start: dt.datetime) -> dt.datetime | None:
+    """The whistle class times a whistled incident's acknowledge and report back; every
+    other step is timed by the category, as at reporting."""
     whistle = incident.whistle_class
     if whistle is not None and step == Action.ACKNOWLEDGE:
-        hours = whistle.acknowledge_hours
-    elif whistle is not None and step == Action.FEED_BACK:
-        hours = whistle.report_back_hours
-    else:
-        hours = incident.category.hours_for(step, incident.priority)
-    return start + dt.timedelta(hours=hours) if hours is not None else None
+        return start + dt.timedelta(hours=whistle.acknowledge_hours)
+    if whistle is not None and step == Action.FEED_BACK:
+        return start + dt.timedelta(hours=whistle.report_back_hours)
+    return due_at(incident.category, step, incident.priority, start)
 
 
 def _department(incident: Incident, code: str | None, action: str) -> Department:
@@ -235,7 +235,7 @@ def _score(step: Step) -> int:
     return int(step.score)
 
 
-def _hand_to(incident: Incident, level: str, now: dt.datetime) -> None:
+def hand_to(incident: Incident, level: str, now: dt.datetime) -> None:
     """The incident is now a case held by `level`, waiting to be dispatched."""
     incident.level = level
     incident.status = Status.REGISTERED
@@ -283,7 +283,7 @@ def _apply(incident: Incident, step: Step, user, now: dt.datetime, notes: list) 
                 "no_level_above", "there is no level above to escalate to", status=409
             )
         data = {"from_level": incident.level, "to_level": up}
-        _hand_to(incident, up, now)
+        hand_to(incident, up, now)
         notes.append((up, "escalated"))
     elif action == Action.WHISTLE:
         department = _department(incident, step.department, action)
@@ -337,7 +337,7 @@ def _apply(incident: Incident, step: Step, user, now: dt.datetime, notes: list) 
         data = {"to_level": to_level}
         if incident.department_id:
             data["department"] = incident.department.code
-        _hand_to(incident, to_level, now)
+        hand_to(incident, to_level, now)
         notes.append((to_level, "sent_back"))
     elif action == Action.TRANSFER:
         _reason(step)
