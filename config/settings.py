@@ -223,6 +223,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "IncidentStatusEnum": "incidents.models.Status",
         "HolderLevelEnum": "incidents.models.Level",
+        "UnitLevelEnum": "reports.models.UnitLevel",
+        "IndicatorSourceEnum": "reports.models.Source",
+        "IncidentSourceEnum": "incidents.models.Source",
     },
 }
 
@@ -288,6 +291,13 @@ GRIDLINE_COLOUR_RULE = json.loads(
         ),
     )
 )
+
+# 一表通 ledgers: without a template saying otherwise, a period's ledger is due on this day of
+# the month after it and locks this many days later; Excel forms brought in are at most this
+# large.
+GRIDLINE_LEDGER_DUE_DAY = int(os.environ.get("GRIDLINE_LEDGER_DUE_DAY", "5"))
+GRIDLINE_LEDGER_GRACE_DAYS = int(os.environ.get("GRIDLINE_LEDGER_GRACE_DAYS", "3"))
+GRIDLINE_FORM_MAX_MB = env_float("GRIDLINE_FORM_MAX_MB", 5.0)
 
 # Mail beside in-app notifications. The console backend prints them until a relay is set.
 EMAIL_BACKEND = os.environ.get(

@@ -37,7 +37,7 @@ def sees_personal_data(user) -> bool:
     return user.is_superuser or user.role in PERSONAL_DATA_ROLES
 
 
-def _jurisdiction_region(user) -> Region | None:
+def jurisdiction_region(user) -> Region | None:
     """The tree node a user works in; a department works across its district."""
     if user.role in TREE_ROLES:
         return user.region
@@ -85,7 +85,7 @@ def region_q(user) -> Q:
         return NOTHING
     if sees_everything(user):
         return Q()
-    region = _jurisdiction_region(user)
+    region = jurisdiction_region(user)
     return region_under_q(region) if region else NOTHING
 
 
@@ -96,7 +96,7 @@ def grid_q(user, prefix: str = "") -> Q:
         return Q()
     if user.role == "grid_worker":
         return Q(**{f"{prefix}pk": user.grid_id}) if user.grid_id else NOTHING
-    region = _jurisdiction_region(user)
+    region = jurisdiction_region(user)
     return grid_under_q(region, prefix) if region else NOTHING
 
 
@@ -114,7 +114,7 @@ def household_q(user, prefix: str = "") -> Q:
         return NOTHING
     if user.role == "grid_worker":
         return Q(**{f"{prefix}grid": user.grid_id}) if user.grid_id else NOTHING
-    region = _jurisdiction_region(user)
+    region = jurisdiction_region(user)
     if region is None:
         return NOTHING
     q = grid_under_q(region, f"{prefix}grid__")

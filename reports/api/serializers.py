@@ -1,0 +1,272 @@
+"""Serializers of the 一表通 API: indicators, rules, templates with their columns, ledger
+sheets and saves, completeness, burden and generated reports."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from rest_framework import serializers
+
+from grids.models import Department
+from reports import derived
+from reports.models import (
+    Aggregation,
+    Indicator,
+    IndicatorGroup,
+    ReportRun,
+    ReportTemplate,
+    Source,
+    TemplateColumn,
+    ValidationRule,
+    ValueType,
+)
+from reports.periods import Period
+
+
+class PeriodField(serializers.CharField):
+    """A period as forms name it: 2026-10, 2026-Q4, 2026-H2 or 2026."""
+
+    def to_internal_value(self, data) -> Period:
+        try:
+            return Period.parse(str(data))
+        except ValueError as error:
+            raise serializers.ValidationError(str(error), code="bad_period") from error
+
+    def to_representation(self, value) -> str:
+        return value.key if isinstance(value, Period) else str(value)
+
+
+class IndicatorGroupSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IndicatorGroup
+        fields = ["code", "name", "order"]
+
+
+class IndicatorSerializer(serializers.ModelSerializer):
+    group = serializers.SlugRelatedField(slug_field="code", queryset=IndicatorGroup.objects.all())
+    weight = serializers.SlugRelatedField(
+        slug_field="code", queryset=Indicator.objects.all(), required=False, allow_null=True
+    )
+    templates = serializers.IntegerField(read_only=True, required=False)
+
+    class Meta:
+        model = Indicator
+        fields = [
+            "code",
+            "name",
+            "aliases",
+            "unit",
+            "group",
+            "value_type",
+            "choices",
+            "min_value",
+            "max_value",
+            "aggregation",
+            "weight",
+            "time_aggregation",
+            "level",
+            "period_type",
+            "source",
+            "derivation",
+            "description",
+            "retired_on",
+            "templates",
+        ]
+        read_only_fields = ["retired_on"]
+
+    def validate(self, attrs):
+        merged = {**self._current(), **attrs}
+        errors = {}
+        if merged.get("source") == Source.DERIVED:
+            key = merged.get("derivation", "")
+            if derived.get(key) is None:
+                known = ", ".join(sorted(d.key for d in derived.all_derivations()))
+                errors["derivation"] = f"{key!r} is not a registered computation ({known})"
+        elif merged.get("derivation"):
+            errors["derivation"] = "only a derived indicator has a computation"
+        if merged.get("aggregation") == Aggregation.WEIGHTED_MEAN and not merged.get("weight"):
+            errors["weight"] = "a weighted mean needs the indicator it is weighted by"
+        if merged.get("value_type") == ValueType.CHOICE and not merged.get("choices"):
+            errors["choices"] = "a choice needs its allowed values"
+        low, high = merged.get("min_value"), merged.get("max_value")
+        if low is not None and high is not None and low > high:
+            errors["min_value"] = "the minimum is above the maximum"
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+    def _current(self) -> dict:
+        if self.instance is None:
+            return {}
+        return {
+            f: getattr(self.instance, f)
+            for f in ("source", "derivation", "aggregation", "weight", "value_type", "choices")
+        } | {"min_value": self.instance.min_value, "max_value": self.instance.max_value}
+
+
+class RuleSerializer(serializers.ModelSerializer):
+    left = serializers.SlugRelatedField(slug_field="code", queryset=Indicator.objects.all())
+    right = serializers.SlugRelatedField(
+        slug_field="code", queryset=Indicator.objects.all(), required=False, allow_null=True
+    )
+
+    class Meta:
+        model = ValidationRule
+        fields = ["code", "left", "operator", "right", "factor", "constant", "severity", "message"]
+
+
+class ColumnSerializer(serializers.ModelSerializer):
+    indicator = serializers.SlugRelatedField(slug_field="code", queryset=Indicator.objects.all())
+    name = serializers.CharField(source="indicator.name", read_only=True)
+    unit = serializers.CharField(source="indicator.unit", read_only=True)
+    source = serializers.CharField(source="indicator.source", read_only=True)
+
+    class Meta:
+        model = TemplateColumn
+        fields = ["order", "indicator", "heading", "name", "unit", "source"]
+        read_only_fields = ["order"]
+
+
+class TemplateSerializer(serializers.ModelSerializer):
+    owner = serializers.SlugRelatedField(slug_field="code", queryset=Department.objects.all())
+    owner_name = serializers.CharField(source="owner.name", read_only=True)
+    columns = ColumnSerializer(many=True)
+
+    class Meta:
+        model = ReportTemplate
+        fields = [
+            "code",
+            "title",
+            "owner",
+            "owner_name",
+            "row_level",
+            "period_type",
+            "due_day",
+            "grace_days",
+            "remind_days_before",
+            "layout",
+            "active",
+            "version",
+            "columns",
+        ]
+        read_only_fields = ["version"]
+
+    def validate_columns(self, columns):
+        if not columns:
+            raise serializers.ValidationError("a template needs at least one column")
+        errors = []
+        for i, column in enumerate(columns, 1):
+            indicator = column["indicator"]
+            if indicator.retired():
+                errors.append(
+                    f"column {i} ({column.get('heading') or indicator.name}): "
+                    f"{indicator.code} was retired on {indicator.retired_on}"
+                )
+        if errors:
+            raise serializers.ValidationError(errors, code="retired_indicator")
+        return columns
+
+    def validate_owner(self, owner):
+        user = self.context["request"].user
+        if user.role == "department" and owner.pk != user.department_id:
+            raise serializers.ValidationError(
+                "a department defines its own templates", code="not_yours"
+            )
+        return owner
+
+    @transaction.atomic
+    def create(self, validated):
+        columns = validated.pop("columns")
+        template = ReportTemplate.objects.create(
+            **validated, created_by=self.context["request"].user
+        )
+        self._columns(template, columns)
+        return template
+
+    @transaction.atomic
+    def update(self, template, validated):
+        columns = validated.pop("columns", None)
+        for key, value in validated.items():
+            setattr(template, key, value)
+        template.version += 1
+        template.save()
+        if columns is not None:
+            template.columns.all().delete()
+            self._columns(template, columns)
+        return template
+
+    @staticmethod
+    def _columns(template, columns):
+        TemplateColumn.objects.bulk_create(
+            TemplateColumn(
+                template=template,
+                order=i,
+                indicator=column["indicator"],
+                heading=column.get("heading", ""),
+            )
+            for i, column in enumerate(columns, 1)
+        )
+
+
+class LedgerSaveSerializer(serializers.Serializer):
+    unit = serializers.CharField(help_text="code of the grid, community or street")
+    period = PeriodField()
+    values = serializers.DictField(
+        child=serializers.JSONField(allow_null=True),
+        help_text="{indicator code: value as typed}",
+    )
+    versions = serializers.DictField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="{indicator code: the version you saw}; a changed one answers 409",
+    )
+    client_key = serializers.CharField(required=False, allow_blank=True, max_length=64)
+
+
+class LedgerSubmitSerializer(serializers.Serializer):
+    unit = serializers.CharField()
+    period = PeriodField()
+    client_key = serializers.CharField(required=False, allow_blank=True, max_length=64)
+
+
+class LedgerReopenSerializer(serializers.Serializer):
+    unit = serializers.CharField()
+    period = PeriodField()
+    until = serializers.DateField()
+    reason = serializers.CharField(max_length=200)
+
+
+class ReportRunSerializer(serializers.ModelSerializer):
+    template = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    region = serializers.CharField(source="region.name", read_only=True)
+    by = serializers.CharField(source="by.username", read_only=True, default="")
+
+    class Meta:
+        model = ReportRun
+        fields = [
+            "id",
+            "template",
+            "period_type",
+            "period_start",
+            "region",
+            "format",
+            "rows",
+            "milliseconds",
+            "by",
+            "at",
+        ]
+
+
+class FormUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    department = serializers.SlugRelatedField(
+        slug_field="code", queryset=Department.objects.all(), required=False
+    )
+
+
+class FormConfirmSerializer(serializers.Serializer):
+    code = serializers.SlugField(max_length=60)
+    title = serializers.CharField(max_length=200)
+    period_type = serializers.CharField()
+    row_level = serializers.CharField()
+    due_day = serializers.IntegerField(min_value=1, max_value=31, default=5)
+    decisions = serializers.ListField(child=serializers.DictField())

@@ -1,0 +1,130 @@
+"""Indicators: the derived ones kept in step with the registry, and values checked against
+an indicator's type, range and choices."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+
+from grids.problems import Problem
+from reports import derived
+from reports.models import Indicator, IndicatorGroup, Source, ValueType
+
+# The seven blocks of base data (七个板块) and the governance figures of the incidents issue.
+GROUPS = [
+    ("area", "辖区面积", 10),
+    ("leadership", "组织领导", 20),
+    ("organisation", "组织架构", 30),
+    ("estates", "小区情况", 40),
+    ("resident_orgs", "驻地单位", 50),
+    ("population", "人口情况", 60),
+    ("economy", "集体经济", 70),
+    ("governance", "基层治理", 80),
+]
+
+YES = {"1", "true", "yes", "y", "是", "有", "√", "✓"}
+NO = {"0", "false", "no", "n", "否", "无", "×", "✗"}
+
+
+def ensure_groups() -> dict[str, IndicatorGroup]:
+    for code, name, order in GROUPS:
+        IndicatorGroup.objects.get_or_create(code=code, defaults={"name": name, "order": order})
+    return {group.code: group for group in IndicatorGroup.objects.all()}
+
+
+@transaction.atomic
+def sync_derived() -> list[Indicator]:
+    """Create the indicator of every registered derivation that has none yet. Existing rows
+    are left as the district edited them (name, aliases, group)."""
+    groups = ensure_groups()
+    have = set(Indicator.objects.derived().values_list("derivation", flat=True))
+    created = []
+    for d in derived.all_derivations():
+        if d.key in have:
+            continue
+        created.append(
+            Indicator.objects.create(
+                code=d.code,
+                name=d.name,
+                unit=d.unit,
+                aliases=list(d.aliases),
+                group=groups[d.group],
+                value_type=d.value_type,
+                aggregation=d.aggregation,
+                time_aggregation=d.time_aggregation,
+                period_type=d.period_type,
+                level="grid",
+                source=Source.DERIVED,
+                derivation=d.key,
+                description=d.description,
+            )
+        )
+    return created
+
+
+def sync_derived_after_migrate(sender, **kwargs) -> None:
+    # After every migrate (and a test database's flush): a feature app that registered a new
+    # derivation gets its indicator without a migration of its own.
+    sync_derived()
+
+
+def parse_value(
+    indicator: Indicator, raw, *, field: str | None = None
+) -> tuple[Decimal | None, str]:
+    """(number, text) for a value as typed, or ValueError with the reason. None or "" is
+    no value."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None, ""
+    kind = indicator.value_type
+    if kind == ValueType.TEXT:
+        text = str(raw).strip()
+        if len(text) > 500:
+            raise ValueError("longer than 500 characters")
+        return None, text
+    if kind == ValueType.CHOICE:
+        text = str(raw).strip()
+        if text not in indicator.choices:
+            raise ValueError(f"{text!r} is not one of {', '.join(indicator.choices)}")
+        return None, text
+    if kind == ValueType.BOOLEAN:
+        word = str(raw).strip().lower()
+        if isinstance(raw, bool):
+            return Decimal(int(raw)), ""
+        if word in YES:
+            return Decimal(1), ""
+        if word in NO:
+            return Decimal(0), ""
+        raise ValueError(f"{raw!r} is not yes or no (是/否)")
+    text = str(raw).strip().replace(",", "").replace("，", "")
+    if kind == ValueType.PERCENTAGE:
+        text = text.rstrip("%％")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{raw!r} is not a number") from None
+    if not number.is_finite():
+        raise ValueError(f"{raw!r} is not a number")
+    if kind == ValueType.INTEGER and number != number.to_integral_value():
+        raise ValueError(f"{raw!r} is not a whole number")
+    if abs(number) >= Decimal(10) ** 16:
+        raise ValueError(f"{raw!r} is too large")
+    low = indicator.min_value
+    high = indicator.max_value
+    if kind == ValueType.PERCENTAGE:
+        low = Decimal(0) if low is None else low
+        high = Decimal(100) if high is None else high
+    if low is not None and number < low:
+        raise ValueError(f"{number} is below the minimum {low.normalize()}")
+    if high is not None and number > high:
+        raise ValueError(f"{number} is above the maximum {high.normalize()}")
+    return number.quantize(Decimal("0.0001")), ""
+
+
+def value_problem(indicator: Indicator, raw, error: ValueError) -> Problem:
+    code = "out_of_range" if "minimum" in str(error) or "maximum" in str(error) else "wrong_type"
+    return Problem(
+        code,
+        f"{indicator.name} ({indicator.code}): {error}",
+        field=indicator.code,
+    )
