@@ -10,11 +10,25 @@ from bench.harness import log, run_case, save, summary_line, write_latest
 
 
 def all_cases() -> dict:
-    from bench import cases_grids, cases_imports, cases_incidents, cases_maps, cases_render
+    from bench import (
+        cases_grids,
+        cases_imports,
+        cases_incidents,
+        cases_maps,
+        cases_render,
+        cases_reports,
+    )
 
     return {
         case.name: case
-        for module in (cases_grids, cases_imports, cases_maps, cases_render, cases_incidents)
+        for module in (
+            cases_grids,
+            cases_imports,
+            cases_maps,
+            cases_render,
+            cases_incidents,
+            cases_reports,
+        )
         for case in module.CASES
     }
 

@@ -84,6 +84,35 @@ def ensure_incident_demo() -> int:
     return result.incidents
 
 
+def ensure_report_demo() -> int:
+    """The demo's 一表通 catalogue and year of ledger data (reports.services.demo), built
+    once when the database has none; the incidents it derives from come first. Returns the
+    number of ledger entries."""
+    from django.apps import apps
+    from django.db import connection
+
+    ensure_incident_demo()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM reports_ledgerentry")
+        (count,) = cursor.fetchone()
+    if count:
+        return count
+    from grids.management.progress import TqdmProgress
+    from grids.services import demo
+
+    log("no demo ledgers in this database: building the 一表通 catalogue and a year of them")
+    start = time.perf_counter()
+    progress = TqdmProgress()
+    apps.get_app_config("reports").build_demo(SCALE, progress)
+    demo.vacuum_all()
+    progress.close()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM reports_ledgerentry")
+        (count,) = cursor.fetchone()
+    log(f"ledgers built in {time.perf_counter() - start:.0f} s: {count:,} entries")
+    return count
+
+
 def remove_bench_households() -> int:
     """Delete the households a benchmark import wrote (client key bench-<n>)."""
     from django.db import connection

@@ -50,6 +50,7 @@ class Row:
     name: str
     parent: str
     values: list
+    ancestor: str = ""  # the parent's parent: a grid's street
 
 
 @dataclass
@@ -123,7 +124,7 @@ def build_table(template: ReportTemplate, period: Period, region: Region) -> Rep
     values = Values(tree, period)
     level = template.row_level
     units = tree.under(level)
-    parents = {u.pk: u.name for lv in ("community", "street", "district") for u in tree.under(lv)}
+    regions = {u.pk: u for lv in ("community", "street", "district") for u in tree.under(lv)}
     notes = []
     grid = []
     totals = []
@@ -150,8 +151,19 @@ def build_table(template: ReportTemplate, period: Period, region: Region) -> Rep
             ]
         )
         totals.append(display(indicator, total.value, True) if total else None)
+
+    def name(pk):
+        return regions[pk].name if pk in regions else ""
+
     rows = [
-        Row(u.pk, u.code, u.name, parents.get(u.parent, ""), [col[i] for col in grid])
+        Row(
+            u.pk,
+            u.code,
+            u.name,
+            name(u.parent),
+            [col[i] for col in grid],
+            name(regions[u.parent].parent) if u.parent in regions else "",
+        )
         for i, u in enumerate(units)
     ]
     return ReportTable(
@@ -291,12 +303,21 @@ def to_xlsx(table: ReportTable) -> bytes:
     placement = {int(order): int(col) for order, col in (layout.get("columns") or {}).items()}
     keys = layout.get("key_columns") or []
     first = top + header_rows
-    body = [(i, row.code, row.name, row.parent, row.values) for i, row in enumerate(table.rows, 1)]
-    body.append(("合计", table.region.code, table.region.name, "", table.total))
-    for offset, (index, code, name, parent, values) in enumerate(body):
+    body = [
+        (i, row.code, row.name, row.parent, row.ancestor, row.values)
+        for i, row in enumerate(table.rows, 1)
+    ]
+    body.append(("合计", table.region.code, table.region.name, "", "", table.total))
+    for offset, (index, code, name, parent, ancestor, values) in enumerate(body):
         r = first + offset
         for key in keys:
-            value = {"index": index, "code": code, "name": name, "parent": parent}.get(key["kind"])
+            value = {
+                "index": index,
+                "code": code,
+                "name": name,
+                "parent": parent,
+                "ancestor": ancestor,
+            }.get(key["kind"])
             ws.cell(r, 1 + int(key["col"]), value)
         for column, value in zip(table.columns, values, strict=True):
             if column.order in placement:
