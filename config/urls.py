@@ -15,9 +15,11 @@ urlpatterns = [
     path("api/", include("grids.api.urls")),
     path("api/", include("incidents.api.urls")),
     path("api/", include("notifications.api.urls")),
+    path("api/", include("reports.api.urls")),
     path("", include("maps.urls")),
     path("", include("grids.urls")),
     path("", include("incidents.urls")),
+    path("", include("reports.urls")),
     path("", include("notifications.urls")),
 ]
 

@@ -119,6 +119,14 @@ class Period:
         step = MONTHS[type]
         return [Period(_add_months(self.start, i), type) for i in range(0, MONTHS[self.type], step)]
 
+    def standing(self, type: str) -> Period:
+        """The period of a coarser (or the same) type whose value stands for this one: the
+        one containing it if it is over by the end of this one, else the last one before
+        (a monthly report in October takes last year's yearly figure, not the year still
+        running)."""
+        own = Period.containing(self.start, type)
+        return own if own.end <= self.end else own.previous()
+
     def due_on(self, due_day: int) -> dt.date:
         """The due date: day `due_day` of the month after the period (capped at its end)."""
         month_after = self.end

@@ -236,6 +236,23 @@ def test_a_quarter_sums_flows_and_takes_the_last_stock(tree, items):
     assert values.at(items["insured"], "grid")[grid(tree).pk].value == 60
 
 
+def test_a_monthly_report_takes_the_last_complete_year_of_a_yearly_item(
+    tree, users, template, make_indicator
+):
+    farmland = make_indicator("FARMLAND", name="耕地面积", unit="亩", period_type="year")
+    TemplateColumn.objects.create(template=template, order=10, indicator=farmland)
+    october = Period.parse("2025-10")
+    put(tree, farmland, Period.parse("2024"), {(1, 1, 1): 120})
+    put(tree, farmland, Period.parse("2025"), {(1, 1, 1): 130})
+    values = Values(tree_under(tree.district, october.last_day), october)
+    assert values.at(farmland, "grid")[grid(tree).pk].value == 120
+    december = Period.parse("2025-12")
+    values = Values(tree_under(tree.district, december.last_day), december)
+    assert values.at(farmland, "grid")[grid(tree).pk].value == 130
+    needs = completeness.feeding_periods(template, october)
+    assert Period.parse("2024") in needs["grid"] and Period.parse("2025") not in needs["grid"]
+
+
 # ---- boundary versions ---------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -626,11 +627,18 @@ class BurdenView(APIView):
         return Response(figures)
 
 
+class RunPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
 class ReportRunViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The log of generated reports."""
 
     serializer_class = ReportRunSerializer
     queryset = ReportRun.objects.none()  # for the schema; get_queryset scopes
+    pagination_class = RunPagination  # the default pages GeoJSON features, runs are not
 
     def get_queryset(self):
         runs = ReportRun.objects.select_related("template", "region", "by")

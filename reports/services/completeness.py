@@ -49,7 +49,7 @@ def feeding_periods(template: ReportTemplate, period: Period) -> dict[str, list[
         if MONTHS[kind] < MONTHS[period.type]:
             needs[level].update(period.parts(kind))
         else:
-            needs[level].add(Period.containing(period.start, kind))
+            needs[level].add(period.standing(kind))
     return {level: sorted(periods) for level, periods in needs.items()}
 
 

@@ -125,8 +125,7 @@ class Values:
     def _collected(self, indicator: Indicator) -> dict[int, Cell]:
         own = indicator.period_type
         if MONTHS[own] >= MONTHS[self.period.type]:
-            # The indicator's own period holds this one (or is it): that value stands.
-            return self._entries(indicator, [Period.containing(self.period.start, own)])[0]
+            return self._entries(indicator, [self.period.standing(own)])[0]
         parts = self.period.parts(own)
         by_part = self._entries(indicator, parts)
         return _over_time(indicator.time_aggregation, by_part)

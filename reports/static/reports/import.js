@@ -1,0 +1,212 @@
+// Bringing a department's Excel form in: upload (POST multipart to /api/reports/form-imports/),
+// then one row per column of the form with the proposed indicator (a candidate, a new one to
+// collect, or skip), the template's fields, and Confirm (POST .../confirm/) → the hub.
+(() => {
+  "use strict";
+  const { call, messages, flash, keepFlash, esc } = window.gridline;
+  const config = JSON.parse(document.getElementById("import-config").textContent);
+  const T = JSON.parse(document.getElementById("import-i18n").textContent);
+  const box = document.getElementById("flash");
+  const upload = document.getElementById("upload-form");
+  const confirmForm = document.getElementById("confirm-form");
+  const rows = document.getElementById("mapping-rows");
+  const page = document.querySelector(".import-page");
+  let current = null;
+
+  const options = (list, selected) => list.map((o) =>
+    `<option value="${esc(o.value)}"${o.value === selected ? " selected" : ""}>${esc(o.label)}</option>`).join("");
+  const groups = config.groups.map((g) => ({ value: g.code, label: g.name }));
+  const aggregationFor = (type) => (type === "percentage" ? "mean" : type === "text" || type === "choice" ? "latest" : "sum");
+
+  // ---- upload ------------------------------------------------------------------------------
+  upload.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    if (config.choose_department && !upload.department.value) { flash(box, T.chooseDepartment); return; }
+    if (!upload.file.files.length) { flash(box, T.chooseFile); return; }
+    const data = new FormData();
+    data.append("file", upload.file.files[0]);
+    if (config.choose_department) data.append("department", upload.department.value);
+    const button = document.getElementById("upload-button");
+    const label = button.textContent;
+    button.disabled = true;
+    button.textContent = T.reading;
+    const { ok, status, body } = await call(config.urls.upload, { method: "POST", data });
+    button.disabled = false;
+    button.textContent = label;
+    if (!ok) {
+      flash(box, messages(body, `${T.failed} (HTTP ${status})`));
+      document.getElementById("mapping-card").hidden = true;
+      return;
+    }
+    box.hidden = true;
+    const url = new URL(window.location.href);
+    url.searchParams.set("id", body.id);
+    window.history.replaceState(null, "", url);
+    show(body);
+  });
+
+  // ---- the mapping -------------------------------------------------------------------------
+  function headerPreview(layout) {
+    const header = layout.header || [];
+    const height = layout.header_rows || 1;
+    const covered = new Set();
+    let html = "";
+    for (let r = 0; r < height; r += 1) {
+      html += "<tr>";
+      for (let c = 0; c < (layout.width || 0); c += 1) {
+        if (covered.has(`${r},${c}`)) continue;
+        const cell = header.find((h) => h.row === r && h.col === c);
+        if (!cell) { html += "<td></td>"; continue; }
+        for (let rr = r; rr < r + (cell.rowspan || 1); rr += 1)
+          for (let cc = c; cc < c + (cell.colspan || 1); cc += 1) covered.add(`${rr},${cc}`);
+        html += `<td rowspan="${cell.rowspan || 1}" colspan="${cell.colspan || 1}">${esc(cell.text)}</td>`;
+      }
+      html += "</tr>";
+    }
+    document.getElementById("header-preview").innerHTML = html;
+  }
+
+  function newSpec(p, spec) {
+    const s = spec || p.new || {};
+    const type = s.value_type || p.value_type || "integer";
+    return `<div class="new-spec" data-new-for="${p.column}"${p.choice && p.choice.new ? "" : " hidden"}>
+      <label>${esc(T.code)} <input data-key="code" value="${esc(s.code || "")}"></label>
+      <label>${esc(T.name)} <input data-key="name" value="${esc(s.name || p.name || "")}"></label>
+      <label>${esc(T.unit)} <input data-key="unit" value="${esc(s.unit || "")}"></label>
+      <label>${esc(T.type)} <select data-key="value_type">${options(config.value_types, type)}</select></label>
+      <label>${esc(T.group)} <select data-key="group">${options(groups, s.group)}</select></label>
+      <label data-choices${type === "choice" ? "" : " hidden"}>${esc(T.choices)} <input data-key="choices" value="${esc((s.choices || []).join(","))}"></label>
+    </div>`;
+  }
+
+  function row(p) {
+    const chosen = p.choice || {};
+    const picked = chosen.indicator ? `i:${chosen.indicator}` : chosen.skip ? "skip" : "new";
+    const cands = (p.candidates || []).map((c) => {
+      const level = c.score >= 0.75 ? "high" : c.score >= 0.5 ? "mid" : "";
+      return { value: `i:${c.code}`, label: `${c.name}${c.unit ? `（${c.unit}）` : ""} · ${c.code} · ${Math.round(c.score * 100)}%`, level, reason: c.reason };
+    });
+    const state = { matched: T.matched, suggested: T.suggested, new: T.new }[p.status] || p.status;
+    const top = (p.candidates || [])[0];
+    const scoreClass = top ? (top.score >= 0.75 ? "high" : top.score >= 0.5 ? "mid" : "") : "";
+    return `<tr data-column="${p.column}" class="${picked === "new" ? "is-new" : picked === "skip" ? "is-skip" : ""}">
+      <td>${esc(p.cell)}</td>
+      <td>${esc(p.heading)}<br><span class="score ${scoreClass}">${esc(state)}</span>${
+        p.duplicate_of !== undefined ? ` <small class="muted">${esc(T.duplicate)} ${esc(p.duplicate_of + 1)}</small>` : ""}</td>
+      <td>${esc(p.unit || "")}</td>
+      <td class="muted">${esc((p.samples || []).filter((v) => v !== null && v !== "").slice(0, 3).join(", "))}</td>
+      <td>
+        <select data-decision="${p.column}">
+          ${cands.length ? `<optgroup label="${esc(T.existing)}">${cands.map((c) =>
+            `<option value="${esc(c.value)}" title="${esc(c.reason || "")}"${c.value === picked ? " selected" : ""}>${esc(c.label)}</option>`).join("")}</optgroup>` : ""}
+          <option value="new"${picked === "new" ? " selected" : ""}>${esc(T.newIndicator)}</option>
+          <option value="skip"${picked === "skip" ? " selected" : ""}>${esc(T.skip)}</option>
+        </select>
+        ${newSpec(p, chosen.new)}
+        <div class="field-error" data-error-for="columns.${p.column}" hidden></div>
+      </td></tr>`;
+  }
+
+  function summarise() {
+    const picks = [...rows.querySelectorAll("select[data-decision]")].map((s) => s.value);
+    const counts = { matched: 0, suggested: 0, new: 0 };
+    (current.proposals || []).forEach((p) => { counts[p.status] = (counts[p.status] || 0) + 1; });
+    document.getElementById("mapping-summary").textContent =
+      `${current.proposals.length} ${T.summary}: ${counts.matched} / ${counts.suggested} / ${counts.new}` +
+      ` → ${picks.filter((v) => v.startsWith("i:")).length} + ${picks.filter((v) => v === "new").length}`;
+  }
+
+  function show(form) {
+    current = form;
+    if (form.status === "confirmed") {
+      const a = document.getElementById("confirmed-link");
+      a.href = config.urls.hub.replace("{code}", encodeURIComponent(form.template || ""));
+      a.textContent = form.template || "";
+      document.getElementById("confirmed-card").hidden = false;
+      document.getElementById("mapping-card").hidden = true;
+      return;
+    }
+    const guessed = (form.layout && form.layout.form) || {};
+    document.getElementById("import-file").textContent = form.filename;
+    document.getElementById("import-warnings").innerHTML = (guessed.warnings || []).map((w) => `<div>${esc(w.message)}</div>`).join("");
+    headerPreview(form.layout || {});
+    confirmForm.title.value = guessed.title || form.filename.replace(/\.xlsx$/i, "");
+    confirmForm.code.value = `${form.department}-${form.id}`.replace(/[^-a-zA-Z0-9_]/g, "-");
+    confirmForm.period_type.innerHTML = options(config.period_types, guessed.period_type || "month");
+    confirmForm.row_level.innerHTML = options(config.levels, guessed.row_level || "grid");
+    rows.innerHTML = (form.proposals || []).map(row).join("");
+    rows.querySelectorAll("select[data-decision]").forEach((select) => select.addEventListener("change", () => {
+      const tr = select.closest("tr");
+      const spec = tr.querySelector(".new-spec");
+      spec.hidden = select.value !== "new";
+      tr.classList.toggle("is-new", select.value === "new");
+      tr.classList.toggle("is-skip", select.value === "skip");
+      summarise();
+    }));
+    rows.querySelectorAll("select[data-key=value_type]").forEach((select) => select.addEventListener("change", () => {
+      select.closest(".new-spec").querySelector("[data-choices]").hidden = select.value !== "choice";
+    }));
+    summarise();
+    document.getElementById("mapping-card").hidden = false;
+    page.dataset.proposed = String(form.id);
+  }
+
+  // ---- confirm -------------------------------------------------------------------------------
+  function decisions() {
+    return (current.proposals || []).map((p) => {
+      const tr = rows.querySelector(`tr[data-column="${p.column}"]`);
+      const value = tr.querySelector("select[data-decision]").value;
+      if (value === "skip") return { column: p.column, skip: true };
+      if (value.startsWith("i:")) return { column: p.column, indicator: value.slice(2) };
+      const spec = { ...(p.new || {}) };
+      tr.querySelectorAll(".new-spec [data-key]").forEach((el) => { spec[el.dataset.key] = el.value.trim(); });
+      spec.choices = spec.value_type === "choice" ? spec.choices.split(/[,，、]/).map((c) => c.trim()).filter(Boolean) : [];
+      if (spec.value_type !== (p.new || {}).value_type) spec.aggregation = aggregationFor(spec.value_type);
+      return { column: p.column, new: spec };
+    });
+  }
+  function placeErrors(errors) {
+    confirmForm.querySelectorAll("[data-error-for]").forEach((el) => { el.hidden = true; el.textContent = ""; });
+    const loose = [];
+    errors.forEach((e) => {
+      // columns.4, columns.4.new.code → the row of column 4; title, code … → their field.
+      const m = /^columns\.(\d+)/.exec(e.field || "");
+      const key = m ? `columns.${m[1]}` : e.field;
+      const slot = key && confirmForm.querySelector(`[data-error-for="${CSS.escape(key)}"]`);
+      if (slot) { slot.hidden = false; slot.insertAdjacentHTML("beforeend", `<div>${esc(e.message)}</div>`); }
+      else loose.push(e.message);
+    });
+    return loose;
+  }
+  confirmForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const button = document.getElementById("confirm-button");
+    button.disabled = true;
+    const data = {
+      title: confirmForm.title.value.trim(),
+      code: confirmForm.code.value.trim(),
+      period_type: confirmForm.period_type.value,
+      row_level: confirmForm.row_level.value,
+      due_day: Number(confirmForm.due_day.value || 5),
+      decisions: decisions(),
+    };
+    const { ok, status, body } = await call(config.urls.confirm.replace("{id}", current.id), { method: "POST", data });
+    button.disabled = false;
+    if (ok) {
+      keepFlash(`${T.created} ${body.title}`, "ok");
+      window.location.href = config.urls.hub.replace("{code}", encodeURIComponent(body.code));
+      return;
+    }
+    const errors = (body && body.errors) || [];
+    const loose = placeErrors(errors);
+    flash(box, [T.notConfirmed, ...(errors.length ? errors.map((e) => e.message) : [`${T.failed} (HTTP ${status})`])]);
+    box.scrollIntoView({ block: "nearest" });
+    return loose;
+  });
+
+  // ---- an import opened again (?id=) --------------------------------------------------------
+  if (config.import) {
+    call(config.urls.import.replace("{id}", config.import)).then(({ ok, body }) => { if (ok) show(body); });
+  }
+  page.dataset.ready = "1";
+})();
