@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
@@ -89,7 +90,14 @@ def map_page(request):
             "grids": "/api/grids/",
             "households": "/api/households/",
             "search": reverse("map-search"),
+            # 一表通: fetched only once the user colours the grids by an indicator or by
+            # ledger completeness.
+            "indicators": reverse("indicator-list"),
+            "indicatorGroups": reverse("indicator-group-list"),
+            "completeness": reverse("completeness"),
         },
+        # The server's today, for the periods offered (the last complete one by default).
+        "today": timezone.localdate().isoformat(),
         "user": {
             "name": user.get_full_name() or user.username,
             "role": user.get_role_display() if user.role else "",
