@@ -302,9 +302,10 @@ class ReportTemplate(models.Model):
         return self.title
 
     def due_date(self, period: Period) -> dt.date:
-        """Due for the period that contains `period`'s start (a monthly ledger feeds a
-        quarterly template's quarter)."""
-        own = Period.containing(period.start, self.period_type)
+        """When a ledger `period` is due for this template: with the template's period that
+        ends with it or contains it (a monthly ledger feeds a quarterly template's quarter;
+        a yearly ledger first stands in the monthly report of December)."""
+        own = Period.containing(period.last_day, self.period_type)
         return own.due_on(self.due_day)
 
 

@@ -25,6 +25,8 @@ from grids.services import boundaries, demo, households
 from incidents.models import Category, WhistleClass
 from incidents.services import Report, report_incident
 from maps import tiles
+from reports.models import Indicator, IndicatorGroup, ValidationRule
+from reports.services.indicators import GROUPS
 
 DISTRICT = "500118"
 VALID_FROM = dt.date(2024, 1, 1)
@@ -59,6 +61,11 @@ def built_demo(django_db_setup, django_db_blocker):
         call_command("demo", "--scale", "3000", stdout=out)
         yield out.getvalue()
         demo.reset()
+        # The foundation's reset keeps other apps' catalogues; the demo's 一表通 catalogue
+        # (collected indicators, rules, its own groups) goes too, so later tests start clean.
+        ValidationRule.objects.all().delete()
+        Indicator.objects.collected().delete()
+        IndicatorGroup.objects.exclude(code__in=[code for code, _n, _o in GROUPS]).delete()
 
 
 @pytest.fixture
