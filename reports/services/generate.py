@@ -121,7 +121,7 @@ def build_table(template: ReportTemplate, period: Period, region: Region) -> Rep
     columns = check_template(template, period)
     on = min(period.last_day, timezone.localdate())
     tree = tree_under(region, on)
-    values = Values(tree, period)
+    values = Values(tree, period, together=frozenset(c.indicator_id for c in columns))
     level = template.row_level
     units = tree.under(level)
     regions = {u.pk: u for lv in ("community", "street", "district") for u in tree.under(lv)}

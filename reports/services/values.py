@@ -99,6 +99,9 @@ class Values:
     tree: Tree
     period: Period
     memo: dict = field(default_factory=dict)
+    # The collected indicators read together in one query (a report's columns); any other
+    # is read on its own when asked for.
+    together: frozenset[int] = frozenset()
     _native: dict[tuple[int, str], dict[int, Cell]] = field(default_factory=dict)
 
     # ---- values at the level an indicator is kept -------------------------------------
@@ -140,13 +143,14 @@ class Values:
     def _entry_rows(self, indicator: Indicator, starts: list[dt.date]):
         """Every collected value of the units at `indicator.level` in the periods, read
         once per period set for all collected indicators of a report."""
-        memo_key = ("entries", tuple(starts), indicator.level)
+        ids = self.together if indicator.pk in self.together else frozenset({indicator.pk})
+        memo_key = ("entries", tuple(starts), indicator.level, ids)
         if memo_key not in self.memo:
             units = self.tree.units.get(indicator.level, {})
             unit_field = "grid_id" if indicator.level == UnitLevel.GRID else "region_id"
             rows = LedgerEntry.objects.filter(
                 period_start__in=starts,
-                indicator__source=Source.COLLECTED,
+                indicator__in=ids,
                 **{f"{unit_field}__isnull": False},
             ).values_list(
                 "indicator_id", unit_field, "number", "text", "updated_at", "period_start"
