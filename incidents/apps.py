@@ -9,10 +9,9 @@ class IncidentsConfig(AppConfig):
     verbose_name = _("Incidents and tasks")
 
     def ready(self) -> None:
-        # The incidents layer on the command-centre map (maps.registry).
-        from incidents import layers  # noqa: F401
-        # Incident and visit figures as derived indicators of 一表通 (reports.derived).
-        from incidents import indicators  # noqa: F401
+        # The incidents layer on the command-centre map (maps.registry), and incident and
+        # visit figures as derived indicators of 一表通 (reports.derived).
+        from incidents import indicators, layers  # noqa: F401
 
     def build_demo(self, scale, progress=None):
         """Called by `manage.py demo` once the demo district is built: a year of incidents
