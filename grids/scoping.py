@@ -54,7 +54,11 @@ def user_district(user) -> int | None:
         return user.department.district_id if user.department_id else None
     if user.role == "grid_worker":
         return user.grid.community.parent.parent_id if user.grid_id else None
-    region = user.region
+    return district_above(user.region)
+
+
+def district_above(region: Region | None) -> int | None:
+    """The id of the district a region is in (itself, if it is one)."""
     while region is not None and region.level != "district":
         region = region.parent
     return region.pk if region else None

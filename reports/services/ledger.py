@@ -47,10 +47,7 @@ def level_of(unit: Grid | Region) -> str:
 
 
 def district_of(unit: Grid | Region) -> int | None:
-    region = unit.community if isinstance(unit, Grid) else unit
-    while region is not None and region.level != "district":
-        region = region.parent
-    return region.pk if region else None
+    return scoping.district_above(unit.community if isinstance(unit, Grid) else unit)
 
 
 def unit_kwargs(unit: Grid | Region) -> dict:
@@ -145,10 +142,15 @@ def derived_for(level: str, period_type: str, district_id: int | None) -> list[I
     )
 
 
-def due_date(level: str, period: Period, district_id: int | None) -> tuple[dt.date, int]:
+def due_date(
+    level: str, period: Period, district_id: int | None, needed: dict | None = None
+) -> tuple[dt.date, int]:
     """When a unit's ledger for `period` is due, and the grace days after it: the earliest
-    due date of the templates that need any of its indicators, else the district default."""
-    templates = {t for ts in due_indicators(level, period.type, district_id).values() for t in ts}
+    due date of the templates that need any of its indicators, else the district default.
+    `needed` is `due_indicators(...)` when the caller has it already."""
+    if needed is None:
+        needed = due_indicators(level, period.type, district_id)
+    templates = {t for ts in needed.values() for t in ts}
     if not templates:
         return period.due_on(settings.GRIDLINE_LEDGER_DUE_DAY), settings.GRIDLINE_LEDGER_GRACE_DAYS
     first = min(templates, key=lambda t: (t.due_date(period), t.grace_days))
@@ -237,7 +239,7 @@ def sheet(unit: Grid | Region, period: Period) -> dict:
         )
     derived = [i for i in derived_for(level, period.type, district) if RANK[i.level] <= RANK[level]]
     computed = derived_values(unit, period, derived)
-    due, grace = due_date(level, period, district)
+    due, grace = due_date(level, period, district, needed)
     submission = (
         LedgerSubmission.objects.filter(
             unit_filter(unit), period_type=period.type, period_start=period.start

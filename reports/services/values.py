@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Q
 from django.utils import timezone
 
 from grids import scoping
@@ -272,7 +271,3 @@ def series(
         values = Values(tree_under(root, on), period)
         result.append((period, values.at(indicator, level)))
     return result
-
-
-def units_q(level: str, ids: Iterable[int]) -> Q:
-    return Q(grid__in=ids) if level == "grid" else Q(region__in=ids)
