@@ -11,9 +11,11 @@ from bench.harness import log, run_case, save, summary_line, write_latest
 
 def all_cases() -> dict:
     from bench import (
+        cases_fire,
         cases_grids,
         cases_imports,
         cases_incidents,
+        cases_ingest,
         cases_maps,
         cases_render,
         cases_reports,
@@ -28,6 +30,8 @@ def all_cases() -> dict:
             cases_render,
             cases_incidents,
             cases_reports,
+            cases_fire,
+            cases_ingest,
         )
         for case in module.CASES
     }

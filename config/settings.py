@@ -299,6 +299,23 @@ GRIDLINE_LEDGER_DUE_DAY = int(os.environ.get("GRIDLINE_LEDGER_DUE_DAY", "5"))
 GRIDLINE_LEDGER_GRACE_DAYS = int(os.environ.get("GRIDLINE_LEDGER_GRACE_DAYS", "3"))
 GRIDLINE_FORM_MAX_MB = env_float("GRIDLINE_FORM_MAX_MB", 5.0)
 
+# Sensors (issue #6). Silence (seconds) after which a device counts as offline, unless its
+# type sets its own; how long readings are kept (whole monthly partitions are dropped);
+# how far ahead of the server's clock a reading may be stamped; rows per ingest request.
+GRIDLINE_SENSOR_OFFLINE_AFTER = int(os.environ.get("GRIDLINE_SENSOR_OFFLINE_AFTER", "900"))
+GRIDLINE_READINGS_RETENTION_DAYS = int(os.environ.get("GRIDLINE_READINGS_RETENTION_DAYS", "400"))
+GRIDLINE_READINGS_FUTURE_SECONDS = int(os.environ.get("GRIDLINE_READINGS_FUTURE_SECONDS", "300"))
+GRIDLINE_INGEST_MAX_ROWS = int(os.environ.get("GRIDLINE_INGEST_MAX_ROWS", "5000"))
+# Camera analytics alerts of one kind within this many minutes and metres are one incident.
+GRIDLINE_ALERT_DEDUP_MINUTES = int(os.environ.get("GRIDLINE_ALERT_DEDUP_MINUTES", "10"))
+GRIDLINE_ALERT_DEDUP_METRES = env_float("GRIDLINE_ALERT_DEDUP_METRES", 300.0)
+# One-key broadcast: "log" (writes to the log, for the demo) or "mqtt" (a real broker; the
+# run command starts Debian's Mosquitto on 127.0.0.1 when the URL points there).
+GRIDLINE_BROADCAST_GATEWAY = os.environ.get("GRIDLINE_BROADCAST_GATEWAY", "log")
+GRIDLINE_MQTT_URL = os.environ.get("GRIDLINE_MQTT_URL", "mqtt://127.0.0.1:1883")
+GRIDLINE_MQTT_TOPIC_PREFIX = os.environ.get("GRIDLINE_MQTT_TOPIC_PREFIX", "gridline")
+GRIDLINE_BROADCAST_MAX_ATTEMPTS = int(os.environ.get("GRIDLINE_BROADCAST_MAX_ATTEMPTS", "6"))
+
 # Mail beside in-app notifications. The console backend prints them until a relay is set.
 EMAIL_BACKEND = os.environ.get(
     "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"

@@ -9,6 +9,12 @@ from django.dispatch import Signal
 
 data_changed = Signal()
 
+# Sent inside the transaction that changes governance grid boundaries, with `area` (EWKB of
+# the ground whose grid may have changed) and `on` (the day the new boundaries start).
+# Apps that key their own points to grids (sensors) re-key those in the area, in the same
+# transaction, so nothing points at the wrong grid after the commit.
+grid_area_changed = Signal()
+
 
 def announce(model) -> None:
     """Send data_changed for `model` once the current transaction commits."""

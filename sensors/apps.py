@@ -7,3 +7,9 @@ class SensorsConfig(AppConfig):
 
     name = "sensors"
     verbose_name = _("Sensors")
+
+    def ready(self) -> None:
+        from grids.signals import grid_area_changed
+        from sensors.signals import on_grid_area_changed
+
+        grid_area_changed.connect(on_grid_area_changed, dispatch_uid="sensors_reassign")

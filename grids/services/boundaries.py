@@ -30,7 +30,7 @@ from grids.models import (
 )
 from grids.problems import Problem, ProblemsError
 from grids.services.geometry import check_polygon
-from grids.signals import announce
+from grids.signals import announce, grid_area_changed
 
 SRID = 4326
 
@@ -233,8 +233,10 @@ def create_grid(
     GridBoundary.objects.create(grid=grid, geom=boundary, valid_from=valid_from)
     if problems := integrity_problems(grid_ids=[grid.pk], on=valid_from):
         raise ProblemsError(problems)
-    if theme == Theme.GOVERNANCE and sql.reassign_households(bytes(boundary.ewkb), valid_from):
-        announce(Household)
+    if theme == Theme.GOVERNANCE:
+        if sql.reassign_households(bytes(boundary.ewkb), valid_from):
+            announce(Household)
+        grid_area_changed.send(sender=Grid, area=bytes(boundary.ewkb), on=valid_from)
     announce(Grid)
     return grid
 
@@ -318,9 +320,11 @@ def change_boundaries(
         announce(model)
     if changed_area is None or changed_area.is_empty:
         return 0
-    moved = sql.reassign_households(bytes(to_geos(changed_area).ewkb), valid_from)
+    area = bytes(to_geos(changed_area).ewkb)
+    moved = sql.reassign_households(area, valid_from)
     if moved:
         announce(Household)
+    grid_area_changed.send(sender=Grid, area=area, on=valid_from)
     return moved
 
 

@@ -1,0 +1,3 @@
+"""Benchmarks of sensors: fire (being built)."""
+
+CASES: list = []

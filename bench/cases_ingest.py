@@ -1,0 +1,3 @@
+"""Benchmarks of sensors: ingest (being built)."""
+
+CASES: list = []

@@ -1,0 +1,3 @@
+"""Sensors API: alerts (being built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Sensors API: broadcast (being built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Sensors API: fire (being built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Sensors API: ingest (being built)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Sensors API: registry (being built)."""
+
+urlpatterns: list = []

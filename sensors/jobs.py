@@ -1,0 +1,57 @@
+"""Background jobs of the sensors app, run by the procrastinate worker that `./gridline up`
+starts. Each only calls a service; the services say what they do."""
+
+from __future__ import annotations
+
+import logging
+
+from procrastinate.contrib.django import app
+
+log = logging.getLogger(__name__)
+
+
+# Devices silent for longer than their type allows go offline and raise an alert.
+@app.periodic(cron="* * * * *", periodic_id="sensors-offline-sweep")
+@app.task(queue="clocks", queueing_lock="sensors-offline-sweep")
+def sweep_offline(timestamp: int) -> None:
+    from sensors.services import health
+
+    went = health.sweep_offline()
+    if went:
+        log.info("sensors: %d went offline", went)
+
+
+# Monthly reading partitions made ahead, and those past the retention period dropped.
+@app.periodic(cron="17 3 * * *", periodic_id="sensors-reading-partitions")
+@app.task(queue="clocks", queueing_lock="sensors-reading-partitions")
+def maintain_readings(timestamp: int) -> None:
+    from sensors.services import readings
+
+    created, dropped = readings.maintain_partitions()
+    log.info("readings: %d partitions created, %d dropped", len(created), len(dropped))
+
+
+# One-key broadcast: sent at once when queued, then retried with back-off.
+@app.task(queue="dispatch")
+def deliver_broadcast(broadcast_id: int) -> None:
+    from sensors.services import broadcast
+
+    broadcast.deliver(broadcast_id)
+
+
+@app.periodic(cron="* * * * *", periodic_id="sensors-broadcast-retries")
+@app.task(queue="dispatch", queueing_lock="sensors-broadcast-retries")
+def retry_deliveries(timestamp: int) -> None:
+    from sensors.services import broadcast
+
+    broadcast.retry_due()
+    broadcast.collect_acknowledgements()
+
+
+# Camera coverage of the grids a camera or boundary change made stale.
+@app.periodic(cron="*/5 * * * *", periodic_id="sensors-coverage")
+@app.task(queue="clocks", queueing_lock="sensors-coverage")
+def refresh_coverage(timestamp: int) -> None:
+    from sensors.services import coverage
+
+    coverage.refresh_stale()

@@ -1,0 +1,299 @@
+"""The sensor registry: properties checked against their type's schema, the grid stored on
+write, and the ground a device covers (a camera's view sector, a pole's broadcast circle)
+computed from its properties."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from django.contrib.gis.geos import Point, Polygon
+from django.db import transaction
+from django.db.models import Q
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from pyproj import Geod
+
+from grids import scoping
+from grids.models import Department, Region
+from grids.problems import Problem, ProblemsError
+from grids.services.households import check_in_jurisdiction, grid_for_point
+from grids.signals import announce
+from sensors.models import Gateway, Role, Sensor, SensorType, Status
+
+GEOD = Geod(ellps="WGS84")
+# One vertex per this many degrees of a sector's arc (a 90° camera: 19 vertices), and the
+# vertices of a broadcast circle: the drawn edge strays under 0.2 % of the radius.
+ARC_STEP_DEGREES = 5.0
+CIRCLE_VERTICES = 72
+
+
+# --- schemas -------------------------------------------------------------------------------
+
+
+def check_schema(schema: dict, field: str) -> None:
+    """A district's own type brings its own JSON Schema: it must itself be valid."""
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        raise ProblemsError([Problem("invalid_schema", exc.message, field=field)]) from exc
+
+
+_validators: dict[tuple[int, str], tuple[str, Draft202012Validator]] = {}
+
+
+def _validator(sensor_type: SensorType, which: str) -> Draft202012Validator:
+    schema = getattr(sensor_type, which)
+    key = (sensor_type.pk, which)
+    fingerprint = repr(schema)
+    cached = _validators.get(key)
+    if cached is None or cached[0] != fingerprint:
+        cached = (fingerprint, Draft202012Validator(schema))
+        _validators[key] = cached
+    return cached[1]
+
+
+def schema_problems(
+    sensor_type: SensorType,
+    values: dict,
+    *,
+    which: str = "properties_schema",
+    field: str = "properties",
+    row: int | None = None,
+    feature: str | None = None,
+) -> list[Problem]:
+    """Each violation of the type's schema, naming the property (`properties.bearing`)."""
+    if not isinstance(values, dict):
+        return [
+            Problem(
+                "not_an_object",
+                "expected an object of named values",
+                row=row,
+                field=field,
+                feature=feature,
+            )
+        ]
+    problems = []
+    for error in sorted(_validator(sensor_type, which).iter_errors(values), key=str):
+        path = ".".join(str(part) for part in error.absolute_path)
+        if error.validator == "required":
+            missing = error.message.split("'")[1] if "'" in error.message else ""
+            path = missing
+        elif error.validator == "additionalProperties":
+            path = path or ""
+        problems.append(
+            Problem(
+                f"schema_{error.validator}",
+                f"{sensor_type.code}: {error.message}",
+                row=row,
+                field=f"{field}.{path}" if path else field,
+                feature=feature,
+            )
+        )
+    return problems
+
+
+# --- coverage geometry ---------------------------------------------------------------------
+
+
+def sector_ring(lon: float, lat: float, bearing: float, fov: float, range_m: float):
+    """The outline of a view sector on the spheroid: the camera, then the arc from
+    bearing - fov/2 to bearing + fov/2 at `range_m` metres; a full circle when fov >= 360."""
+    if fov >= 360:
+        return circle_ring(lon, lat, range_m)
+    steps = max(2, int(np.ceil(fov / ARC_STEP_DEGREES)) + 1)
+    azimuths = np.linspace(bearing - fov / 2, bearing + fov / 2, steps)
+    lons, lats, _ = GEOD.fwd(
+        np.full(steps, lon), np.full(steps, lat), azimuths, np.full(steps, range_m)
+    )
+    return [(lon, lat), *zip(lons.tolist(), lats.tolist(), strict=True), (lon, lat)]
+
+
+def circle_ring(lon: float, lat: float, radius_m: float):
+    azimuths = np.linspace(0, 360, CIRCLE_VERTICES, endpoint=False)
+    n = len(azimuths)
+    lons, lats, _ = GEOD.fwd(np.full(n, lon), np.full(n, lat), azimuths, np.full(n, radius_m))
+    ring = list(zip(lons.tolist(), lats.tolist(), strict=True))
+    return [*ring, ring[0]]
+
+
+def coverage_for(role: str, location: Point, properties: dict) -> Polygon | None:
+    """What a device reaches on the ground, from its (already validated) properties."""
+    if role == Role.CAMERA:
+        ring = sector_ring(
+            location.x,
+            location.y,
+            float(properties["bearing"]),
+            float(properties["fov"]),
+            float(properties["range"]),
+        )
+    elif role == Role.VOICE_POLE:
+        ring = circle_ring(location.x, location.y, float(properties["broadcast_radius"]))
+    else:
+        return None
+    return Polygon(ring, srid=4326)
+
+
+# --- writing sensors -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SensorSpec:
+    code: str
+    type: str  # type code
+    location: Point
+    name: str = ""
+    properties: dict | None = None
+    department: str | None = None  # department code
+    installed_on: dt.date | None = None
+    status: str | None = None
+
+
+def _problem(code: str, message: str, field: str) -> ProblemsError:
+    return ProblemsError([Problem(code, message, field=field)])
+
+
+def types_for_district(district_id: int | None):
+    """Built-in types and the district's own."""
+    return SensorType.objects.filter(active=True).filter(
+        Q(district__isnull=True) | Q(district=district_id)
+    )
+
+
+def _resolve(spec: SensorSpec, district_id: int | None) -> tuple[SensorType, Department | None]:
+    sensor_type = types_for_district(district_id).filter(code=spec.type).first()
+    if sensor_type is None:
+        raise _problem("unknown_type", f"no sensor type {spec.type!r}", "type")
+    department = None
+    if spec.department:
+        department = Department.objects.filter(code=spec.department).first()
+        if department is None:
+            raise _problem("unknown_department", f"no department {spec.department!r}", "department")
+    if spec.status and spec.status not in Status.values:
+        raise _problem("invalid_status", f"status is one of {Status.values}", "status")
+    if not spec.code or len(spec.code) > 64:
+        raise _problem("invalid_code", "a code of 1 to 64 characters is required", "code")
+    if problems := schema_problems(sensor_type, spec.properties or {}):
+        raise ProblemsError(problems)
+    return sensor_type, department
+
+
+def _district_of(point: Point, grid) -> Region | None:
+    if grid is not None:
+        return grid.community.parent.parent
+    return Region.objects.containing(point).filter(level="district").first()
+
+
+def create_sensor(spec: SensorSpec, *, user=None) -> Sensor:
+    """Register one device at its location, keyed to the grid it lies in."""
+    district_hint = scoping.user_district(user) if user is not None else None
+    sensor_type, department = _resolve(spec, district_hint)
+    if Sensor.objects.filter(code=spec.code).exists():
+        raise _problem("duplicate_code", f"a sensor {spec.code!r} exists already", "code")
+    with transaction.atomic():
+        grid = grid_for_point(spec.location)
+        if user is not None and grid is not None:
+            check_in_jurisdiction(user, grid)
+        district = _district_of(spec.location, grid)
+        if district is None:
+            raise _problem("outside_district", "the location lies in no district", "location")
+        if (
+            user is not None
+            and not scoping.sees_everything(user)
+            and grid is None
+            and (user.role != "district_centre")
+        ):
+            raise _problem(
+                "outside_jurisdiction", "the location is outside your jurisdiction", "location"
+            )
+        properties = spec.properties or {}
+        sensor = Sensor.objects.create(
+            code=spec.code,
+            type=sensor_type,
+            role=sensor_type.role,
+            name=spec.name,
+            location=spec.location,
+            grid=grid,
+            district=district,
+            department=department,
+            installed_on=spec.installed_on,
+            status=spec.status or Status.OFFLINE,
+            properties=properties,
+            coverage=coverage_for(sensor_type.role, spec.location, properties),
+        )
+    announce(Sensor)
+    return sensor
+
+
+def update_sensor(
+    sensor: Sensor,
+    *,
+    location: Point | None = None,
+    properties: dict | None = None,
+    name: str | None = None,
+    status: str | None = None,
+    user=None,
+) -> Sensor:
+    """Move a device, change its properties or set its status by hand (maintenance)."""
+    if properties is not None and (problems := schema_problems(sensor.type, properties)):
+        raise ProblemsError(problems)
+    if status is not None and status not in Status.values:
+        raise _problem("invalid_status", f"status is one of {Status.values}", "status")
+    with transaction.atomic():
+        sensor = Sensor.objects.select_for_update().get(pk=sensor.pk)
+        if location is not None:
+            sensor.location = location
+            sensor.grid = grid_for_point(location)
+            if user is not None and sensor.grid is not None:
+                check_in_jurisdiction(user, sensor.grid)
+        if properties is not None:
+            sensor.properties = properties
+        if name is not None:
+            sensor.name = name
+        if status is not None:
+            sensor.status = status
+        sensor.coverage = coverage_for(sensor.role, sensor.location, sensor.properties)
+        sensor.save()
+    announce(Sensor)
+    return sensor
+
+
+# --- tokens --------------------------------------------------------------------------------
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(holder: Gateway | Sensor) -> str:
+    """A new secret for a gateway or a device, shown once; only its hash is kept, and the
+    old token stops working."""
+    token = secrets.token_urlsafe(32)
+    holder.token_hash = hash_token(token)
+    holder.save(update_fields=["token_hash"])
+    return token
+
+
+def holder_of(token: str) -> Gateway | Sensor | None:
+    if not token:
+        return None
+    digest = hash_token(token)
+    gateway = Gateway.objects.filter(token_hash=digest, active=True).first()
+    if gateway is not None:
+        return gateway
+    return Sensor.objects.filter(token_hash=digest).select_related("type").first()
+
+
+def sensors_of(holder: Gateway | Sensor, codes: Sequence[str]) -> dict[str, Sensor]:
+    """The sensors among `codes` the holder may speak for: a gateway its own devices (and any
+    device of its district without a gateway of its own), a device only itself."""
+    if isinstance(holder, Sensor):
+        return {holder.code: holder} if holder.code in codes else {}
+    found = Sensor.objects.filter(code__in=codes, district=holder.district_id).filter(
+        Q(gateway=holder) | Q(gateway__isnull=True)
+    )
+    return {sensor.code: sensor for sensor in found}
