@@ -1,0 +1,1 @@
+"""Sensors as derived indicators of 一表通 (being built)."""

@@ -1,0 +1,1 @@
+"""Sensor layers of the command-centre map (being built)."""
