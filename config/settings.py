@@ -226,6 +226,10 @@ SPECTACULAR_SETTINGS = {
         "UnitLevelEnum": "reports.models.UnitLevel",
         "IndicatorSourceEnum": "reports.models.Source",
         "IncidentSourceEnum": "incidents.models.Source",
+        "SensorStatusEnum": "sensors.models.Status",
+        "SensorRoleEnum": "sensors.models.Role",
+        "DeliveryStateEnum": "sensors.models.DeliveryState",
+        "AlertKindEnum": "sensors.models.AlertKind",
     },
 }
 
@@ -306,6 +310,8 @@ GRIDLINE_SENSOR_OFFLINE_AFTER = int(os.environ.get("GRIDLINE_SENSOR_OFFLINE_AFTE
 GRIDLINE_READINGS_RETENTION_DAYS = int(os.environ.get("GRIDLINE_READINGS_RETENTION_DAYS", "400"))
 GRIDLINE_READINGS_FUTURE_SECONDS = int(os.environ.get("GRIDLINE_READINGS_FUTURE_SECONDS", "300"))
 GRIDLINE_INGEST_MAX_ROWS = int(os.environ.get("GRIDLINE_INGEST_MAX_ROWS", "5000"))
+# A fire water tank whose reported level (%) falls below this raises a low-level alert.
+GRIDLINE_TANK_LOW_PCT = env_float("GRIDLINE_TANK_LOW_PCT", 30.0)
 # Camera analytics alerts of one kind within this many minutes and metres are one incident.
 GRIDLINE_ALERT_DEDUP_MINUTES = int(os.environ.get("GRIDLINE_ALERT_DEDUP_MINUTES", "10"))
 GRIDLINE_ALERT_DEDUP_METRES = env_float("GRIDLINE_ALERT_DEDUP_METRES", 300.0)
@@ -315,6 +321,9 @@ GRIDLINE_BROADCAST_GATEWAY = os.environ.get("GRIDLINE_BROADCAST_GATEWAY", "log")
 GRIDLINE_MQTT_URL = os.environ.get("GRIDLINE_MQTT_URL", "mqtt://127.0.0.1:1883")
 GRIDLINE_MQTT_TOPIC_PREFIX = os.environ.get("GRIDLINE_MQTT_TOPIC_PREFIX", "gridline")
 GRIDLINE_BROADCAST_MAX_ATTEMPTS = int(os.environ.get("GRIDLINE_BROADCAST_MAX_ATTEMPTS", "6"))
+# The demo's gateways send heartbeats and readings every few minutes (sensors/services/
+# simulator.py); `./gridline up` turns it on when it serves the demo.
+GRIDLINE_DEMO_SIMULATOR = env_bool("GRIDLINE_DEMO_SIMULATOR", False)
 
 # Mail beside in-app notifications. The console backend prints them until a relay is set.
 EMAIL_BACKEND = os.environ.get(

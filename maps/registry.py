@@ -8,7 +8,7 @@ no feature app: apps call `register()` from their AppConfig.ready().
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
@@ -29,6 +29,21 @@ class Aggregation:
     cluster_pixels: int = 48
     # Called before an aggregate tile is built, e.g. to bring precomputed figures up to date.
     prepare: Callable[[], None] | None = None
+    # When set, the aggregates are built from the layer's own features (scoped and with the
+    # chosen filters applied) instead of `queryset(user)`, so that the counts follow the
+    # filters too.
+    of_features: Callable[[QuerySet], QuerySet] | None = None
+
+
+@dataclass(frozen=True)
+class Filter:
+    """A choice the browser may narrow a layer's features by: `?type=camera&type=water_tank`
+    keeps the features with any of the chosen values. `choices()` gives the allowed values
+    with their labels (an unknown value is refused), `apply(queryset, values)` narrows."""
+
+    title: str
+    choices: Callable[[], Sequence[tuple[str, str]]]
+    apply: Callable[[QuerySet, list[str]], QuerySet]
 
 
 @dataclass(frozen=True)
@@ -48,6 +63,7 @@ class Layer:
     label: str | None = None  # attribute shown as the feature's label
     roles: frozenset[str] | None = None  # None: everyone who may log in
     order: int = 100
+    filters: dict[str, Filter] = field(default_factory=dict)  # query parameter -> filter
 
     def visible_to(self, user) -> bool:
         if not (user.is_authenticated and user.is_active):

@@ -37,6 +37,37 @@ class BadTile(ValueError):
     pass
 
 
+# The filters chosen for a tile: (parameter, values) pairs, both sorted, so that the same
+# choice in any order shares one compiled statement and one cached tile.
+Filters = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+class BadFilter(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def parse_filters(layer: Layer, params) -> Filters:
+    """The layer's filters from the query string (a QueryDict or a dict of lists): every
+    parameter must be one of the layer's filters and every value one of its choices."""
+    chosen = []
+    for name, values in sorted(params.lists()):
+        found = layer.filters.get(name)
+        if found is None:
+            raise BadFilter(name, f"layer {layer.name} has no filter {name!r}")
+        allowed = {value for value, _label in found.choices()}
+        unknown = sorted(set(values) - allowed)
+        if unknown:
+            raise BadFilter(name, f"{name} must be one of {sorted(allowed)}, not {unknown[0]!r}")
+        chosen.append((name, tuple(sorted(set(values)))))
+    return tuple(chosen)
+
+
+def filters_key(filters: Filters) -> str:
+    return "&".join(f"{name}={','.join(values)}" for name, values in filters)
+
+
 def parse_tile(z: str, x: str, y: str) -> tuple[int, int, int]:
     try:
         zi, xi, yi = int(z), int(x), int(y)
@@ -87,13 +118,25 @@ STATEMENTS_KEPT = 512
 _STATEMENTS_LOCK = threading.Lock()
 
 
-def _compiled(layer: Layer, user, aggregated: bool) -> tuple[str, tuple] | None:
+def _filtered(layer: Layer, user, filters: Filters):
+    queryset = layer.queryset(user)
+    for name, values in filters:
+        queryset = layer.filters[name].apply(queryset, list(values))
+    return queryset
+
+
+def _compiled(
+    layer: Layer, user, aggregated: bool, filters: Filters = ()
+) -> tuple[str, tuple] | None:
     if aggregated:
         source = layer.aggregation
-        queryset = source.queryset(user)
+        if source.of_features is not None:
+            queryset = source.of_features(_filtered(layer, user, filters))
+        else:
+            queryset = source.queryset(user)
     else:
         source = layer
-        queryset = layer.queryset(user)
+        queryset = _filtered(layer, user, filters)
     bbox = source.bbox_field or source.geometry
     columns = list(dict.fromkeys([*source.attributes, source.geometry, bbox]))
     try:
@@ -115,21 +158,27 @@ def _compiled(layer: Layer, user, aggregated: bool) -> tuple[str, tuple] | None:
 
 
 def tile_statement(
-    layer: Layer, user, z: int, x: int, y: int, version: str | None = None
+    layer: Layer,
+    user,
+    z: int,
+    x: int,
+    y: int,
+    version: str | None = None,
+    filters: Filters = (),
 ) -> tuple[str, list] | None:
     """The SQL and parameters of a tile, or None when the user's scope admits nothing (e.g.
     no regions for a grid worker). The benchmarks run the same statement as the reference."""
     aggregation = layer.aggregation
     aggregated = aggregation is not None and z < aggregation.below_zoom
     version = version or layer_version(layer.name)
-    key = (layer.name, aggregated, scope_key(user), today(), version)
+    key = (layer.name, aggregated, scope_key(user), today(), version, filters)
     with _STATEMENTS_LOCK:
         found = key in STATEMENTS
         if found:
             STATEMENTS.move_to_end(key)
             compiled = STATEMENTS[key]
     if not found:
-        compiled = _compiled(layer, user, aggregated)
+        compiled = _compiled(layer, user, aggregated, filters)
         with _STATEMENTS_LOCK:
             STATEMENTS[key] = compiled
             if len(STATEMENTS) > STATEMENTS_KEPT:
@@ -147,9 +196,17 @@ def tile_statement(
     ]  # fmt: skip
 
 
-def build_tile(layer: Layer, user, z: int, x: int, y: int, version: str | None = None) -> bytes:
+def build_tile(
+    layer: Layer,
+    user,
+    z: int,
+    x: int,
+    y: int,
+    version: str | None = None,
+    filters: Filters = (),
+) -> bytes:
     """The tile's MVT bytes (empty when the tile holds nothing)."""
-    statement = tile_statement(layer, user, z, x, y, version)
+    statement = tile_statement(layer, user, z, x, y, version, filters)
     if statement is None:
         return b""
     aggregation = layer.aggregation
@@ -202,21 +259,24 @@ class Tile:
     etag: str
 
 
-def _tile_key(layer: Layer, user, z: int, x: int, y: int, version: str) -> str:
-    return f"tile:{layer.name}:{version}:{scope_key(user)}:{z}:{x}:{y}"
+def _tile_key(
+    layer: Layer, user, z: int, x: int, y: int, version: str, filters: Filters = ()
+) -> str:
+    key = f"tile:{layer.name}:{version}:{scope_key(user)}:{z}:{x}:{y}"
+    return f"{key}:{filters_key(filters)}" if filters else key
 
 
-def get_tile(layer: Layer, user, z: int, x: int, y: int) -> Tile:
+def get_tile(layer: Layer, user, z: int, x: int, y: int, filters: Filters = ()) -> Tile:
     """The tile from the cache, or built and cached. The key holds the layer's version, so a
     change to the data behind it makes the old tiles unreachable: never a stale tile."""
     # Read once: a cold build compiles its statement under the same version as its key.
     version = layer_version(layer.name)
-    key = _tile_key(layer, user, z, x, y, version)
+    key = _tile_key(layer, user, z, x, y, version, filters)
     tile = RECENT.get(key)
     if tile is None:
         tile = cache.get(key)
         if tile is None:
-            data = build_tile(layer, user, z, x, y, version)
+            data = build_tile(layer, user, z, x, y, version, filters)
             # Level 1: most tiles are small, and higher levels cost milliseconds for a few
             # percent.
             etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
@@ -264,11 +324,11 @@ class RecentTiles:
 RECENT = RecentTiles(settings.GRIDLINE_TILE_MEMORY_MB * 1024 * 1024)
 
 
-def forget_tile(layer: Layer, user, z: int, x: int, y: int) -> None:
+def forget_tile(layer: Layer, user, z: int, x: int, y: int, filters: Filters = ()) -> None:
     """Drop one tile from both tile caches (the benchmarks' cold requests). The compiled
     statement of its layer and scope stays: it serves every tile of the layer, as when a
     user pans onto tiles nobody has asked for yet."""
-    key = _tile_key(layer, user, z, x, y, layer_version(layer.name))
+    key = _tile_key(layer, user, z, x, y, layer_version(layer.name), filters)
     cache.delete(key)
     with RECENT.lock:
         if (tile := RECENT.tiles.pop(key, None)) is not None:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from grids.models import Grid, GridBoundary, Household, Region
 from maps import registry
 from maps.basemap import basemap_layers
-from maps.tiles import BadTile, get_tile, parse_tile
+from maps.tiles import BadFilter, BadTile, get_tile, parse_filters, parse_tile
 
 SEARCH_LIMIT = 10
 
@@ -37,7 +37,11 @@ def tile(request, layer: str, z: str, x: str, y: str):
         z_, x_, y_ = parse_tile(z, x, y)
     except BadTile as exc:
         return _error(400, "bad_tile", str(exc), "z/x/y")
-    result = get_tile(found, request.user, z_, x_, y_)
+    try:
+        filters = parse_filters(found, request.GET)
+    except BadFilter as exc:
+        return _error(400, "bad_filter", str(exc), exc.field)
+    result = get_tile(found, request.user, z_, x_, y_, filters)
     headers = {"ETag": result.etag, "Cache-Control": "private, no-cache"}
     if request.headers.get("If-None-Match") == result.etag:
         response = HttpResponse(status=304, headers=headers)
@@ -69,6 +73,13 @@ def map_page(request):
             "minZoom": layer.min_zoom,
             "style": layer.style,
             "aggregatedBelow": layer.aggregation.below_zoom if layer.aggregation else None,
+            "filters": {
+                name: {
+                    "title": str(f.title),
+                    "choices": [[v, str(label)] for v, label in f.choices()],
+                }
+                for name, f in layer.filters.items()
+            },
             "url": reverse("tile", args=[layer.name, 0, 0, 0]).replace(
                 "/0/0/0.pbf", "/{z}/{x}/{y}.pbf"
             ),

@@ -42,10 +42,16 @@ def deliver_broadcast(broadcast_id: int) -> None:
 @app.periodic(cron="* * * * *", periodic_id="sensors-broadcast-retries")
 @app.task(queue="dispatch", queueing_lock="sensors-broadcast-retries")
 def retry_deliveries(timestamp: int) -> None:
+    from sensors.gateways import GatewayUnavailable
     from sensors.services import broadcast
 
     broadcast.retry_due()
-    broadcast.collect_acknowledgements()
+    try:
+        broadcast.collect_acknowledgements()
+    except GatewayUnavailable as exc:
+        # The deliveries stay as they are and the next minute asks again; an outage is
+        # reported once a minute as a warning, not as a failed job.
+        log.warning("broadcast acknowledgements not collected: %s", exc)
 
 
 # Camera coverage of the grids a camera or boundary change made stale.
@@ -55,3 +61,14 @@ def refresh_coverage(timestamp: int) -> None:
     from sensors.services import coverage
 
     coverage.refresh_stale()
+
+
+# The demo district's gateways, simulated (only with GRIDLINE_DEMO_SIMULATOR on).
+@app.periodic(cron="*/4 * * * *", periodic_id="sensors-demo-simulator")
+@app.task(queue="clocks", queueing_lock="sensors-demo-simulator")
+def simulate_demo_gateways(timestamp: int) -> None:
+    from sensors.services import simulator
+
+    sent = simulator.simulate()
+    if sent:
+        log.info("demo gateways: %d rows sent", sent)

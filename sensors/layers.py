@@ -1,1 +1,193 @@
-"""Sensor layers of the command-centre map (being built)."""
+"""The sensor layers of the command-centre map (registered from SensorsConfig.ready).
+
+`sensors`: every device the user may see, a symbol per role and a colour per status,
+filterable by type and status (`?type=camera&status=offline`). Below zoom `AGGREGATE_BELOW`
+(500,000 devices in a district) each grid is one point with its number of devices and of
+those down (offline or in fault), counted after the filters; a dense tile at higher zoom is
+clustered.
+
+`camera_coverage`: grids coloured by the share of their area that some camera sees
+(GridCoverage); a grid no camera sees is flagged (`gap`), the coverage-gap choropleth.
+
+`camera_sectors`: the view sectors of the cameras, at street zoom only.
+"""
+
+from __future__ import annotations
+
+from django.contrib.gis.db.models.functions import PointOnSurface
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+
+from grids.models import Grid, GridBoundary
+from maps.registry import Aggregation, Filter, Layer, register
+from sensors.models import GridCoverage, Role, Sensor, SensorType, Status
+
+AGGREGATE_BELOW = 14
+
+# Per status, for the points and the legend (map.js reads style["statuses"]).
+STATUS_COLOURS = {
+    Status.ONLINE: "#2da44e",
+    Status.OFFLINE: "#8c959f",
+    Status.FAULT: "#d7301f",
+    Status.MAINTENANCE: "#f08c00",
+}
+DOWN = (Status.OFFLINE, Status.FAULT)
+# Coverage classes (share of the grid's area seen by a camera) and the colour of a gap.
+COVERAGE_BREAKS = [0.1, 0.25, 0.5, 0.75]
+COVERAGE_RAMP = ["#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c"]
+GAP_COLOUR = "#d7301f"
+
+
+def _sensors(user):
+    return Sensor.objects.visible_to(user).annotate(
+        fid=F("pk"),
+        type_code=F("type__code"),
+        symbol=F("type__symbol"),
+        colour=F("type__colour"),
+    )
+
+
+def _per_grid(features):
+    """Each grid holding some of `features` (the user's devices, filtered), as a point on its
+    surface with how many there are and how many are down."""
+    in_grid = features.filter(grid=OuterRef("grid_id")).order_by().values("grid")
+
+    def count(queryset):
+        return Coalesce(
+            Subquery(queryset.annotate(c=Count("pk")).values("c")[:1], IntegerField()), 0
+        )
+
+    return (
+        GridBoundary.objects.current()
+        .filter(Exists(in_grid))
+        .annotate(
+            fid=F("grid_id"),
+            code=F("grid__code"),
+            point=PointOnSurface("geom"),
+            n=count(in_grid),
+            down=count(in_grid.filter(status__in=DOWN)),
+        )
+    )
+
+
+def _type_choices():
+    return list(SensorType.objects.filter(active=True).values_list("code", "name"))
+
+
+def _status_choices():
+    return [(str(value), str(label)) for value, label in Status.choices]
+
+
+def _coverage(user):
+    seen = Q(grid__camera_coverage__share__gt=0)
+    return (
+        GridBoundary.objects.current()
+        .filter(grid__in=Grid.objects.visible_to(user).valid_on())
+        .annotate(
+            fid=F("grid_id"),
+            code=F("grid__code"),
+            name=F("grid__name"),
+            share=Coalesce(
+                F("grid__camera_coverage__share"), Value(0.0), output_field=FloatField()
+            ),
+            cameras=Coalesce(F("grid__camera_coverage__cameras"), Value(0)),
+            gap=ExpressionWrapper(~seen, output_field=BooleanField()),
+        )
+    )
+
+
+def _sectors(user):
+    return (
+        Sensor.objects.visible_to(user)
+        .filter(role=Role.CAMERA, coverage__isnull=False)
+        .annotate(fid=F("pk"))
+    )
+
+
+SENSORS = register(
+    Layer(
+        name="sensors",
+        title=_("sensors"),
+        queryset=_sensors,
+        geometry="location",
+        attributes=("fid", "code", "name", "type_code", "role", "status", "symbol", "colour"),
+        kind="point",
+        min_zoom=10,
+        depends_on=(Sensor, SensorType),
+        aggregation=Aggregation(
+            below_zoom=AGGREGATE_BELOW,
+            queryset=lambda user: _per_grid(Sensor.objects.visible_to(user)),
+            of_features=_per_grid,
+            geometry="point",
+            bbox_field="geom",
+            attributes=("fid", "code", "n", "down"),
+            max_points=3000,
+            cluster_pixels=24,
+        ),
+        filters={
+            "type": Filter(
+                _("sensor type"), _type_choices, lambda q, v: q.filter(type__code__in=v)
+            ),
+            "status": Filter(_("status"), _status_choices, lambda q, v: q.filter(status__in=v)),
+        },
+        style={
+            "color": "#1f6feb",
+            "radius": 7,
+            "statuses": {str(k): v for k, v in STATUS_COLOURS.items()},
+            "statusLabels": {str(k): Status(k).label for k in STATUS_COLOURS},
+            "roles": {str(value): label for value, label in Role.choices},
+        },
+        label="name",
+        order=70,
+    )
+)
+
+COVERAGE = register(
+    Layer(
+        name="camera_coverage",
+        title=_("camera coverage"),
+        queryset=_coverage,
+        geometry="geom",
+        attributes=("fid", "code", "name", "share", "cameras", "gap"),
+        kind="polygon",
+        min_zoom=11,
+        depends_on=(GridCoverage, Grid, GridBoundary),
+        style={
+            "off": True,
+            "breaks": COVERAGE_BREAKS,
+            "ramp": COVERAGE_RAMP,
+            "gap": GAP_COLOUR,
+            "gapLabel": _("no camera coverage"),
+        },
+        label="name",
+        order=6,
+    )
+)
+
+SECTORS = register(
+    Layer(
+        name="camera_sectors",
+        title=_("camera view sectors"),
+        queryset=_sectors,
+        geometry="coverage",
+        attributes=("fid", "code", "name", "status"),
+        kind="polygon",
+        min_zoom=15,
+        depends_on=(Sensor,),
+        style={"off": True, "color": "#1f6feb", "weight": 1, "fillOpacity": 0.12},
+        order=71,
+    )
+)

@@ -182,7 +182,7 @@ class Sensor(models.Model):
 
 class Reading(models.Model):
     """One time-stamped set of values of one sensor. The table is partitioned by month on
-    `at` (migration 0001, maintained by `services.readings`), keyed by (sensor, at) so a
+    `at` (migration 0002, maintained by `services.readings`), keyed by (sensor, at) so a
     resent reading is stored once, with a BRIN index on `at` for time ranges."""
 
     pk = models.CompositePrimaryKey("sensor_id", "at")
@@ -192,7 +192,8 @@ class Reading(models.Model):
     values = models.JSONField(_("values"))
 
     class Meta:
-        managed = False
+        # The partitioned table is created by migration 0002's SQL; Django knows it as
+        # managed only so that test flushes truncate it with the sensors it refers to.
         db_table = "sensors_reading"
         verbose_name = _("reading")
         verbose_name_plural = _("readings")

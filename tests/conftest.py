@@ -27,6 +27,8 @@ from incidents.services import Report, report_incident
 from maps import tiles
 from reports.models import Indicator, IndicatorGroup, ValidationRule
 from reports.services.indicators import GROUPS
+from sensors import catalogue as sensor_catalogue
+from sensors.models import SensorType
 
 DISTRICT = "500118"
 VALID_FROM = dt.date(2024, 1, 1)
@@ -75,6 +77,9 @@ def district(built_demo, db):
 
 @pytest.fixture
 def tree(db):
+    # The catalogues migrations seed are emptied by a transactional test's flush; put the
+    # built-in sensor types (and their alert categories) back as migration 0003 does.
+    sensor_catalogue.seed(SensorType, Category)
     district = boundaries.create_region(
         level=Level.DISTRICT,
         code=DISTRICT,

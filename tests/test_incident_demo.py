@@ -108,6 +108,9 @@ def test_tasks_and_visits(district):
 def test_reset_keeps_the_catalogue(district):
     # The module's teardown resets; the catalogue must survive it (checked here on a copy
     # of the rule: departments are cleared from categories, not the categories deleted).
-    tables, keep = demo._other_demo_tables()
+    tables, keep, own = demo._other_demo_tables()
     assert "incidents_incident" in tables and "incidents_category" not in tables
     assert ("incidents_category", "department_id") in keep
+    # Built-in sensor types survive; a district's own types go with the district.
+    assert "sensors_sensortype" not in tables and "sensors_sensor" in tables
+    assert ("sensors_sensortype", "district_id") in own

@@ -535,27 +535,38 @@ def _users() -> int:
     return len(users)
 
 
-def _other_demo_tables() -> tuple[list[str], list[tuple[str, str]]]:
+def _other_demo_tables() -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]:
     """The tables outside the foundation that hold demo data, from the app registry (the
     foundation imports no other app): a model's rows are demo data when it refers to a
     region, grid, household, resident or user, or to another such model (incidents, their
     events, tasks, visits, notifications, tokens...). A catalogue that refers only to
     departments (incident categories) is kept: its references are returned as (table,
-    column) to be cleared instead."""
+    column) to be cleared instead. So is a catalogue whose only link to demo data is a
+    nullable district (sensor types: built in, or a district's own): its rows that name a
+    region are returned as (table, column) to be deleted."""
     from django.apps import apps
 
     models = apps.get_models(include_auto_created=True)
     data = {m for m in models if m._meta.app_label == "grids" and m is not Department}
+
+    def links(model):
+        return [
+            f
+            for f in model._meta.get_fields()
+            if f.is_relation and f.many_to_one and f.related_model in data
+        ]
+
+    def district_catalogue(model) -> bool:
+        found = links(model)
+        return bool(found) and all(f.related_model is Region and f.null for f in found)
+
     changed = True
     while changed:
         changed = False
         for model in models:
-            if model in data or model is Department:
+            if model in data or model is Department or model._meta.app_label == "grids":
                 continue
-            if any(
-                f.is_relation and f.many_to_one and f.related_model in data
-                for f in model._meta.get_fields()
-            ):
+            if links(model) and not district_catalogue(model):
                 data.add(model)
                 changed = True
     tables = sorted(m._meta.db_table for m in data if m._meta.app_label != "grids")
@@ -566,13 +577,19 @@ def _other_demo_tables() -> tuple[list[str], list[tuple[str, str]]]:
         for f in m._meta.get_fields()
         if f.is_relation and f.many_to_one and f.related_model is Department and f.null
     ]
-    return tables, keep
+    own = [
+        (m._meta.db_table, f.column)
+        for m in models
+        if m not in data and m._meta.app_label != "grids" and district_catalogue(m)
+        for f in links(m)
+    ]
+    return tables, keep, own
 
 
 def vacuum_all() -> None:
     """vacuum() for the foundation's tables and the other apps' demo data."""
     vacuum()
-    tables, _ = _other_demo_tables()
+    tables, _, _ = _other_demo_tables()
     command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
     with connection.cursor() as cursor:
         for table in tables:
@@ -583,7 +600,7 @@ def reset() -> None:
     """Remove every region, grid, household, resident and non-superuser (the demo's data),
     and the other apps' rows that refer to them (incidents, tasks, visits, notifications),
     keeping their catalogues (incident categories lose their department)."""
-    tables, keep = _other_demo_tables()
+    tables, keep, own = _other_demo_tables()
     with connection.cursor() as cursor:
         # Departments and regions are deleted, not truncated: TRUNCATE ... CASCADE empties
         # every table with a foreign key to them, whatever its rows, and the incident
@@ -599,6 +616,8 @@ def reset() -> None:
             + " RESTART IDENTITY CASCADE"
         )
         cursor.execute("DELETE FROM grids_department")
+        for table, column in own:
+            cursor.execute(f"DELETE FROM {table} WHERE {column} IS NOT NULL")
         cursor.execute("DELETE FROM grids_region")
         for table in ("grids_department", "grids_region"):
             cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), 1, false)", [table])

@@ -191,6 +191,11 @@ def _district_of(point: Point, grid) -> Region | None:
 def create_sensor(spec: SensorSpec, *, user=None) -> Sensor:
     """Register one device at its location, keyed to the grid it lies in."""
     district_hint = scoping.user_district(user) if user is not None else None
+    if district_hint is None:
+        # An administrator (or a script) works in no district: the location's district
+        # decides which district types are available.
+        place = _district_of(spec.location, grid_for_point(spec.location))
+        district_hint = place.pk if place is not None else None
     sensor_type, department = _resolve(spec, district_hint)
     if Sensor.objects.filter(code=spec.code).exists():
         raise _problem("duplicate_code", f"a sensor {spec.code!r} exists already", "code")
@@ -260,6 +265,25 @@ def update_sensor(
         sensor.save()
     announce(Sensor)
     return sensor
+
+
+def delete_sensor(sensor: Sensor) -> None:
+    """Remove a device registered by mistake. One with broadcasts or alerts is history the
+    incidents and dispatch records point to: set it to maintenance instead. Its readings go
+    with it (ON DELETE CASCADE)."""
+    with transaction.atomic():
+        sensor = Sensor.objects.select_for_update().get(pk=sensor.pk)
+        if sensor.deliveries.exists() or sensor.alerts.exists():
+            error = _problem(
+                "sensor_in_use",
+                "the device has broadcasts or alerts on record: set its status to "
+                "maintenance instead",
+                "id",
+            )
+            error.status_code = 409
+            raise error
+        sensor.delete()
+    announce(Sensor)
 
 
 # --- tokens --------------------------------------------------------------------------------

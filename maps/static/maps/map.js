@@ -120,7 +120,11 @@
       fillColor: s.statuses[props.status] || s.color,
       color: props.step_overdue ? "#000" : "#fff", weight: props.step_overdue ? 2.5 : 1 };
   };
+  // Other apps style their own layers: window.gridlineLayerStyles[name](props, zoom, layer),
+  // set by a script loaded after this one (read when a tile is drawn).
   const styleFor = (layer) => (props, zoom) => {
+    const own = (window.gridlineLayerStyles || {})[layer.name];
+    if (own) return own(props, zoom, layer);
     if (layer.name === "grids") return gridStyle(props);
     if (layer.style.statuses) return statusStyle(layer, props);
     if (layer.kind === "point") {
@@ -149,9 +153,10 @@
     vg.on("loading", () => { state.pending += 1; ready(false); });
     vg.on("load", () => { state.pending = Math.max(0, state.pending - 1); ready(); });
     vg.on("click", (ev) => onClick(layer, ev.layer.properties, ev.latlng));
-    if (layer.name !== "communities") vg.addTo(map);
+    // Layers marked "off" (e.g. a choropleth over the grids) wait for the layer switcher.
+    if (layer.name !== "communities" && !layer.style.off) vg.addTo(map);
   });
-  L.control.layers(null, overlays, { collapsed: false, position: "topright" }).addTo(map);
+  const layerControl = L.control.layers(null, overlays, { collapsed: false, position: "topright" }).addTo(map);
 
   // The page says it is done when every visible layer has its tiles and the figures are in,
   // and the indicator or completeness being shown has its values (the browser tests and the
@@ -522,6 +527,8 @@
     </svg>`;
   }
   function onClick(layer, props, latlng) {
+    // Another mode (fire response) takes the map's clicks for itself.
+    if (window.gridlineMap.clickMode) return;
     if (layer.style.link && props.status !== undefined) {
       // A feature with a page of its own (an incident): a popup linking to it.
       const url = layer.style.link.replace("{fid}", encodeURIComponent(props.id));
@@ -572,6 +579,10 @@
   input.addEventListener("keydown", (ev) => { if (ev.key === "Enter") search(input.value, true); });
 
   // fillOf: the fill a grid has under the figure shown (the browser tests read it).
-  window.gridlineMap = { map, layers, state, openGrid, fillOf: (id) => fillOf({ id }) };
+  // Also the small API other apps' scripts build on (sensors: filters, fire mode).
+  window.gridlineMap = {
+    map, layers, state, openGrid, fillOf: (id) => fillOf({ id }),
+    config, T, esc, json, layerControl, clickMode: null, redrawLegend: () => drawLegend(),
+  };
   loadFigures().then(updateView).catch((err) => { viewBox.textContent = err.message; });
 })();

@@ -1,0 +1,596 @@
+"""Devices from the files people have: GeoPackage, GeoJSON or Shapefile points, or CSV/XLSX
+with lon/lat columns, read with the foundation's importers (grids.services.imports).
+
+Columns: code, type (a type code), name, department (code), gateway (code), installed_on,
+status, and the properties either as `prop_<name>` columns or as one `properties` column of
+JSON (both: the `prop_` cells win). Text cells are coerced to the number, integer or
+boolean the type's schema asks for.
+
+All or nothing: every bad row is reported (row, field, reason) and nothing is written
+(ImportAborted carries the report). A code already registered is the same device
+corrected: it is updated in place (location, grid, properties, coverage; an empty optional
+cell keeps the registered value), so a fixed file can be imported again. A dry run does
+everything in the transaction and rolls it back.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from django.db import transaction
+
+from grids import scoping
+from grids.models import Department, Level, Region, RegionBoundary, today
+from grids.problems import Problem
+from grids.services import crs as crs_service
+from grids.services.imports import (
+    TABLE_SUFFIXES,
+    ImportAborted,
+    ImportReport,
+    _lonlat_range_problems,
+    _outside_district_problems,
+    _resolve_fields,
+    _source_crs,
+    _text,
+    read_table,
+    read_vector,
+)
+from grids.signals import announce
+from sensors.models import Gateway, Role, Sensor, SensorType, Status
+from sensors.services.registry import (
+    ARC_STEP_DEGREES,
+    CIRCLE_VERTICES,
+    GEOD,
+    schema_problems,
+    types_for_district,
+)
+from sensors.sql.imports import copy_sensors
+
+PROPERTY_PREFIX = "prop_"
+# Our fields beyond the foundation's guesses (code, name, lon, lat), with the column names
+# people use for them.
+COLUMN_GUESSES = {
+    "type": ["type", "类型", "type_code", "lx"],
+    "department": ["department", "部门", "dept", "bm"],
+    "gateway": ["gateway", "网关"],
+    "installed_on": ["installed_on", "installed", "安装日期"],
+    "status": ["status", "状态", "zt"],
+    "properties": ["properties", "属性"],
+}
+# Problems of one check listed per import; the count beyond is summed up.
+LIST_LIMIT = 200
+CODE_LENGTH = Sensor._meta.get_field("code").max_length
+NAME_LENGTH = Sensor._meta.get_field("name").max_length
+TRUE = {"true", "1", "yes", "y", "t", "是", "有"}
+FALSE = {"false", "0", "no", "n", "f", "否", "无"}
+
+
+@dataclass
+class SensorImportReport(ImportReport):
+    """The foundation's report, with the devices updated in place."""
+
+    updated: int = 0
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "updated": self.updated}
+
+
+class _Problems:
+    """Collects problems, at most LIST_LIMIT per code, and marks their rows bad."""
+
+    def __init__(self, report: ImportReport, n: int):
+        self.report = report
+        self.bad = np.zeros(n, dtype=bool)
+        self.counts: dict[str, int] = {}
+
+    def add(self, i: int, row: int, code: str, message: str, field: str, feature=None) -> None:
+        self.bad[i] = True
+        self.counts[code] = self.counts.get(code, 0) + 1
+        if self.counts[code] <= LIST_LIMIT:
+            self.report.problems.append(
+                Problem(code, message, row=int(row), field=field, feature=feature or None)
+            )
+
+    def summarise(self) -> None:
+        for code, count in self.counts.items():
+            if count > LIST_LIMIT:
+                self.report.problems.append(
+                    Problem(code, f"{count - LIST_LIMIT} more rows with this problem")
+                )
+
+
+def _column(columns, name: str) -> str | None:
+    lower = {str(c).lower(): c for c in columns if c != "geometry"}
+    for guess in COLUMN_GUESSES[name]:
+        if guess.lower() in lower:
+            return lower[guess.lower()]
+    return None
+
+
+def _is_empty(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip() == ""
+
+
+def coerce(value, kind: str | list | None):
+    """A cell as the JSON type the schema asks for; raises ValueError with the reason."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(kind, list):  # ["number", "null"]: the first non-null
+        kind = next((k for k in kind if k != "null"), None)
+    if kind in ("number", "integer"):
+        if isinstance(value, bool):
+            raise ValueError("expected a number")
+        if isinstance(value, str):
+            try:
+                value = float(value.strip().replace(",", ""))
+            except ValueError as exc:
+                raise ValueError(f"{value!r} is not a number") from exc
+        if not isinstance(value, int | float) or not math.isfinite(value):
+            raise ValueError(f"{value!r} is not a number")
+        if kind == "integer":
+            if float(value) != int(value):
+                raise ValueError(f"{value!r} is not a whole number")
+            return int(value)
+        return int(value) if float(value).is_integer() and isinstance(value, int) else value
+    if kind == "boolean":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text.endswith(".0"):
+            text = text[:-2]
+        if text in TRUE:
+            return True
+        if text in FALSE:
+            return False
+        raise ValueError(f"{value!r} is not yes or no")
+    if kind == "string":
+        return str(value).strip() if not isinstance(value, str) else value.strip()
+    return value.strip() if isinstance(value, str) else value
+
+
+def _properties(
+    sensor_type: SensorType, raw_json, cells: dict[str, object], i: int, row: int, problems
+) -> dict | None:
+    properties: dict = {}
+    if not _is_empty(raw_json):
+        try:
+            parsed = json.loads(raw_json) if isinstance(raw_json, str) else raw_json
+        except json.JSONDecodeError as exc:
+            problems.add(i, row, "bad_json", f"properties is not JSON: {exc}", "properties")
+            return None
+        if not isinstance(parsed, dict):
+            problems.add(i, row, "not_an_object", "properties is not a JSON object", "properties")
+            return None
+        properties.update(parsed)
+    declared = sensor_type.properties_schema.get("properties", {})
+    ok = True
+    for name, value in cells.items():
+        if _is_empty(value):
+            continue
+        try:
+            properties[name] = coerce(value, declared.get(name, {}).get("type"))
+        except ValueError as exc:
+            problems.add(i, row, "bad_value", str(exc), f"properties.{name}")
+            ok = False
+    return properties if ok else None
+
+
+# --- coverage, vectorised ------------------------------------------------------------------
+
+
+def coverage_hex(roles, lon, lat, props: list[dict]) -> np.ndarray:
+    """Each device's coverage as hex EWKB (None for roles without one): the same sector and
+    circle outlines as registry.coverage_for, computed with one Geod call per shape size."""
+    n = len(roles)
+    out = np.full(n, None, dtype=object)
+    rings: dict[int, tuple[list[int], list]] = {}  # vertex count -> (indexes, azimuths/ranges)
+    for i in range(n):
+        p = props[i]
+        if roles[i] == Role.CAMERA:
+            bearing, fov, reach = float(p["bearing"]), float(p["fov"]), float(p["range"])
+            if fov >= 360:
+                azimuths = np.linspace(0, 360, CIRCLE_VERTICES, endpoint=False)
+                key = -CIRCLE_VERTICES
+            else:
+                steps = max(2, int(np.ceil(fov / ARC_STEP_DEGREES)) + 1)
+                azimuths = np.linspace(bearing - fov / 2, bearing + fov / 2, steps)
+                key = steps
+        elif roles[i] == Role.VOICE_POLE:
+            reach = float(p["broadcast_radius"])
+            azimuths = np.linspace(0, 360, CIRCLE_VERTICES, endpoint=False)
+            key = -CIRCLE_VERTICES
+        else:
+            continue
+        indexes, rows = rings.setdefault(key, ([], []))
+        indexes.append(i)
+        rows.append((azimuths, reach))
+    for key, (indexes, rows) in rings.items():
+        idx = np.asarray(indexes)
+        azimuths = np.vstack([a for a, _r in rows])
+        reach = np.repeat(np.array([r for _a, r in rows])[:, None], azimuths.shape[1], axis=1)
+        x = np.repeat(lon[idx][:, None], azimuths.shape[1], axis=1)
+        y = np.repeat(lat[idx][:, None], azimuths.shape[1], axis=1)
+        ex, ey, _back = GEOD.fwd(x, y, azimuths, reach)
+        if key < 0:  # a circle: closed on its first vertex
+            xs = np.hstack([ex, ex[:, :1]])
+            ys = np.hstack([ey, ey[:, :1]])
+        else:  # a sector: from the device round the arc and back
+            xs = np.hstack([lon[idx][:, None], ex, lon[idx][:, None]])
+            ys = np.hstack([lat[idx][:, None], ey, lat[idx][:, None]])
+        polygons = shapely.polygons(np.stack([xs, ys], axis=-1))
+        polygons = shapely.set_srid(polygons, 4326)
+        out[idx] = shapely.to_wkb(polygons, hex=True, include_srid=True)
+    return out
+
+
+# --- the import ----------------------------------------------------------------------------
+
+
+def _district_geometry(district_id: int | None):
+    boundaries = RegionBoundary.objects.current().filter(
+        region__level=Level.DISTRICT, region__valid_to__isnull=True
+    )
+    if district_id is not None:
+        boundaries = boundaries.filter(region_id=district_id)
+    geoms = [shapely.from_wkb(bytes(b.geom.wkb)) for b in boundaries]
+    if not geoms:
+        return None
+    area = shapely.union_all(geoms)
+    shapely.prepare(area)
+    return area
+
+
+def _read(path: Path, layer, encoding, source_crs, report):
+    """(frame, lon, lat, source crs, first row number), or None when unreadable."""
+    is_table = path.suffix.lower() in TABLE_SUFFIXES
+    try:
+        frame = (read_table if is_table else read_vector)(path, layer=layer, encoding=encoding)
+    except (
+        pyogrio.errors.DataSourceError,
+        pyogrio.errors.DataLayerError,
+        OSError,
+        ValueError,
+    ) as exc:
+        report.problems.append(Problem("unreadable", f"cannot read {path.name}: {exc}"))
+        return None
+    try:
+        if is_table:
+            source = crs_service.normalise(source_crs) or crs_service.WGS84
+        else:
+            source = _source_crs(frame, source_crs, report)
+    except crs_service.UnknownCRS as exc:
+        report.problems.append(Problem("unknown_crs", str(exc), field="crs"))
+        return None
+    if is_table:
+        columns = _resolve_fields(frame.columns, {"lon": None, "lat": None}, ("lon", "lat"), report)
+        if report.errors:
+            return None
+        lon = pd.to_numeric(frame[columns["lon"]], errors="coerce").to_numpy(float)
+        lat = pd.to_numeric(frame[columns["lat"]], errors="coerce").to_numpy(float)
+        return frame, lon, lat, source, 2, np.zeros(len(frame), dtype=bool)
+    points = frame.geometry.values
+    not_point = (shapely.get_type_id(points) != 0) & ~shapely.is_missing(points)
+    for i in np.flatnonzero(not_point)[:LIST_LIMIT]:
+        report.problems.append(
+            Problem(
+                "not_point",
+                f"expected a point, got {points[i].geom_type}",
+                row=int(i + 1),
+                field="geometry",
+            )
+        )
+    lon = np.where(not_point, np.nan, shapely.get_x(points))
+    lat = np.where(not_point, np.nan, shapely.get_y(points))
+    return frame, lon, lat, source, 1, not_point
+
+
+def import_sensors(
+    path: str | Path,
+    *,
+    district: Region | str | None = None,
+    user=None,
+    layer: str | None = None,
+    encoding: str | None = None,
+    source_crs: str | None = None,
+    dry_run: bool = False,
+    source_name: str | None = None,
+) -> SensorImportReport:
+    """Register (or correct) devices from a file, all or nothing; raises ImportAborted with
+    the report when any row is bad. `district` (a region or its code) is where the devices
+    must lie; by default the user's district, else any district of the platform."""
+    path = Path(path)
+    report = SensorImportReport(kind="sensor", source=source_name or str(path))
+    district_id = _district_id(district, user, report)
+    if report.errors:
+        raise ImportAborted(report)
+    read = _read(path, layer, encoding, source_crs, report)
+    if read is None:
+        raise ImportAborted(report)
+    frame, lon, lat, source, first_row, not_point = read
+    n = report.total = len(frame)
+    rows = np.arange(first_row, first_row + n)
+    columns = _resolve_fields(frame.columns, {"code": None, "name": None}, ("code",), report)
+    for name in COLUMN_GUESSES:
+        if (found := _column(frame.columns, name)) is not None:
+            columns[name] = found
+    if "type" not in columns:
+        report.problems.append(
+            Problem("missing_field", "no column for the sensor type (type)", field="type")
+        )
+    if report.errors:
+        raise ImportAborted(report)
+    problems = _Problems(report, n)
+    problems.bad |= not_point
+
+    codes = _text(frame[columns["code"]], number=True).to_numpy(object)
+    type_codes = _text(frame[columns["type"]]).to_numpy(object)
+    names = _text(frame[columns["name"]]).to_numpy(object) if "name" in columns else None
+    seen: dict[str, int] = {}
+    for i, code in enumerate(codes):
+        if not code:
+            problems.add(i, rows[i], "missing_value", "code is empty", "code")
+        elif len(code) > CODE_LENGTH:
+            problems.add(
+                i, rows[i], "too_long", f"code has {len(code)} characters, at most 64", "code"
+            )
+        elif code in seen:
+            problems.add(
+                i, rows[i], "duplicate_code", f"code {code} also on row {seen[code]}", "code", code
+            )
+        else:
+            seen[code] = int(rows[i])
+        if names is not None and len(names[i]) > NAME_LENGTH:
+            problems.add(i, rows[i], "too_long", f"name is over {NAME_LENGTH} characters", "name")
+
+    # Types, departments and gateways by code, one query each.
+    if district_id is None:
+        # An administrator's or a script's file for any district may use any district's
+        # own types.
+        known_types = {t.code: t for t in SensorType.objects.filter(active=True)}
+    else:
+        known_types = {t.code: t for t in types_for_district(district_id)}
+    sensor_types = np.full(n, None, dtype=object)
+    for i, code in enumerate(type_codes):
+        sensor_type = known_types.get(code)
+        if sensor_type is None:
+            problems.add(i, rows[i], "unknown_type", f"no sensor type {code!r}", "type", codes[i])
+        sensor_types[i] = sensor_type
+    department_ids = _lookup(
+        frame, columns, "department", Department, district_id, rows, codes, problems
+    )
+    gateway_ids = _lookup(frame, columns, "gateway", Gateway, district_id, rows, codes, problems)
+    statuses = np.full(n, None, dtype=object)
+    if "status" in columns:
+        for i, value in enumerate(_text(frame[columns["status"]])):
+            if not value:
+                continue
+            if value not in Status.values:
+                problems.add(
+                    i,
+                    rows[i],
+                    "invalid_status",
+                    f"status {value!r} is not one of {', '.join(Status.values)}",
+                    "status",
+                    codes[i],
+                )
+            statuses[i] = value
+    installed = np.full(n, None, dtype=object)
+    if "installed_on" in columns:
+        raw = _text(frame[columns["installed_on"]])
+        dates = pd.to_datetime(raw, errors="coerce", format="mixed")
+        for i, (text, date) in enumerate(zip(raw, dates, strict=True)):
+            if not text:
+                continue
+            if pd.isna(date):
+                problems.add(
+                    i,
+                    rows[i],
+                    "bad_date",
+                    f"{text!r} is not a date (use YYYY-MM-DD)",
+                    "installed_on",
+                    codes[i],
+                )
+            elif date.date() > today():
+                problems.add(
+                    i,
+                    rows[i],
+                    "future_date",
+                    "a device cannot be installed in the future",
+                    "installed_on",
+                    codes[i],
+                )
+            else:
+                installed[i] = date.date()
+
+    # Properties: prop_ columns and the JSON column, coerced and checked against the schema.
+    prop_columns = {
+        str(c)[len(PROPERTY_PREFIX) :]: c
+        for c in frame.columns
+        if str(c).lower().startswith(PROPERTY_PREFIX)
+    }
+    prop_values = {name: frame[c].to_numpy(object) for name, c in prop_columns.items()}
+    json_values = frame[columns["properties"]].to_numpy(object) if "properties" in columns else None
+    properties: list[dict] = [{}] * n
+    for i in range(n):
+        sensor_type = sensor_types[i]
+        if sensor_type is None:
+            continue
+        cells = {name: values[i] for name, values in prop_values.items()}
+        found = _properties(
+            sensor_type,
+            json_values[i] if json_values is not None else None,
+            cells,
+            i,
+            rows[i],
+            problems,
+        )
+        if found is None:
+            continue
+        for problem in schema_problems(sensor_type, found, row=int(rows[i]), feature=codes[i]):
+            problems.add(i, rows[i], problem.code, problem.message, problem.field, codes[i])
+        properties[i] = found
+
+    # Coordinates: degrees, then converted, then inside the district.
+    missing = np.isnan(lon) | np.isnan(lat)
+    for i in np.flatnonzero(missing & ~not_point):
+        problems.add(
+            i,
+            rows[i],
+            "missing_coordinates",
+            "longitude or latitude is empty or not a number",
+            "lon/lat" if first_row == 2 else "geometry",
+            codes[i],
+        )
+    if source in (crs_service.WGS84, "EPSG:4490", *crs_service.OFFSET_SYSTEMS):
+        problems.bad |= _lonlat_range_problems(
+            np.nan_to_num(lon), np.nan_to_num(lat), rows, report, "point", skip=missing
+        )
+    usable = ~(missing | problems.bad)
+    if usable.any() and source != crs_service.WGS84:
+        converted = crs_service.geometries_to_wgs84(
+            shapely.points(lon[usable], lat[usable]), source
+        )
+        lon[usable], lat[usable] = shapely.get_x(converted), shapely.get_y(converted)
+    area = _district_geometry(district_id)
+    problems.bad |= _outside_district_problems(
+        lon, lat, ~(missing | problems.bad), area, rows, report
+    )
+
+    existing = _existing(codes, sensor_types, user, rows, problems)
+    problems.summarise()
+    if report.errors:
+        raise ImportAborted(report)
+
+    roles = np.array([t.role for t in sensor_types], dtype=object)
+    staged = pd.DataFrame(
+        {
+            "row": rows.astype(np.int64),
+            "code": codes,
+            "type_id": np.array([t.pk for t in sensor_types], dtype=np.int64),
+            "role": roles,
+            "name": np.where(names == "", None, names) if names is not None else None,
+            "lon": lon,
+            "lat": lat,
+            "department_id": pd.array(department_ids, dtype="Int64"),
+            "gateway_id": pd.array(gateway_ids, dtype="Int64"),
+            "installed_on": pd.array(installed, dtype=object),
+            "status": statuses,
+            "properties": [json.dumps(p, ensure_ascii=False) for p in properties],
+            "coverage": coverage_hex(roles, lon, lat, properties),
+            "existing_id": pd.array([existing.get(c) for c in codes], dtype="Int64"),
+        }
+    )
+    if names is None:
+        staged["name"] = pd.Series([None] * n, dtype=object)
+    staged["installed_on"] = pd.to_datetime(staged["installed_on"]).dt.date
+    staged.attrs["district_id"] = district_id
+    with transaction.atomic():
+        inserted, updated, flagged = copy_sensors(staged)
+        report.written, report.updated = inserted, updated
+        report.flagged = len(flagged)
+        for row in flagged[:LIST_LIMIT]:
+            report.problems.append(
+                Problem(
+                    "outside_grid",
+                    "the point lies in no grid; kept and flagged for review",
+                    row=int(row),
+                    field="geometry",
+                    severity="warning",
+                )
+            )
+        report.committed = not dry_run
+        if dry_run:
+            transaction.set_rollback(True)
+    if report.committed:
+        announce(Sensor)
+    return report
+
+
+def _district_id(district, user, report: ImportReport) -> int | None:
+    if isinstance(district, Region):
+        return district.pk
+    if isinstance(district, str) and district:
+        found = Region.objects.filter(code=district, level=Level.DISTRICT).first()
+        if found is None:
+            report.problems.append(
+                Problem("unknown_district", f"no district {district!r}", field="district")
+            )
+            return None
+        return found.pk
+    if user is not None and not scoping.sees_everything(user):
+        found = scoping.user_district(user)
+        if found is None:
+            report.problems.append(Problem("no_district", "you work in no district"))
+        return found
+    return None
+
+
+def _lookup(frame, columns, name, model, district_id, rows, codes, problems) -> list:
+    """Ids of the departments or gateways named by code (of the district when known)."""
+    n = len(frame)
+    if name not in columns:
+        return [None] * n
+    values = _text(frame[columns[name]], number=True).tolist()
+    wanted = {v for v in values if v}
+    found = model.objects.filter(code__in=wanted)
+    if district_id is not None:
+        found = found.filter(district=district_id)
+    ids = dict(found.values_list("code", "pk"))
+    out = []
+    for i, value in enumerate(values):
+        if value and value not in ids:
+            problems.add(i, rows[i], f"unknown_{name}", f"no {name} {value!r}", name, codes[i])
+        out.append(ids.get(value) if value else None)
+    return out
+
+
+def _existing(codes, sensor_types, user, rows, problems) -> dict[str, int]:
+    """Registered devices of the file's codes that the importer may correct: visible to the
+    user and of the same type (a device's type is not changed by a file)."""
+    registered = Sensor.objects.filter(code__in=[c for c in codes if c])
+    visible = (
+        set(registered.visible_to(user).values_list("pk", flat=True)) if user is not None else None
+    )
+    found = {
+        code: (pk, type_id) for code, pk, type_id in registered.values_list("code", "pk", "type_id")
+    }
+    out = {}
+    for i, code in enumerate(codes):
+        if code not in found or sensor_types[i] is None:
+            continue
+        pk, type_id = found[code]
+        if visible is not None and pk not in visible:
+            problems.add(
+                i,
+                rows[i],
+                "duplicate_code",
+                f"a device {code} is registered outside your jurisdiction",
+                "code",
+                code,
+            )
+        elif type_id != sensor_types[i].pk:
+            problems.add(
+                i,
+                rows[i],
+                "type_change",
+                f"device {code} is registered with another type; a file does not change it",
+                "type",
+                code,
+            )
+        else:
+            out[code] = pk
+    return out
+
+
+__all__ = ["ImportAborted", "SensorImportReport", "coerce", "coverage_hex", "import_sensors"]
