@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("incidents.urls")),
     path("", include("reports.urls")),
     path("", include("notifications.urls")),
+    path("", include("sensors.urls")),
 ]
 
 if settings.DEBUG:

@@ -38,11 +38,12 @@ class Aggregation:
 @dataclass(frozen=True)
 class Filter:
     """A choice the browser may narrow a layer's features by: `?type=camera&type=water_tank`
-    keeps the features with any of the chosen values. `choices()` gives the allowed values
-    with their labels (an unknown value is refused), `apply(queryset, values)` narrows."""
+    keeps the features with any of the chosen values. `choices(user)` gives the values the
+    user may choose with their labels (an unknown value is refused), `apply(queryset,
+    values)` narrows."""
 
     title: str
-    choices: Callable[[], Sequence[tuple[str, str]]]
+    choices: Callable[[object], Sequence[tuple[str, str]]]
     apply: Callable[[QuerySet, list[str]], QuerySet]
 
 

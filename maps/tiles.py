@@ -48,7 +48,7 @@ class BadFilter(ValueError):
         self.field = field
 
 
-def parse_filters(layer: Layer, params) -> Filters:
+def parse_filters(layer: Layer, params, user) -> Filters:
     """The layer's filters from the query string (a QueryDict or a dict of lists): every
     parameter must be one of the layer's filters and every value one of its choices."""
     chosen = []
@@ -56,7 +56,7 @@ def parse_filters(layer: Layer, params) -> Filters:
         found = layer.filters.get(name)
         if found is None:
             raise BadFilter(name, f"layer {layer.name} has no filter {name!r}")
-        allowed = {value for value, _label in found.choices()}
+        allowed = {value for value, _label in found.choices(user)}
         unknown = sorted(set(values) - allowed)
         if unknown:
             raise BadFilter(name, f"{name} must be one of {sorted(allowed)}, not {unknown[0]!r}")

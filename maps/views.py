@@ -38,7 +38,7 @@ def tile(request, layer: str, z: str, x: str, y: str):
     except BadTile as exc:
         return _error(400, "bad_tile", str(exc), "z/x/y")
     try:
-        filters = parse_filters(found, request.GET)
+        filters = parse_filters(found, request.GET, request.user)
     except BadFilter as exc:
         return _error(400, "bad_filter", str(exc), exc.field)
     result = get_tile(found, request.user, z_, x_, y_, filters)
@@ -76,7 +76,7 @@ def map_page(request):
             "filters": {
                 name: {
                     "title": str(f.title),
-                    "choices": [[v, str(label)] for v, label in f.choices()],
+                    "choices": [[v, str(label)] for v, label in f.choices(user)],
                 }
                 for name, f in layer.filters.items()
             },

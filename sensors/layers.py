@@ -31,6 +31,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from grids import scoping
 from grids.models import Grid, GridBoundary
 from maps.registry import Aggregation, Filter, Layer, register
 from sensors.models import GridCoverage, Role, Sensor, SensorType, Status
@@ -83,11 +84,16 @@ def _per_grid(features):
     )
 
 
-def _type_choices():
-    return list(SensorType.objects.filter(active=True).values_list("code", "name"))
+def _type_choices(user):
+    """The built-in types and the user's district's own, retired ones included (their
+    devices are still on the map); administrators every type."""
+    types = SensorType.objects.all()
+    if not scoping.sees_everything(user):
+        types = types.filter(Q(district__isnull=True) | Q(district=scoping.user_district(user)))
+    return list(types.order_by("code").values_list("code", "name"))
 
 
-def _status_choices():
+def _status_choices(user):
     return [(str(value), str(label)) for value, label in Status.choices]
 
 

@@ -44,6 +44,10 @@ EVENT_NAMESPACE = uuid.UUID("1b0f4c52-8a0e-4d35-9a57-5f0c2f7f6a61")
 ANALYTICS_KINDS = tuple(catalogue.ALERT_CATEGORIES)
 
 
+# Camera alerts older than this are refused rather than opened as incidents.
+STALE_AFTER = dt.timedelta(days=1)
+
+
 @dataclass(frozen=True)
 class AlertResult:
     alert: SensorAlert
@@ -144,6 +148,9 @@ def receive_alert(
     now = timezone.now()
     if at > now + dt.timedelta(seconds=settings.GRIDLINE_READINGS_FUTURE_SECONDS):
         raise _refuse("future_time", "the alert's time is in the future", "at")
+    if at < now - STALE_AFTER:
+        # A backlog a gateway replays after an outage is history, not a case to dispatch.
+        raise _refuse("too_old", "the alert is more than a day old", "at")
     sensor = _camera(gateway, camera)
     details = {
         "camera": sensor.code,
@@ -164,6 +171,7 @@ def receive_alert(
                 settings.GRIDLINE_ALERT_DEDUP_METRES,
                 since=at - window,
                 until=at + window,
+                district=sensor.district_id,
             )
             if open_id is not None:
                 return _count_on(open_id, gateway, event_id, at, details)

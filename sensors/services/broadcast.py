@@ -278,8 +278,13 @@ def _send_batch(gateway: Gateway, due) -> tuple[int, int]:
                 delivery.last_error = str(exc)
                 delivery.next_attempt_at = None
                 log.warning("broadcast delivery %d refused: %s", delivery.pk, exc)
-            except GatewayUnavailable as exc:
-                delivery.last_error = str(exc)
+            except Exception as exc:
+                if not isinstance(exc, GatewayUnavailable):
+                    # An adapter's own bug must not roll the batch back: the deliveries the
+                    # broker already took would be sent again every minute. It is logged with
+                    # its traceback and retried like an outage.
+                    log.exception("broadcast delivery %d: the gateway adapter failed", delivery.pk)
+                delivery.last_error = str(exc) or exc.__class__.__name__
                 if delivery.attempts >= max_attempts:
                     delivery.state = DeliveryState.FAILED
                     delivery.next_attempt_at = None

@@ -26,7 +26,7 @@ from sensors.models import Role, Sensor
 from sensors.sql import readings as sql
 
 NOTIFICATION_KIND = "sensors.offline"
-NOTIFICATION_URL = "/"
+NOTIFICATION_URL = "/sensors/?status=offline"
 
 
 def sweep_offline(now: dt.datetime | None = None) -> int:

@@ -19,7 +19,7 @@ from jsonschema.exceptions import SchemaError
 from pyproj import Geod
 
 from grids import scoping
-from grids.models import Department, Region
+from grids.models import Department, Grid, Region
 from grids.problems import Problem, ProblemsError
 from grids.services.households import check_in_jurisdiction, grid_for_point
 from grids.signals import announce
@@ -122,7 +122,22 @@ def circle_ring(lon: float, lat: float, radius_m: float):
 
 
 def coverage_for(role: str, location: Point, properties: dict) -> Polygon | None:
-    """What a device reaches on the ground, from its (already validated) properties."""
+    """What a device reaches on the ground, from its (already validated) properties. A
+    district's own camera or pole type must ask for the same properties (types.py checks
+    its schema); a device without them is refused, naming them."""
+    needed = {Role.CAMERA: ("bearing", "fov", "range"), Role.VOICE_POLE: ("broadcast_radius",)}
+
+    def number(value) -> bool:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+
+    missing = [name for name in needed.get(role, ()) if not number(properties.get(name))]
+    if missing:
+        raise ProblemsError(
+            [
+                Problem("required", f"a {role} needs a number {name!r}", field=f"properties.{name}")
+                for name in missing
+            ]
+        )
     if role == Role.CAMERA:
         ring = sector_ring(
             location.x,
@@ -170,7 +185,8 @@ def _resolve(spec: SensorSpec, district_id: int | None) -> tuple[SensorType, Dep
         raise _problem("unknown_type", f"no sensor type {spec.type!r}", "type")
     department = None
     if spec.department:
-        department = Department.objects.filter(code=spec.department).first()
+        # Department codes are unique, but a device may only belong to its own district's.
+        department = Department.objects.filter(code=spec.department, district=district_id).first()
         if department is None:
             raise _problem("unknown_department", f"no department {spec.department!r}", "department")
     if spec.status and spec.status not in Status.values:
@@ -188,33 +204,31 @@ def _district_of(point: Point, grid) -> Region | None:
     return Region.objects.containing(point).filter(level="district").first()
 
 
-def create_sensor(spec: SensorSpec, *, user=None) -> Sensor:
-    """Register one device at its location, keyed to the grid it lies in."""
-    district_hint = scoping.user_district(user) if user is not None else None
-    if district_hint is None:
-        # An administrator (or a script) works in no district: the location's district
-        # decides which district types are available.
-        place = _district_of(spec.location, grid_for_point(spec.location))
-        district_hint = place.pk if place is not None else None
-    sensor_type, department = _resolve(spec, district_hint)
-    if Sensor.objects.filter(code=spec.code).exists():
-        raise _problem("duplicate_code", f"a sensor {spec.code!r} exists already", "code")
-    with transaction.atomic():
-        grid = grid_for_point(spec.location)
-        if user is not None and grid is not None:
+def _place(location: Point, user) -> tuple[Grid | None, Region]:
+    """The grid and district of a location, checked against the user's jurisdiction: only
+    the district centre (of that district) and administrators place devices in no grid."""
+    grid = grid_for_point(location)
+    district = _district_of(location, grid)
+    if district is None:
+        raise _problem("outside_district", "the location lies in no district", "location")
+    if user is not None and not scoping.sees_everything(user):
+        if grid is not None:
             check_in_jurisdiction(user, grid)
-        district = _district_of(spec.location, grid)
-        if district is None:
-            raise _problem("outside_district", "the location lies in no district", "location")
-        if (
-            user is not None
-            and not scoping.sees_everything(user)
-            and grid is None
-            and (user.role != "district_centre")
-        ):
+        elif not (user.role == "district_centre" and scoping.user_district(user) == district.pk):
             raise _problem(
                 "outside_jurisdiction", "the location is outside your jurisdiction", "location"
             )
+    return grid, district
+
+
+def create_sensor(spec: SensorSpec, *, user=None) -> Sensor:
+    """Register one device at its location, keyed to the grid it lies in."""
+    with transaction.atomic():
+        grid, district = _place(spec.location, user)
+        # The location's district decides which district types and departments apply.
+        sensor_type, department = _resolve(spec, district.pk)
+        if Sensor.objects.filter(code=spec.code).exists():
+            raise _problem("duplicate_code", f"a sensor {spec.code!r} exists already", "code")
         properties = spec.properties or {}
         sensor = Sensor.objects.create(
             code=spec.code,
@@ -251,10 +265,12 @@ def update_sensor(
     with transaction.atomic():
         sensor = Sensor.objects.select_for_update().get(pk=sensor.pk)
         if location is not None:
+            sensor.grid, district = _place(location, user)
+            if district.pk != sensor.district_id:
+                raise _problem(
+                    "outside_district", "a device cannot move to another district", "location"
+                )
             sensor.location = location
-            sensor.grid = grid_for_point(location)
-            if user is not None and sensor.grid is not None:
-                check_in_jurisdiction(user, sensor.grid)
         if properties is not None:
             sensor.properties = properties
         if name is not None:

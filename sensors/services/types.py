@@ -36,7 +36,12 @@ class TypeRefused(ProblemsError):
         self.status_code = status
 
 
-def _check(fields: dict) -> None:
+# What fire response and coverage read off a device of each role: a type of that role must
+# require these as numbers, or its devices would have no sector or circle.
+ROLE_PROPERTIES = {Role.CAMERA: ("bearing", "fov", "range"), Role.VOICE_POLE: ("broadcast_radius",)}
+
+
+def _check(fields: dict, current: SensorType | None = None) -> None:
     if "role" in fields and fields["role"] not in Role.values:
         raise ProblemsError(
             [Problem("invalid_role", f"role is one of {', '.join(Role.values)}", field="role")]
@@ -48,6 +53,22 @@ def _check(fields: dict) -> None:
                     [Problem("invalid_schema", "a JSON Schema is an object", field=name)]
                 )
             check_schema(fields[name], name)
+    role = fields.get("role", current.role if current else Role.OTHER)
+    schema = fields.get("properties_schema", current.properties_schema if current else {})
+    required = set(schema.get("required") or ())
+    declared = schema.get("properties") or {}
+    problems = [
+        Problem(
+            "role_needs_property",
+            f"a {role} type must require the number {name!r}",
+            field=f"properties_schema.properties.{name}",
+        )
+        for name in ROLE_PROPERTIES.get(role, ())
+        if name not in required
+        or (declared.get(name) or {}).get("type") not in ("number", "integer")
+    ]
+    if problems:
+        raise ProblemsError(problems)
 
 
 def create_type(*, code: str, user, **fields) -> SensorType:
@@ -87,7 +108,7 @@ def update_type(sensor_type: SensorType, *, user, **fields) -> SensorType:
         raise TypeRefused(
             "read_only_type", "built-in types and other districts' types are read-only", None, 403
         )
-    _check(fields)
+    _check(fields, sensor_type)
     sensor_type = SensorType.objects.select_for_update().get(pk=sensor_type.pk)
     devices = Sensor.objects.filter(type=sensor_type)
     if "role" in fields and fields["role"] != sensor_type.role and devices.exists():

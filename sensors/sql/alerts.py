@@ -25,13 +25,14 @@ def lock_kind(kind: str) -> None:
 
 
 # Candidates come from the (kind, last_at) index; the distance is measured on the few left.
-# An alert whose incident is closed is over, whatever its end time says.
+# An alert whose incident is closed is over, whatever its end time says. Only the camera's
+# own district: across a district border, each district's command centre gets its incident.
 OPEN_ALERT_NEAR = """
 SELECT a.id
 FROM sensors_sensoralert a
 JOIN sensors_sensor s ON s.id = a.sensor_id
 LEFT JOIN incidents_incident i ON i.id = a.incident_id
-WHERE a.kind = %(kind)s AND a.ended_at IS NULL
+WHERE a.kind = %(kind)s AND a.ended_at IS NULL AND s.district_id = %(district)s
   AND a.last_at >= %(since)s AND a.started_at <= %(until)s
   AND (i.id IS NULL OR i.status NOT IN ('closed', 'assessed'))
   AND ST_DWithin(s.location::geography, ST_GeomFromEWKB(%(point)s)::geography, %(metres)s)
@@ -41,7 +42,12 @@ LIMIT 1
 
 
 def open_alert_near(
-    kind: str, point: Point, metres: float, since: dt.datetime, until: dt.datetime
+    kind: str,
+    point: Point,
+    metres: float,
+    since: dt.datetime,
+    until: dt.datetime,
+    district: int,
 ) -> int | None:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -52,6 +58,7 @@ def open_alert_near(
                 "metres": metres,
                 "since": since,
                 "until": until,
+                "district": district,
             },
         )
         found = cursor.fetchone()

@@ -7,6 +7,7 @@ import datetime as dt
 from django.db import connection
 
 from grids.sql import _GRID_FOR_POINT
+from sensors.sql import coverage as coverage_sql
 
 # Only the devices inside the changed area are looked at (the GiST index on location), and
 # only those whose grid differs are written. The coverage figures of every grid the area
@@ -32,6 +33,9 @@ WHERE b.grid_id = c.grid_id AND (b.valid_to IS NULL OR b.valid_to >= %(on)s)
 
 
 def reassign_sensors(area_ewkb: bytes, on: dt.date) -> int:
+    # The coverage lock, shared: a refresh that started before the boundary change must not
+    # overwrite the stale marks with figures for the old boundary.
+    coverage_sql.lock(shared=True)
     with connection.cursor() as cursor:
         cursor.execute(REASSIGN_SENSORS, {"area": area_ewkb})
         moved = cursor.rowcount

@@ -13,6 +13,7 @@ import pyarrow.csv as pa_csv
 from django.db import connection
 
 from grids.sql import lock_tree
+from sensors.sql import coverage as coverage_sql
 
 STAGING_COLUMNS = (
     "row",
@@ -79,14 +80,18 @@ LEFT JOIN (
 ) k ON k.row = s.row
 """
 
-# Camera coverage of every grid an imported camera leaves or enters is out of date.
+# Camera coverage of every grid an imported camera's sector reaches, old or new, is out of
+# date (not only the grid its point lies in: a sector crosses grid edges).
 MARK_COVERAGE_STALE = """
 UPDATE sensors_gridcoverage c SET stale = true
-WHERE c.grid_id IN (
-    SELECT k.grid_id FROM sensor_keyed k WHERE k.role = 'camera'
-    UNION
-    SELECT s.grid_id FROM sensor_keyed k JOIN sensors_sensor s ON s.id = k.existing_id
-    WHERE s.role = 'camera'
+FROM grids_gridboundary b
+WHERE b.grid_id = c.grid_id AND b.valid_to IS NULL AND (
+    EXISTS (SELECT 1 FROM sensor_keyed k
+            WHERE k.role = 'camera' AND k.coverage IS NOT NULL
+              AND ST_Intersects(b.geom, k.coverage::geometry))
+    OR EXISTS (SELECT 1 FROM sensor_keyed k JOIN sensors_sensor s ON s.id = k.existing_id
+               WHERE s.role = 'camera' AND s.coverage IS NOT NULL
+                 AND ST_Intersects(b.geom, s.coverage))
 )
 """
 
@@ -149,6 +154,9 @@ def copy_sensors(table) -> tuple[int, int, list[int]]:
         cursor.execute("CREATE INDEX ON sensor_point USING gist (geom)")
         cursor.execute("ANALYZE sensor_point")
         cursor.execute(SENSOR_KEYED, {"district": district})
+        # Shared with other camera writes, exclusive for a refresh: a refresh running now
+        # cannot overwrite the stale marks with figures from before the import.
+        coverage_sql.lock(shared=True)
         cursor.execute(MARK_COVERAGE_STALE)
         cursor.execute(SENSOR_INSERT)
         inserted = cursor.rowcount

@@ -243,7 +243,8 @@ SELECT g.id, g.role, g.grid_id, g.department_id, (SELECT count(*) FROM opened)
 FROM gone g
 """
 
-SHORTEST_SILENCE = "SELECT min(offline_after) FROM sensors_sensortype WHERE active"
+# Retired types too: their devices still report and still go offline.
+SHORTEST_SILENCE = "SELECT min(offline_after) FROM sensors_sensortype"
 
 
 def sweep_offline(

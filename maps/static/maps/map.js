@@ -23,6 +23,12 @@
   const e = config.extent;
   if (e) map.fitBounds([[e[1], e[0]], [e[3], e[2]]]);
   else map.setView([29.35, 105.93], 10);
+  // A link to a place (a device's "show on map"): ?lon=&lat=&z= centres the view there.
+  const at = new URLSearchParams(window.location.search);
+  const atLon = Number(at.get("lon")), atLat = Number(at.get("lat"));
+  if (at.has("lon") && at.has("lat") && Math.abs(atLon) <= 180 && Math.abs(atLat) <= 90) {
+    map.setView([atLat, atLon], Math.min(19, Math.max(3, Number(at.get("z")) || 16)));
+  }
 
   const json = async (url) => {
     const response = await fetch(url, { credentials: "same-origin" });
