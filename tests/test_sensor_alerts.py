@@ -227,3 +227,13 @@ def test_two_identical_webhooks_at_once_make_one_incident(setup):
     assert not failures
     assert Incident.objects.count() == 1
     assert SensorAlert.objects.get().count == 3
+
+
+def test_a_person_with_the_gateways_account_name_is_never_the_reporter(api, setup, make_user):
+    from grids.models import Role
+
+    make_user("gateway-hik", Role.DISTRICT_CENTRE, region=setup["tree"].district)
+    response = post(api(), setup["token"], **alert())
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "service_account_taken"
+    assert not Incident.objects.exists()

@@ -27,6 +27,7 @@ PROPS = {
     "camera": {"bearing": 90, "fov": 60, "range": 150},
     "temp_humidity": {},
     "smoke_detector": {},
+    "door": {},
 }
 
 
@@ -548,3 +549,31 @@ def test_the_jobs_run_the_sweep_and_the_partition_upkeep(make_sensor, now):
     assert Sensor.objects.get().status == Status.OFFLINE
     ahead = readings.last_month_ahead(now.date())
     assert readings.partition_name(readings.month_of(ahead)) in readings_sql.partition_names()
+
+
+def test_a_nul_character_refuses_its_row_not_the_batch(make_sensor, gw, device, now):
+    SensorType.objects.create(
+        code="door",
+        name="门磁",
+        role="detector",
+        properties_schema={"type": "object"},
+        readings_schema={"type": "object", "properties": {"state": {"type": "string"}}},
+    )
+    make_sensor("door-1", type_="door", gateway=gw.gateway)
+    response = post(
+        device(gw.token),
+        {
+            "readings": [
+                {"sensor": "door-1", "at": iso(now), "values": {"state": "open\x00"}},
+                {
+                    "sensor": "door-1",
+                    "at": iso(now - dt.timedelta(minutes=1)),
+                    "values": {"state": "closed"},
+                },
+            ]
+        },
+    )
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert data["accepted"]["readings"] == 1
+    assert [(r["index"], r["code"]) for r in data["rejected"]] == [(0, "invalid_text")]

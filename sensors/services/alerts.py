@@ -78,6 +78,19 @@ def service_account(gateway: Gateway) -> User:
             "password": make_password(None),  # unusable: the account cannot sign in
         },
     )
+    if user.has_usable_password() or user.region_id != gateway.district_id:
+        # A person (or another district's account) already has the name: reporting as them
+        # would put a machine's alerts under a person's name.
+        raise ProblemsError(
+            [
+                Problem(
+                    "service_account_taken",
+                    f"the user name {user.username!r} belongs to someone else; rename the "
+                    "gateway or that user",
+                    field="gateway",
+                )
+            ]
+        )
     return user
 
 

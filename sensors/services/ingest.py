@@ -126,6 +126,16 @@ class _Good:
     heartbeats: list[tuple[int, dt.datetime, str | None]] = field(default_factory=list)
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def _malformed(code: str, message: str, field: str | None = None) -> ProblemsError:
     return ProblemsError([Problem(code, message, field=field)])
 
@@ -360,6 +370,17 @@ class _Checker:
                         index, "reading", code, problem.field, problem.code, problem.message
                     )
                 ok = ok and not problems
+            if ok and _has_nul(values):
+                # PostgreSQL's jsonb refuses U+0000: one such row would fail the whole batch.
+                self.reject(
+                    index,
+                    "reading",
+                    code,
+                    "values",
+                    "invalid_text",
+                    _("text values may not contain the NUL character"),
+                )
+                ok = False
             if not ok:
                 continue
             key = (device.id, at)
