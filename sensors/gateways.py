@@ -55,7 +55,8 @@ SESSION_NEVER_EXPIRES = 0xFFFFFFFF
 # Messages the broker may hand over before we answer: without it Mosquitto stops at 20.
 RECEIVE_MAXIMUM = 65535
 
-Acknowledgement = tuple[int, dt.datetime]
+# (delivery id, time, the pole it came from when the channel says so: the MQTT topic).
+Acknowledgement = tuple[int, dt.datetime] | tuple[int, dt.datetime, str]
 
 
 class GatewayError(Exception):
@@ -371,7 +372,9 @@ class MQTTGateway(_Closing):
                 "ignoring a malformed acknowledgement on %s: %r", message.topic, message.payload
             )
             return None
-        return delivery, at
+        # The topic is {prefix}/poles/{code}/ack: the pole that answered.
+        parts = message.topic.split("/")
+        return (delivery, at, parts[-2]) if len(parts) >= 3 else (delivery, at)
 
     def confirm_acknowledgements(self) -> None:
         """The collected acknowledgements are recorded: the broker may forget them."""

@@ -573,6 +573,31 @@ def test_malformed_acknowledgements_are_dropped(users, poles, mosquitto, setting
     assert "malformed" not in caplog.text
 
 
+def test_an_ack_counts_only_from_the_pole_the_message_went_to(
+    users, poles, mosquitto, settings, caplog
+):
+    prefix = settings.GRIDLINE_MQTT_TOPIC_PREFIX
+    assert broadcast.collect_acknowledgements() == 0
+    made = make(users, poles, keys=[(1, 1, 1), (1, 2, 2)])
+    assert broadcast.deliver(made.pk) == 2
+    delivery = made.deliveries.get(pole=poles[(1, 1, 1)])
+    payload = json.dumps({"delivery": delivery.pk, "at": "2025-03-01T08:00:00+08:00"})
+    sender = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="some-pole")
+    sender.connect("127.0.0.1", mosquitto.port)
+    sender.loop_start()
+    other = poles[(1, 2, 2)].code
+    sender.publish(f"{prefix}/poles/{other}/ack", payload, qos=1).wait_for_publish(5)
+    with caplog.at_level("WARNING", logger="gridline.broadcast"):
+        assert broadcast.collect_acknowledgements() == 0
+    assert "not" in caplog.text and other in caplog.text
+    sender.publish(f"{prefix}/poles/{delivery.pole.code}/ack", payload, qos=1).wait_for_publish(5)
+    sender.disconnect()
+    sender.loop_stop()
+    assert broadcast.collect_acknowledgements() == 1
+    delivery.refresh_from_db()
+    assert delivery.state == ACKED
+
+
 # --- the API -------------------------------------------------------------------------------
 
 URL = "/api/sensors/broadcasts/"

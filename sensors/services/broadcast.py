@@ -326,22 +326,37 @@ def collect_acknowledgements() -> int:
     return marked
 
 
-def _record(acks: Iterable[tuple[int, dt.datetime]]) -> int:
+def _record(acks: Iterable[tuple]) -> int:
     first: dict[int, dt.datetime] = {}
-    for delivery_id, at in acks:
+    pole_of: dict[int, str] = {}
+    for delivery_id, at, *pole in acks:
         first.setdefault(delivery_id, at)
+        if pole:
+            pole_of.setdefault(delivery_id, pole[0])
     if not first:
         return 0
     now = timezone.now()
     with transaction.atomic():
         deliveries = {
-            d.pk: d for d in Delivery.objects.select_for_update().filter(pk__in=list(first))
+            d.pk: d
+            for d in Delivery.objects.select_related("pole")
+            .select_for_update(of=("self",))
+            .filter(pk__in=list(first))
         }
         changed = []
         for delivery_id, at in first.items():
             delivery = deliveries.get(delivery_id)
             if delivery is None:
                 log.warning("acknowledgement for unknown delivery %d ignored", delivery_id)
+                continue
+            if delivery_id in pole_of and pole_of[delivery_id] != delivery.pole.code:
+                # Only the pole a message went to may confirm it has played.
+                log.warning(
+                    "acknowledgement for delivery %d from pole %r, not %r: ignored",
+                    delivery_id,
+                    pole_of[delivery_id],
+                    delivery.pole.code,
+                )
                 continue
             if not _acknowledgeable(delivery):
                 log.warning("acknowledgement for delivery %d never sent ignored", delivery_id)
