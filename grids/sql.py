@@ -220,18 +220,23 @@ HOUSEHOLD_POINT_INDEX = "CREATE INDEX ON household_point USING gist (geom)"
 # whose current boundary intersects it, the smallest code first), as one join from the
 # boundaries to the indexed points: one index scan per boundary instead of one per point.
 # Kept in a temporary table so that the points in no grid can be reported by row.
-HOUSEHOLD_KEYED = """
-CREATE TEMP TABLE household_keyed ON COMMIT DROP AS
-SELECT s.*, k.grid_id
-FROM household_staging s
-LEFT JOIN (
+# The grid of each row of a temporary table of indexed points `{points}` (row, geom), as a
+# subquery (row, grid_id) for the importers of other apps too. `{points}` is a table name
+# from code, never input.
+POINTS_TO_GRIDS = """
     SELECT DISTINCT ON (p.row) p.row, g.id AS grid_id
     FROM grids_gridboundary b
     JOIN grids_grid g ON g.id = b.grid_id
-    JOIN household_point p ON ST_Intersects(b.geom, p.geom)
+    JOIN {points} p ON ST_Intersects(b.geom, p.geom)
     WHERE b.valid_to IS NULL AND g.valid_to IS NULL AND g.theme = 'governance'
     ORDER BY p.row, g.code
-) k ON k.row = s.row
+"""
+
+HOUSEHOLD_KEYED = f"""
+CREATE TEMP TABLE household_keyed ON COMMIT DROP AS
+SELECT s.*, k.grid_id
+FROM household_staging s
+LEFT JOIN ({POINTS_TO_GRIDS.format(points="household_point")}) k ON k.row = s.row
 """
 
 # Client keys already present are skipped: a resent file is safe to import again. Rows are

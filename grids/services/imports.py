@@ -171,6 +171,23 @@ def read_table(path: Path, *, layer: str | None = None, encoding: str | None = N
     return pd.read_excel(path, sheet_name=layer or 0, dtype=str).fillna("")
 
 
+def read_points(path: Path, *, layer: str | None, encoding: str | None, report: ImportReport):
+    """A point file: (frame, is_table), a table being CSV/XLSX with lon/lat columns; None
+    when it cannot be read, with the reason added to the report."""
+    is_table = path.suffix.lower() in TABLE_SUFFIXES
+    try:
+        frame = (read_table if is_table else read_vector)(path, layer=layer, encoding=encoding)
+    except (
+        pyogrio.errors.DataSourceError,
+        pyogrio.errors.DataLayerError,
+        OSError,
+        ValueError,
+    ) as exc:
+        report.problems.append(Problem("unreadable", f"cannot read {path.name}: {exc}"))
+        return None
+    return frame, is_table
+
+
 def _text(column: pd.Series, *, number: bool = False) -> pd.Series:
     """Cell values as stripped text; a missing value is "" (not "nan"), and a code read as a
     number loses its ".0"."""
@@ -555,17 +572,10 @@ def import_households(
     progress = progress or NullProgress()
     report = ImportReport(kind="household", source=str(path))
     progress.stage("reading", None)
-    is_table = path.suffix.lower() in TABLE_SUFFIXES
-    try:
-        frame = (read_table if is_table else read_vector)(path, layer=layer, encoding=encoding)
-    except (
-        pyogrio.errors.DataSourceError,
-        pyogrio.errors.DataLayerError,
-        OSError,
-        ValueError,
-    ) as exc:
-        report.problems.append(Problem("unreadable", f"cannot read {path.name}: {exc}"))
+    read = read_points(path, layer=layer, encoding=encoding, report=report)
+    if read is None:
         return report
+    frame, is_table = read
     report.total = len(frame)
     # Spreadsheet rows as a person sees them (header on row 1); features numbered from 1.
     first_row = 2 if is_table else 1
@@ -834,13 +844,14 @@ def _outside_district_problems(lon, lat, ok, district, rows, report: ImportRepor
     return bad
 
 
-def _district_area():
-    geoms = [
-        shapely.from_wkb(bytes(b.geom.wkb))
-        for b in RegionBoundary.objects.current().filter(
-            region__level=Level.DISTRICT, region__valid_to__isnull=True
-        )
-    ]
+def _district_area(district_id: int | None = None):
+    """The current outline of one district, or of every district, prepared for point tests."""
+    boundaries = RegionBoundary.objects.current().filter(
+        region__level=Level.DISTRICT, region__valid_to__isnull=True
+    )
+    if district_id is not None:
+        boundaries = boundaries.filter(region_id=district_id)
+    geoms = [shapely.from_wkb(bytes(b.geom.wkb)) for b in boundaries]
     if not geoms:
         return None
     area = shapely.union_all(geoms)

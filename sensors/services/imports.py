@@ -22,25 +22,23 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from django.db import transaction
 
 from grids import scoping
-from grids.models import Department, Level, Region, RegionBoundary, today
+from grids.models import Department, Level, Region, today
 from grids.problems import Problem
 from grids.services import crs as crs_service
 from grids.services.imports import (
-    TABLE_SUFFIXES,
     ImportAborted,
     ImportReport,
+    _district_area,
     _lonlat_range_problems,
     _outside_district_problems,
     _resolve_fields,
     _source_crs,
     _text,
-    read_table,
-    read_vector,
+    read_points,
 )
 from grids.signals import announce
 from sensors.models import Gateway, Role, Sensor, SensorType, Status
@@ -237,33 +235,12 @@ def coverage_hex(roles, lon, lat, props: list[dict]) -> np.ndarray:
 # --- the import ----------------------------------------------------------------------------
 
 
-def _district_geometry(district_id: int | None):
-    boundaries = RegionBoundary.objects.current().filter(
-        region__level=Level.DISTRICT, region__valid_to__isnull=True
-    )
-    if district_id is not None:
-        boundaries = boundaries.filter(region_id=district_id)
-    geoms = [shapely.from_wkb(bytes(b.geom.wkb)) for b in boundaries]
-    if not geoms:
-        return None
-    area = shapely.union_all(geoms)
-    shapely.prepare(area)
-    return area
-
-
 def _read(path: Path, layer, encoding, source_crs, report):
     """(frame, lon, lat, source crs, first row number), or None when unreadable."""
-    is_table = path.suffix.lower() in TABLE_SUFFIXES
-    try:
-        frame = (read_table if is_table else read_vector)(path, layer=layer, encoding=encoding)
-    except (
-        pyogrio.errors.DataSourceError,
-        pyogrio.errors.DataLayerError,
-        OSError,
-        ValueError,
-    ) as exc:
-        report.problems.append(Problem("unreadable", f"cannot read {path.name}: {exc}"))
+    read = read_points(path, layer=layer, encoding=encoding, report=report)
+    if read is None:
         return None
+    frame, is_table = read
     try:
         if is_table:
             source = crs_service.normalise(source_crs) or crs_service.WGS84
@@ -462,7 +439,7 @@ def import_sensors(
             shapely.points(lon[usable], lat[usable]), source
         )
         lon[usable], lat[usable] = shapely.get_x(converted), shapely.get_y(converted)
-    area = _district_geometry(district_id)
+    area = _district_area(district_id)
     problems.bad |= _outside_district_problems(
         lon, lat, ~(missing | problems.bad), area, rows, report
     )

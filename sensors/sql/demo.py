@@ -11,6 +11,8 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 from django.db import connection
 
+from grids.sql import POINTS_TO_GRIDS
+
 STAGING_COLUMNS = (
     "row",
     "code",
@@ -57,24 +59,17 @@ SELECT row, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS geom FROM sensor_staging
 # Each device keyed to its grid by the foundation's rule (grids.sql._GRID_FOR_POINT: the
 # governance grid whose current boundary intersects it, the smallest code first), and written
 # in space-filling-curve order: a map tile's devices then sit on few heap pages.
-INSERT = """
+INSERT = f"""
 INSERT INTO sensors_sensor (
     code, type_id, role, name, location, grid_id, district_id, department_id, gateway_id,
     installed_on, status, last_seen_at, properties, latest, latest_at, coverage, token_hash,
     created_at, updated_at)
 SELECT s.code, s.type_id, s.role, s.name, p.geom, k.grid_id, %(district)s, s.department_id,
-       s.gateway_id, s.installed_on, s.status, s.last_seen_at, s.properties, '{}'::jsonb, NULL,
+       s.gateway_id, s.installed_on, s.status, s.last_seen_at, s.properties, '{{}}'::jsonb, NULL,
        s.coverage, '', now(), now()
 FROM sensor_staging s
 JOIN sensor_point p ON p.row = s.row
-LEFT JOIN (
-    SELECT DISTINCT ON (p.row) p.row, g.id AS grid_id
-    FROM grids_gridboundary b
-    JOIN grids_grid g ON g.id = b.grid_id
-    JOIN sensor_point p ON ST_Intersects(b.geom, p.geom)
-    WHERE b.valid_to IS NULL AND g.valid_to IS NULL AND g.theme = 'governance'
-    ORDER BY p.row, g.code
-) k ON k.row = s.row
+LEFT JOIN ({POINTS_TO_GRIDS.format(points="sensor_point")}) k ON k.row = s.row
 ORDER BY p.geom
 """
 

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 from django.db import connection
 
-from grids.sql import lock_tree
+from grids.sql import POINTS_TO_GRIDS, lock_tree
 from sensors.sql import coverage as coverage_sql
 
 STAGING_COLUMNS = (
@@ -62,7 +62,7 @@ SELECT row, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS geom FROM sensor_staging
 # covers it, the smallest code on a shared edge); the district is the given one, else the
 # district whose boundary covers the point, else the nearest (a point within the tolerance
 # outside every district still belongs to one).
-SENSOR_KEYED = """
+SENSOR_KEYED = f"""
 CREATE TEMP TABLE sensor_keyed ON COMMIT DROP AS
 SELECT s.*, k.grid_id, COALESCE(%(district)s::bigint, (
     SELECT b.region_id FROM grids_regionboundary b JOIN grids_region r ON r.id = b.region_id
@@ -70,14 +70,7 @@ SELECT s.*, k.grid_id, COALESCE(%(district)s::bigint, (
     ORDER BY b.geom <-> ST_SetSRID(ST_MakePoint(s.lon, s.lat), 4326), r.code LIMIT 1
 )) AS district_id
 FROM sensor_staging s
-LEFT JOIN (
-    SELECT DISTINCT ON (p.row) p.row, g.id AS grid_id
-    FROM grids_gridboundary b
-    JOIN grids_grid g ON g.id = b.grid_id
-    JOIN sensor_point p ON ST_Intersects(b.geom, p.geom)
-    WHERE b.valid_to IS NULL AND g.valid_to IS NULL AND g.theme = 'governance'
-    ORDER BY p.row, g.code
-) k ON k.row = s.row
+LEFT JOIN ({POINTS_TO_GRIDS.format(points="sensor_point")}) k ON k.row = s.row
 """
 
 # Camera coverage of every grid an imported camera's sector reaches, old or new, is out of
