@@ -147,10 +147,7 @@ class HouseholdSerializer(GeoFeatureModelSerializer):
         return value
 
     def validate_crs(self, value):
-        try:
-            return crs_service.normalise(value) or crs_service.WGS84
-        except crs_service.UnknownCRS as exc:
-            raise serializers.ValidationError(str(exc)) from exc
+        return normalised_crs(value)
 
     def validate(self, attrs):
         location = attrs.pop("location", None)
@@ -162,17 +159,33 @@ class HouseholdSerializer(GeoFeatureModelSerializer):
             raise serializers.ValidationError(
                 {"location": _("give a GeoJSON point or lon and lat")}
             )
-        if location is not None:
-            if location.geom_type != "Point":
-                raise serializers.ValidationError({"location": _("a household is a point")})
-            lon, lat = location.x, location.y
-        lon, lat = crs_service.point_to_wgs84(lon, lat, source)
-        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            # Name the field the caller sent: lon or lat, or the GeoJSON location.
-            field = "location" if location is not None else ("lon" if abs(lon) > 180 else "lat")
-            raise serializers.ValidationError({field: _("coordinates are not longitude/latitude")})
-        attrs["location"] = Point(lon, lat, srid=4326)
+        attrs["location"] = wgs84_point(
+            location, lon, lat, source, not_a_point=_("a household is a point")
+        )
         return attrs
+
+
+def normalised_crs(value: str) -> str:
+    """A `crs` parameter as the CRS service names it; a ValidationError when unknown."""
+    try:
+        return crs_service.normalise(value) or crs_service.WGS84
+    except crs_service.UnknownCRS as exc:
+        raise serializers.ValidationError(str(exc)) from exc
+
+
+def wgs84_point(location, lon, lat, source: str, *, not_a_point: str) -> Point:
+    """A point given as GeoJSON `location` or as `lon`/`lat`, in the coordinate system
+    `source`, as WGS84; a ValidationError naming the field the caller sent when it is not a
+    point or not longitude/latitude."""
+    if location is not None:
+        if location.geom_type != "Point":
+            raise serializers.ValidationError({"location": not_a_point})
+        lon, lat = location.x, location.y
+    lon, lat = crs_service.point_to_wgs84(lon, lat, source)
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        field = "location" if location is not None else ("lon" if abs(lon) > 180 else "lat")
+        raise serializers.ValidationError({field: _("coordinates are not longitude/latitude")})
+    return Point(lon, lat, srid=4326)
 
 
 class UserSerializer(serializers.ModelSerializer):

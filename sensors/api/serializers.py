@@ -3,13 +3,13 @@ import reports."""
 
 from __future__ import annotations
 
-from django.contrib.gis.geos import Point
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from grids.api.serializers import normalised_crs, wgs84_point
 from grids.services import crs as crs_service
 from incidents.api.serializers import PointField
 from sensors.models import AlertKind, Gateway, Role, Sensor, SensorType, Status
@@ -109,10 +109,7 @@ class LocationInput(serializers.Serializer):
     )
 
     def validate_crs(self, value):
-        try:
-            return crs_service.normalise(value) or crs_service.WGS84
-        except crs_service.UnknownCRS as exc:
-            raise serializers.ValidationError(str(exc)) from exc
+        return normalised_crs(value)
 
     def validate(self, attrs):
         location = attrs.pop("location", None)
@@ -128,15 +125,9 @@ class LocationInput(serializers.Serializer):
             raise serializers.ValidationError(
                 {"location": _("give a GeoJSON point or lon and lat")}
             )
-        if location is not None:
-            if location.geom_type != "Point":
-                raise serializers.ValidationError({"location": _("a sensor is a point")})
-            lon, lat = location.x, location.y
-        lon, lat = crs_service.point_to_wgs84(lon, lat, source)
-        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            field = "location" if location is not None else ("lon" if abs(lon) > 180 else "lat")
-            raise serializers.ValidationError({field: _("coordinates are not longitude/latitude")})
-        attrs["location"] = Point(lon, lat, srid=4326)
+        attrs["location"] = wgs84_point(
+            location, lon, lat, source, not_a_point=_("a sensor is a point")
+        )
         return attrs
 
 
