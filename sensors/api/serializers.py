@@ -13,6 +13,7 @@ from grids.api.serializers import normalised_crs, wgs84_point
 from grids.services import crs as crs_service
 from incidents.api.serializers import PointField
 from sensors.models import AlertKind, Gateway, Role, Sensor, SensorType, Status
+from sensors.services.types import EDITABLE
 
 
 class SensorTypeSerializer(serializers.ModelSerializer):
@@ -24,20 +25,7 @@ class SensorTypeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SensorType
-        fields = [
-            "id",
-            "code",
-            "name",
-            "role",
-            "properties_schema",
-            "readings_schema",
-            "symbol",
-            "colour",
-            "offline_after",
-            "district",
-            "builtin",
-            "active",
-        ]
+        fields = ["id", "code", *EDITABLE, "district", "builtin"]
         read_only_fields = ["district", "builtin"]
         # Uniqueness is the service's to say (one query, the same error shape as elsewhere).
         extra_kwargs = {"code": {"validators": []}}

@@ -121,16 +121,20 @@ def circle_ring(lon: float, lat: float, radius_m: float):
     return [*ring, ring[0]]
 
 
+# What fire response and coverage read off a device of each role: a type of that role must
+# require these as numbers (services.types), or its devices would have no sector or circle.
+ROLE_PROPERTIES = {Role.CAMERA: ("bearing", "fov", "range"), Role.VOICE_POLE: ("broadcast_radius",)}
+
+
 def coverage_for(role: str, location: Point, properties: dict) -> Polygon | None:
     """What a device reaches on the ground, from its (already validated) properties. A
     district's own camera or pole type must ask for the same properties (types.py checks
     its schema); a device without them is refused, naming them."""
-    needed = {Role.CAMERA: ("bearing", "fov", "range"), Role.VOICE_POLE: ("broadcast_radius",)}
 
     def number(value) -> bool:
         return isinstance(value, int | float) and not isinstance(value, bool)
 
-    missing = [name for name in needed.get(role, ()) if not number(properties.get(name))]
+    missing = [name for name in ROLE_PROPERTIES.get(role, ()) if not number(properties.get(name))]
     if missing:
         raise ProblemsError(
             [

@@ -12,7 +12,7 @@ from django.db import transaction
 from grids import scoping
 from grids.problems import Problem, ProblemsError
 from sensors.models import Role, Sensor, SensorType
-from sensors.services.registry import check_schema, schema_problems
+from sensors.services.registry import ROLE_PROPERTIES, check_schema, schema_problems
 
 # The fields a district may set on its own types.
 EDITABLE = (
@@ -34,11 +34,6 @@ class TypeRefused(ProblemsError):
     def __init__(self, code: str, message: str, field_name: str | None, status: int):
         super().__init__([Problem(code, message, field=field_name)])
         self.status_code = status
-
-
-# What fire response and coverage read off a device of each role: a type of that role must
-# require these as numbers, or its devices would have no sector or circle.
-ROLE_PROPERTIES = {Role.CAMERA: ("bearing", "fov", "range"), Role.VOICE_POLE: ("broadcast_radius",)}
 
 
 def _check(fields: dict, current: SensorType | None = None) -> None:
