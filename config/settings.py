@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "incidents",
     "reports",
     "notifications",
+    "boundaries",
     # The background queue lives in PostgreSQL: no broker to run (decision 9).
     "procrastinate.contrib.django",
 ]
@@ -253,6 +254,12 @@ GRIDLINE_TIANDITU_TOKEN = os.environ.get("GRIDLINE_TIANDITU_TOKEN", "")
 # Integrity of the jurisdiction tree, in metres (decision 3 and issue #2).
 GRIDLINE_OVERLAP_TOLERANCE_M = env_float("GRIDLINE_OVERLAP_TOLERANCE_M", 0.5)
 GRIDLINE_CONTAINMENT_TOLERANCE_M = env_float("GRIDLINE_CONTAINMENT_TOLERANCE_M", 0.5)
+# Boundary change sets (issue #7): how long a draft stays locked to its author after each
+# edit or extension; the smallest area a grid may have; overlaps, gaps and bits outside the
+# community smaller than GRIDLINE_SLIVER_M2 are rounding, not problems.
+GRIDLINE_CHANGESET_LOCK_HOURS = env_float("GRIDLINE_CHANGESET_LOCK_HOURS", 24.0)
+GRIDLINE_GRID_MIN_AREA_M2 = env_float("GRIDLINE_GRID_MIN_AREA_M2", 2000.0)
+GRIDLINE_SLIVER_M2 = env_float("GRIDLINE_SLIVER_M2", 1.0)
 # Imported points farther than this from the district are reported as far outside.
 GRIDLINE_OUTSIDE_DISTRICT_M = env_float("GRIDLINE_OUTSIDE_DISTRICT_M", 2000.0)
 # An incident reported this close to another grid's edge asks the reporter to confirm its grid.

@@ -109,6 +109,14 @@ class Region(models.Model):
     )
     valid_from = models.DateField(_("valid from"), default=today)
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    full_coverage = models.BooleanField(
+        _("grids must cover every community"),
+        default=True,
+        help_text=_(
+            "district: a boundary change may not leave ground of a community in no grid "
+            "(a gap is then an error, not a warning)"
+        ),
+    )
 
     objects = RegionQuerySet.as_manager()
 

@@ -16,6 +16,9 @@ class Problem:
     feature: str | None = None
     location: tuple[float, float] | None = None
     severity: Literal["error", "warning"] = "error"
+    # For problems drawn on a map (overlaps, gaps): how large, and where (a GeoJSON dict).
+    area_m2: float | None = None
+    geometry: dict | None = None
 
     def as_dict(self) -> dict:
         return {key: value for key, value in asdict(self).items() if value is not None}
