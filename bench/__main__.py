@@ -11,6 +11,7 @@ from bench.harness import log, run_case, save, summary_line, write_latest
 
 def all_cases() -> dict:
     from bench import (
+        cases_boundaries,
         cases_fire,
         cases_grids,
         cases_imports,
@@ -32,6 +33,7 @@ def all_cases() -> dict:
             cases_reports,
             cases_fire,
             cases_ingest,
+            cases_boundaries,
         )
         for case in module.CASES
     }

@@ -11,8 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from grids.models import SRID, Grid, Region
 from grids import scoping
+from grids.models import SRID, Grid, Region
 
 
 class Status(models.TextChoices):

@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/boundaries/", include("boundaries.api.urls")),
     path("api/", include("grids.api.urls")),
     path("api/", include("incidents.api.urls")),
     path("api/", include("notifications.api.urls")),
@@ -23,6 +24,7 @@ urlpatterns = [
     path("", include("reports.urls")),
     path("", include("notifications.urls")),
     path("", include("sensors.urls")),
+    path("", include("boundaries.urls")),
 ]
 
 if settings.DEBUG:

@@ -9,9 +9,29 @@ class IncidentsConfig(AppConfig):
     verbose_name = _("Incidents and tasks")
 
     def ready(self) -> None:
+        from grids import keyed
+        from grids.signals import grid_area_changed, grids_retired
+
         # The incidents layer on the command-centre map (maps.registry), and incident and
         # visit figures as derived indicators of 一表通 (reports.derived).
         from incidents import indicators, layers  # noqa: F401
+        from incidents.signals import on_grid_area_changed, on_grids_retired
+
+        # Boundary changes (issue #7): open incidents and tasks move with the grids, and the
+        # boundary editor's impact preview counts them (grids.keyed).
+        grid_area_changed.connect(on_grid_area_changed, dispatch_uid="incidents_rekey")
+        grids_retired.connect(on_grids_retired, dispatch_uid="incidents_retired")
+        keyed.register(
+            keyed.KeyedPoints(
+                "incidents",
+                _("open incidents"),
+                "incidents_incident",
+                where="status NOT IN ('closed', 'assessed')",
+            )
+        )
+        keyed.register(
+            keyed.KeyedToGrid("tasks", _("open tasks"), "incidents_task", where="done_at IS NULL")
+        )
 
     def build_demo(self, scale, progress=None):
         """Called by `manage.py demo` once the demo district is built: a year of incidents

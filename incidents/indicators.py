@@ -1,11 +1,12 @@
 """Incident and visit figures as derived indicators of 一表通 (reports.derived): flows
-counted in the period on the grid the incident was keyed to when reported."""
+counted in the period on the grid the incident was keyed to when reported (a boundary change
+that re-keys an open incident keeps that grid in Incident.reported_grid)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Q
+from django.db.models import Case, Count, F, Q, When
 from django.utils import timezone
 
 from incidents.models import Incident, Status, Visit
@@ -39,8 +40,16 @@ def _in_period(context: Context, field: str) -> Q:
     description="Cases reported in the period (merged duplicates and dismissed reports left out).",
 )
 def incidents_reported(context: Context):
-    incidents = cases(Incident.objects.filter(grid__in=context.grid_ids))
-    return _counts(incidents.filter(_in_period(context, "reported_at")))
+    ids = context.grid_ids
+    # Counted on the grid it was reported in, when a boundary change has since moved it and
+    # that grid is one of the period's (the period before the change); otherwise on its grid
+    # (a grid retired within the period: its successor), so no case drops out of the totals.
+    incidents = cases(
+        Incident.objects.annotate(
+            grid_then=Case(When(reported_grid__in=ids, then=F("reported_grid")), default=F("grid"))
+        ).filter(Q(grid_then__in=ids))
+    )
+    return _counts(incidents.filter(_in_period(context, "reported_at")), "grid_then")
 
 
 @register(

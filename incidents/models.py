@@ -218,6 +218,12 @@ class Incident(models.Model):
     source = models.CharField(_("source"), max_length=12, choices=Source.choices)
     location = models.PointField(_("location"), srid=4326)
     grid = models.ForeignKey(Grid, null=True, on_delete=models.PROTECT, related_name="+")
+    # The grid it was reported in, kept when a boundary change has since re-keyed the open
+    # incident to another grid (null: `grid` is still that grid): figures of the period it
+    # was reported in count it where it was then.
+    reported_grid = models.ForeignKey(
+        Grid, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     community = models.ForeignKey(Region, null=True, on_delete=models.PROTECT, related_name="+")
     street = models.ForeignKey(Region, null=True, on_delete=models.PROTECT, related_name="+")
     district = models.ForeignKey(Region, null=True, on_delete=models.PROTECT, related_name="+")

@@ -2,7 +2,8 @@
 built-in type, the share of devices online, the share of the grid a camera sees.
 
 Devices are counted on the grid stored on them, installed on or before the day the stock is
-read (a device with no install date counts). Devices removed from the registry leave no
+read (a device with no install date counts); for a day before a boundary change, on the grid
+their point lay in by the boundaries valid that day. Devices removed from the registry leave no
 trace, so a past period counts only those still registered. Status and camera coverage keep
 no history: the online share and the coverage share are given for the current period only;
 a past period has no value for them (not a wrong one). They are in the group 基层治理
@@ -14,14 +15,25 @@ from __future__ import annotations
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from grids import sql as grids_sql
 from reports.derived import Context, register
 from sensors.models import Sensor, Status
 from sensors.services import coverage
+from sensors.sql import grids as sensors_sql
 
 
 def _installed(context: Context) -> Q:
     return Q(grid__in=context.grid_ids) & (
         Q(installed_on__isnull=True) | Q(installed_on__lte=context.on)
+    )
+
+
+def _boundaries_changed_since(context: Context) -> bool:
+    """Whether a grid boundary changed after the day the stock is read: the stored grid of a
+    device is today's, so that day's stock is counted by point against the boundaries valid
+    then (sensors keep no grid history; their points and these versions are the history)."""
+    return context.on < timezone.localdate() and bool(
+        grids_sql.boundary_change_dates(context.on, timezone.localdate())
     )
 
 
@@ -31,12 +43,15 @@ def _counted(context: Context) -> dict[str, dict[int, int]]:
     camera); detectors by their built-in type."""
 
     def load():
-        rows = (
-            Sensor.objects.filter(_installed(context))
-            .order_by()
-            .values_list("grid_id", "role", "type__code")
-            .annotate(n=Count("pk"))
-        )
+        if _boundaries_changed_since(context):
+            rows = sensors_sql.stock_on(context.on, context.grid_ids)
+        else:
+            rows = (
+                Sensor.objects.filter(_installed(context))
+                .order_by()
+                .values_list("grid_id", "role", "type__code")
+                .annotate(n=Count("pk"))
+            )
         counts: dict[str, dict[int, int]] = {}
         for grid_id, role, type_code, n in rows:
             for key in {role, type_code}:

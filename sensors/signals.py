@@ -7,9 +7,11 @@ from sensors.models import Sensor
 from sensors.sql.grids import reassign_sensors
 
 
-def on_grid_area_changed(sender, area: bytes, on, **kwargs) -> None:
-    if reassign_sensors(area, on):
+def on_grid_area_changed(sender, area: bytes, on, **kwargs) -> dict:
+    moved = reassign_sensors(area, on)
+    if moved:
         announce(Sensor)
+    return {"sensors": moved}
 
 
 # --- camera coverage (sensors.services.coverage) ---------------------------------------------

@@ -30,6 +30,9 @@ from reports.services.indicators import GROUPS
 from sensors import catalogue as sensor_catalogue
 from sensors.models import SensorType
 
+# Fixtures of the boundary editor (issue #7).
+pytest_plugins = ["boundary_fixtures"]
+
 DISTRICT = "500118"
 VALID_FROM = dt.date(2024, 1, 1)
 X0, Y0, X1, Y1 = 105.90, 29.30, 106.00, 29.40

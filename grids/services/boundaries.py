@@ -26,6 +26,7 @@ from grids.models import (
     Region,
     RegionBoundary,
     Theme,
+    User,
     today,
 )
 from grids.problems import Problem, ProblemsError
@@ -331,3 +332,27 @@ def change_boundaries(
 def change_boundary(node: Region | Grid, geom, **kwargs) -> int:
     expected = kwargs.pop("expected_version", None)
     return change_boundaries([BoundaryChange(node, geom, expected)], **kwargs)
+
+
+def hand_over_staff(successors: dict[int, int | None]) -> int:
+    """Grids retired by a boundary change ({retired id: successor id or None}): their grid
+    workers' jurisdiction, their workers and, where the successor has none, their leader go
+    to the successor. Call inside the change's transaction. Staff of a grid retired with no
+    successor stay on it (a grid worker must have a grid) for a person to place them.
+    Returns how many users changed jurisdiction."""
+    moved = 0
+    heirs = {pk: heir for pk, heir in successors.items() if heir is not None}
+    if not heirs:
+        return 0
+    grids = Grid.objects.in_bulk([*heirs, *heirs.values()])
+    # Saved one by one: a user's save drops their cached copy (grids.auth.forget_user).
+    for user in User.objects.filter(grid__in=list(heirs)):
+        user.grid_id = heirs[user.grid_id]
+        user.save(update_fields=["grid"])
+        moved += 1
+    for old_id, new_id in heirs.items():
+        old, new = grids[old_id], grids[new_id]
+        new.workers.add(*old.workers.all())
+        if new.leader_id is None and old.leader_id is not None:
+            Grid.objects.filter(pk=new_id).update(leader=old.leader_id)
+    return moved

@@ -41,3 +41,34 @@ def reassign_sensors(area_ewkb: bytes, on: dt.date) -> int:
         moved = cursor.rowcount
         cursor.execute(MARK_COVERAGE_STALE, {"area": area_ewkb, "on": on})
         return moved
+
+
+# The stock of a past day once boundaries have changed since: each device keyed by its point
+# to the governance grid whose boundary was valid that day (the keying rule of
+# grids.sql._GRID_FOR_POINT on that day's versions: the smallest code on a shared edge), so a
+# boundary change does not rewrite the figures of the days before it. One join from the
+# boundaries to the located devices (the GiST index on location).
+STOCK_ON = """
+WITH keyed AS (
+    SELECT DISTINCT ON (s.id) s.id, s.role, t.code AS type_code, g.id AS grid_id
+    FROM grids_gridboundary b
+    JOIN grids_grid g ON g.id = b.grid_id
+    JOIN sensors_sensor s ON ST_Intersects(b.geom, s.location)
+    JOIN sensors_sensortype t ON t.id = s.type_id
+    WHERE b.valid_from <= %(on)s AND (b.valid_to IS NULL OR b.valid_to > %(on)s)
+      AND g.valid_from <= %(on)s AND (g.valid_to IS NULL OR g.valid_to > %(on)s)
+      AND g.theme = 'governance'
+      AND (s.installed_on IS NULL OR s.installed_on <= %(on)s)
+    ORDER BY s.id, g.code
+)
+SELECT grid_id, role, type_code, count(*) FROM keyed
+WHERE grid_id = ANY(%(grids)s)
+GROUP BY grid_id, role, type_code
+"""
+
+
+def stock_on(on: dt.date, grid_ids: list[int]) -> list[tuple[int, str, str, int]]:
+    """(grid id, role, type code, devices) on a past day, by the boundaries valid then."""
+    with connection.cursor() as cursor:
+        cursor.execute(STOCK_ON, {"on": on, "grids": list(grid_ids)})
+        return cursor.fetchall()
