@@ -8,3 +8,10 @@ class BoundariesConfig(AppConfig):
 
     name = "boundaries"
     verbose_name = _("Boundary changes")
+
+    def build_demo(self, scale, progress=None):
+        """Called by `manage.py demo`: a split of the first grid worker's grid, submitted
+        for the community secretary's review (boundaries.services.demo)."""
+        from boundaries.services import demo
+
+        return demo.build(scale, progress)

@@ -39,8 +39,8 @@ class Kind(models.TextChoices):
 class ChangeSetQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Change sets of the regions under the user's jurisdiction; a grid worker sees those
-        of their grid's community."""
-        if not user.is_authenticated:
+        of their grid's community. Departments take no part in boundary changes."""
+        if not user.is_authenticated or user.role == "department":
             return self.none()
         if scoping.sees_everything(user):
             return self

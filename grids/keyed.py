@@ -14,8 +14,9 @@ SQL as they are.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 
@@ -29,6 +30,16 @@ class KeyedPoints:
     where: str = "true"
     # What one row counts for: "1", or a column (residents: a household's member_count).
     weight: str = "1"
+    # The name of a setting holding metres, or None: a row still within that distance of
+    # the new boundary of the grid it is keyed to keeps that grid (open incidents: near an
+    # edge the reporter confirmed the grid, GRIDLINE_INCIDENT_EDGE_M). A setting, read when
+    # the rows are re-keyed, so that the preview and the apply always use the same distance.
+    keep_within: str | None = None
+
+    def keep_within_m(self) -> float | None:
+        if self.keep_within is None:
+            return None
+        return float(getattr(settings, self.keep_within))
 
 
 @dataclass(frozen=True)
@@ -58,11 +69,10 @@ def all_keyed() -> list[Keyed]:
     return list(_registry.values())
 
 
-# Households that exist today; residents are the same rows weighted by their member count.
-_EXISTING = "(removed_on IS NULL OR removed_on > CURRENT_DATE)"
-register(KeyedPoints("households", _("households"), "grids_household", where=_EXISTING))
-register(
-    KeyedPoints(
-        "residents", _("residents"), "grids_household", where=_EXISTING, weight="member_count"
-    )
-)
+# Households that exist on the day the new boundaries start (`%(on)s`, given by the caller;
+# a household removed by then stays with the grid it left from); residents are the same
+# rows weighted by their member count.
+_EXISTING = "(removed_on IS NULL OR removed_on > %(on)s)"
+HOUSEHOLDS = KeyedPoints("households", _("households"), "grids_household", where=_EXISTING)
+register(HOUSEHOLDS)
+register(replace(HOUSEHOLDS, key="residents", label=_("residents"), weight="member_count"))

@@ -21,14 +21,9 @@ class IncidentsConfig(AppConfig):
         # boundary editor's impact preview counts them (grids.keyed).
         grid_area_changed.connect(on_grid_area_changed, dispatch_uid="incidents_rekey")
         grids_retired.connect(on_grids_retired, dispatch_uid="incidents_retired")
-        keyed.register(
-            keyed.KeyedPoints(
-                "incidents",
-                _("open incidents"),
-                "incidents_incident",
-                where="status NOT IN ('closed', 'assessed')",
-            )
-        )
+        from incidents.sql import OPEN_INCIDENTS
+
+        keyed.register(OPEN_INCIDENTS)
         keyed.register(
             keyed.KeyedToGrid("tasks", _("open tasks"), "incidents_task", where="done_at IS NULL")
         )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.db.models import Case, F, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -22,7 +21,7 @@ def _start(on: dt.date) -> dt.datetime:
 
 
 def on_grid_area_changed(sender, area: bytes, on: dt.date, **kwargs) -> dict:
-    moved = sql.rekey_open_incidents(area, _start(on), settings.GRIDLINE_INCIDENT_EDGE_M)
+    moved = sql.rekey_open_incidents(area, _start(on))
     if moved:
         announce(Incident)
     return {"incidents": moved}

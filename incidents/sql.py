@@ -13,8 +13,10 @@ import datetime as dt
 
 from django.contrib.gis.geos import Point
 from django.db import connection
+from django.utils.translation import gettext_lazy as _
 
-from grids.sql import _GRID_FOR_POINT
+from grids.keyed import KeyedPoints
+from grids.sql import points_in_area, rekeyed
 
 GRIDS_NEAR = """
 SELECT b.grid_id FROM grids_gridboundary b
@@ -93,36 +95,37 @@ def mean_hours_per_step(cases) -> dict[int, dict[str, float]]:
 
 # --- boundary changes (grids.signals.grid_area_changed) ---------------------------------------
 
-# Open incidents inside the changed area, re-keyed by their point (the foundation's rule,
-# grids.sql._GRID_FOR_POINT), except that one still within the edge distance of the grid it
-# is keyed to keeps it: near an edge the reporter confirmed that grid. Closed incidents never
-# move. An incident reported before the new boundaries start keeps the grid it was reported
-# in (reported_grid), so figures of that period do not change; the community, street and
+# Open incidents as keyed to grids (grids.keyed): re-keyed by their point when a boundary
+# changes (the foundation's rule, grids.sql._GRID_FOR_POINT), except that one still within
+# GRIDLINE_INCIDENT_EDGE_M of the new boundary of the grid it is keyed to keeps it: near an
+# edge the reporter confirmed that grid. Closed incidents never move. Registered by the app
+# for the impact preview, which so counts exactly what the apply moves.
+OPEN_INCIDENTS = KeyedPoints(
+    "incidents",
+    _("open incidents"),
+    "incidents_incident",
+    where="status NOT IN ('closed', 'assessed')",
+    keep_within="GRIDLINE_INCIDENT_EDGE_M",
+)
+
+# An incident reported before the new boundaries start keeps the grid it was reported in
+# (reported_grid), so figures of that period do not change; the community, street and
 # district stay (a grid change never moves a point to another community).
 REKEY_OPEN_INCIDENTS = f"""
-WITH candidate AS (
-    SELECT i.id, i.grid_id AS old_grid, COALESCE((
-        SELECT b.grid_id FROM grids_gridboundary b JOIN grids_grid g ON g.id = b.grid_id
-        WHERE b.grid_id = i.grid_id AND b.valid_to IS NULL AND g.valid_to IS NULL
-          AND ST_DWithin(b.geom::geography, i.location::geography, %(edge)s)
-    ), (
-        {_GRID_FOR_POINT.format(point="i.location")}
-    )) AS new_grid
-    FROM incidents_incident i
-    WHERE ST_Intersects(i.location, ST_GeomFromEWKB(%(area)s))
-      AND i.status NOT IN ('closed', 'assessed')
-)
 UPDATE incidents_incident i
-SET grid_id = c.new_grid,
+SET grid_id = k.new_grid,
     reported_grid_id = CASE WHEN i.reported_at < %(start)s
                             THEN COALESCE(i.reported_grid_id, i.grid_id)
                             ELSE i.reported_grid_id END
-FROM candidate c
-WHERE i.id = c.id AND c.old_grid IS DISTINCT FROM c.new_grid
+FROM ({rekeyed("incident_rekey")}) k
+WHERE i.id = k.row AND k.old_grid IS DISTINCT FROM k.new_grid
 """
 
 
-def rekey_open_incidents(area_ewkb: bytes, start: dt.datetime, edge_m: float) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute(REKEY_OPEN_INCIDENTS, {"area": area_ewkb, "start": start, "edge": edge_m})
+def rekey_open_incidents(area_ewkb: bytes, start: dt.datetime) -> int:
+    with (
+        points_in_area("incident_rekey", [OPEN_INCIDENTS], area_ewkb),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(REKEY_OPEN_INCIDENTS, {"area": area_ewkb, "start": start})
         return cursor.rowcount

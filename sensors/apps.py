@@ -18,8 +18,9 @@ class SensorsConfig(AppConfig):
         grid_area_changed.connect(on_grid_area_changed, dispatch_uid="sensors_reassign")
         # Counted by the boundary editor's impact preview (issue #7).
         from grids import keyed
+        from sensors.sql.grids import SENSORS
 
-        keyed.register(keyed.KeyedPoints("sensors", _("sensors"), "sensors_sensor"))
+        keyed.register(SENSORS)
         # A camera created, moved, re-aimed or deleted makes its grids' coverage stale.
         from django.db.models.signals import post_delete, post_save, pre_save
 

@@ -232,11 +232,12 @@ def test_who_may_not(tree, users, api, worker_draft):
     response = create(api(users.other_worker))
     assert response.status_code == 403
     assert errors(response)[0]["field"] == "region"
-    # Departments see the district's change sets but never redraw nor review them.
+    # Departments take no part in boundary changes: they do not even see the change sets.
     department = api(users.department)
     assert create(department).status_code == 403
-    response = op(department, pk, op="retire", code=WEST)
-    assert response.status_code == 403 and codes(response) == {"not_author"}
+    assert department.get(f"{URL}{pk}/").status_code == 404
+    assert department.get(f"{URL}{pk}/grids/").status_code == 404
+    assert op(department, pk, op="retire", code=WEST).status_code == 404
     # The street centre may author change sets of its communities, but not edit another's.
     street = api(users.street)
     response = op(street, pk, op="retire", code=WEST)
@@ -256,7 +257,7 @@ def test_who_may_not(tree, users, api, worker_draft):
         assert response.status_code == 403
         assert codes(response) == {"own_change_set"}
     response = department.post(f"{URL}{pk}/approve/", {}, format="json")
-    assert response.status_code == 403 and codes(response) == {"not_reviewer"}
+    assert response.status_code == 404
     # Apply needs an approved change set; a submitted one is not yet.
     response = api(users.community).post(f"{URL}{pk}/apply/")
     assert response.status_code == 409
@@ -352,6 +353,14 @@ def test_invalid_geometry_is_400_naming_the_grid(users, api, worker_draft):
     )
     assert response.status_code == 400
     assert codes(response) == {"split_line_does_not_cross"}
+    # A ring that does not end where it starts is refused, not closed behind the author.
+    unclosed = {
+        "type": "Polygon",
+        "coordinates": [[[105.90, 29.30], [105.93, 29.30], [105.93, 29.35], [105.90, 29.35]]],
+    }
+    response = op(worker, worker_draft, op="reshape", code=WEST, geometry=unclosed)
+    assert response.status_code == 400 and codes(response) == {"invalid_geometry"}
+    assert errors(response)[0]["location"] == [105.90, 29.30]
     # Nothing was written.
     detail = worker.get(f"{URL}{worker_draft['id']}/").json()
     assert detail["version"] == worker_draft["version"] and detail["items"] == []

@@ -21,6 +21,7 @@ from grids.services.boundaries import to_shapely
 from grids.signals import grid_area_changed
 from incidents.models import Incident, Task
 from incidents.services import Report, report_incident
+from incidents.services.tasks import create_visit_task
 from maps import tiles
 from sensors.services import registry
 from sensors.services.registry import SensorSpec
@@ -188,6 +189,10 @@ def test_merge_hands_tasks_and_staff_of_the_retired_grid_to_the_survivor(
     west.refresh_from_db()
     assert east_worker.grid_id == west.pk
     assert east_worker in west.workers.all() and west.leader == east_worker
+    # A task cannot be given to the retired grid any more: it would stay behind.
+    with pytest.raises(ProblemsError) as excinfo:
+        create_visit_task(east, title="迟到的任务", due_on=today(), user=users.community)
+    assert [p.code for p in excinfo.value.problems] == ["grid_retired"]
     assert summary["moved"]["tasks"] == 1 and summary["moved"]["staff"] == 1
     assert summary["retired"] == [EAST]
 

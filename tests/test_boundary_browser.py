@@ -8,6 +8,8 @@ the household moved to it."""
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
+from django.utils.translation import gettext
 
 from grids.models import Grid, Household
 from tests.test_map_browser import ARTIFACTS, CHROMIUM, PASSWORD, browser  # noqa: F401
@@ -180,7 +182,8 @@ def test_a_grid_worker_redraws_and_the_community_approves_and_applies(open_as, u
     page.click("[data-tab=validation]")
     overlap = page.locator("#problems li[data-code='overlap']")
     assert overlap.count() >= 1
-    assert "m²" in overlap.first.inner_text()
+    with translation.override("zh-hans"):  # the page's language
+        assert gettext("m²") in overlap.first.inner_text()
     red = page.evaluate(
         "() => window.gridlineEditor.layers.problemsLayer.getLayers()"
         ".flatMap(g => g.getLayers ? g.getLayers() : [g])"

@@ -4,9 +4,10 @@ only inside the changed area, with the changed pieces of ground for the map."""
 from __future__ import annotations
 
 import pytest
-from boundary_apply_helpers import EAST, WEST, at, item, strip
+from boundary_apply_helpers import EAST, WEST, approve, at, item, strip
 
 from boundaries.services import changesets
+from boundaries.services.apply import apply
 from boundaries.services.impact import preview
 from grids import keyed
 from grids.models import Household, today
@@ -128,3 +129,25 @@ def test_nothing_changed_moves_nothing(change_set, crowd):
     result = preview(change_set)
     assert result["rows"] == [] and result["areas"]["features"] == []
     assert set(result["totals"].values()) == {0}
+
+
+def test_preview_counts_what_the_apply_moves_near_the_new_edge(tree, users, change_set, crowd):
+    """An open incident about 10 m west of the new edge (105.935) stays in the east grid: the
+    apply keeps an incident within GRIDLINE_INCIDENT_EDGE_M of its grid's new boundary (near
+    an edge the reporter confirmed the grid), and the preview counts it as staying too."""
+    near_edge, _ = report_incident(
+        Report(title="近边界", category="T0101", source="patrol", location=at(105.9349)),
+        user=users.admin,
+    )
+    item(change_set, WEST, strip(105.90, 105.935))
+    item(change_set, EAST, strip(105.935, 105.95))
+
+    counted = preview(change_set)["totals"]
+    summary = apply(approve(change_set), users.community)
+
+    # Moving: the open incident of `crowd` at 105.931, 0.4 km from the new edge.
+    assert counted["incidents"] == summary["moved"]["incidents"] == 1
+    assert counted["households"] == summary["moved"]["households"] == 2
+    assert counted["sensors"] == summary["moved"]["sensors"] == 1
+    near_edge.refresh_from_db()
+    assert near_edge.grid == tree.grids[(1, 1, 2)]

@@ -320,3 +320,21 @@ def test_conflicts_name_the_other_change_set(tree, users, drawn, rival):
     assert [(p.code, p.feature, p.severity) for p in problems] == [("conflict", EAST, "error")]
     assert f"#{rival.pk}" in problems[0].message and "社区重划" in problems[0].message
     assert ChangeSet.objects.holding().filter(pk=drawn.pk).count() == 0
+
+
+def test_whoever_drew_a_change_set_never_reviews_it(tree, users, make_user):
+    """Separation of duties survives a take-over: the first author's drawing is still in the
+    change set, so they may not approve it once someone else has taken it over and submits."""
+    first = make_user("secretary", Role.COMMUNITY_STAFF, region=tree.communities[(1, 1)])
+    change_set = changesets.create(user=first, region=tree.communities[(1, 1)], title="调整")
+    editing.reshape(change_set, first, code=WEST, geom=geojson(west_grown()))
+    expire(change_set)
+    taken = changesets.take_over(change_set, users.community)
+    changesets.submit(taken, users.community)
+
+    assert not changesets.can_review(first, taken)
+    with pytest.raises(ProblemsError) as excinfo:
+        changesets.approve(taken, first)
+    assert refused(excinfo)[0] == 403
+    # Someone who took no part may approve.
+    assert changesets.approve(taken, users.street).status == Status.APPROVED

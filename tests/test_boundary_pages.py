@@ -7,6 +7,7 @@ import datetime as dt
 import json
 
 import pytest
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from shapely.geometry import box
 
@@ -78,6 +79,7 @@ def test_creating_a_change_set_opens_the_editor(client, users, tree):
     ],
 )
 def test_a_bad_new_change_set_is_refused_with_the_reason(client, users, tree, form, message):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the messages are checked in English
     response = login(client, users.worker).post("/boundaries/", form)
     assert response.status_code == 400
     assert any(message in e for e in response.context["errors"])

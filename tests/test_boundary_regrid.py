@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from shapely.geometry import Point, Polygon, box
 
 from boundaries.models import ChangeSet, ChangeSetItem, Kind, Status
+from boundaries.services.editing import default_name
 from boundaries.services.regrid import import_layout
 from grids.models import Grid, GridBoundary
 from grids.problems import ProblemsError
@@ -183,7 +184,7 @@ def test_missing_names_keep_the_grids_or_get_a_default(tree, users, tmp_path):
 
     items = items_of(change_set)
     assert items[WEST].name == tree.grids[(1, 1, 1)].name
-    assert items[f"{C11}003"].name == "grid 003"
+    assert items[f"{C11}003"].name == default_name(tree.communities[(1, 1)], f"{C11}003")
 
 
 def test_street_regrid_spans_its_communities(tree, users, tmp_path):
@@ -273,6 +274,8 @@ def test_missing_code_column_and_empty_file_and_unknown_crs(tree, users, tmp_pat
     assert [p.code for p in refused(path=tmp_path / "nope.gpkg", **kwargs)] == ["unreadable"]
 
 
+# The file is written without a CRS on purpose: a projected layout with no .prj.
+@pytest.mark.filterwarnings("ignore:'crs' was not provided:UserWarning")
 def test_projected_file_read_as_degrees_is_refused_per_feature(tree, users, tmp_path):
     path = write(tmp_path, {WEST: box(400000, 3240000, 401000, 3241000)}, crs=None)
     (problem,) = refused(

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +23,7 @@ from boundaries.models import (
     ChangeSet,
     ChangeSetEvent,
     ChangeSetItem,
+    ChangeSetStep,
     Kind,
     Status,
 )
@@ -85,14 +86,30 @@ def can_author(user, region: Region) -> bool:
 def can_review(user, change_set: ChangeSet) -> bool:
     """Whether the user may approve, return (and apply) a change set: staff of its community,
     the street centre above it, the district centre, an administrator; never its author
-    (separation of duties)."""
+    (separation of duties), nor anyone who drew in it or authored it before a take-over."""
     if not _active(user) or user.pk == change_set.author_id:
         return False
     if scoping.sees_everything(user):
-        return True
+        return not _drew(user, change_set)
     if user.role in (Role.COMMUNITY_STAFF, Role.STREET_CENTRE, Role.DISTRICT_CENTRE):
-        return _under(change_set.region, user.region_id)
+        return _under(change_set.region, user.region_id) and not _drew(user, change_set)
     return False
+
+
+def _drew(user, change_set: ChangeSet) -> bool:
+    """Whether the user edited the change set or held it as its author (a draft taken over
+    keeps its first author's drawing: that person must not approve it either)."""
+    if change_set.pk is None:
+        return False
+    held = ["created", "taken_over"]
+    prefetched = getattr(change_set, "_prefetched_objects_cache", {})
+    if "steps" in prefetched and "events" in prefetched:  # the API's detail has them
+        return any(step.by_id == user.pk for step in change_set.steps.all()) or any(
+            event.by_id == user.pk and event.action in held for event in change_set.events.all()
+        )
+    steps = ChangeSetStep.objects.filter(change_set=OuterRef("pk"), by=user)
+    events = ChangeSetEvent.objects.filter(change_set=OuterRef("pk"), by=user, action__in=held)
+    return ChangeSet.objects.filter(Exists(steps) | Exists(events), pk=change_set.pk).exists()
 
 
 def is_author(user, change_set: ChangeSet) -> bool:

@@ -480,13 +480,19 @@ def _new_code_problem(community: Region, work: _Work, code: str) -> Problem | No
     return None
 
 
+def default_name(community: Region, code: str) -> str:
+    """The name of a new grid nobody named: its community and its number (萱板社区4号网格)."""
+    return _("%(community)s grid %(number)s") % {
+        "community": community.name,
+        "number": int(code[-3:]),
+    }
+
+
 def _new_state(community: Region, code: str, name: str | None, geom) -> State:
     return {
         "grid": None,
         "community": community.pk,
-        "name": name
-        or _("%(community)s grid %(number)s")
-        % {"community": community.name, "number": int(code[-3:])},
+        "name": name or default_name(community, code),
         "base_version": None,
         "geom": _hex(snap(geom)),
     }

@@ -120,6 +120,18 @@ def _problem(code: str, message: str, label: str | None, field: str, location=No
     return Problem(code, message, feature=label, field=field, location=location)
 
 
+def _unclosed_ring(value: dict) -> list | None:
+    """The first ring of a GeoJSON Polygon/MultiPolygon whose last position is not its
+    first: shapely would close it silently, drawing an edge the author never drew."""
+    kind, coordinates = value.get("type"), value.get("coordinates")
+    polygons = [coordinates] if kind == "Polygon" else coordinates if kind == "MultiPolygon" else []
+    for polygon in polygons or []:
+        for ring in polygon if isinstance(polygon, list) else []:
+            if isinstance(ring, list) and len(ring) >= 2 and list(ring[0]) != list(ring[-1]):
+                return ring
+    return None
+
+
 def _parse(value, *, label: str | None, field: str) -> shapely.Geometry:
     """A GeoJSON geometry or Feature (dict or text) as shapely, with its coordinates within
     longitude/latitude range; validity is the caller's rule."""
@@ -140,6 +152,18 @@ def _parse(value, *, label: str | None, field: str) -> shapely.Geometry:
             raise ProblemsError(
                 [_problem("empty_geometry", _("the feature has no geometry"), label, field)]
             )
+    if ring := _unclosed_ring(value):
+        raise ProblemsError(
+            [
+                Problem(
+                    "invalid_geometry",
+                    _("a ring must end where it starts (GeoJSON, RFC 7946 3.1.6)"),
+                    feature=label,
+                    field=field,
+                    location=(float(ring[0][0]), float(ring[0][1])),
+                )
+            ]
+        )
     try:
         geom = shapely.geometry.shape(value)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:

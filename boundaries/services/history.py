@@ -17,6 +17,8 @@ from grids.services.boundaries import to_shapely
 def history(grid: Grid) -> list[dict]:
     """Every boundary version of the grid, newest first: its dates, the reason written with
     it, the change set that made it (when it was one) and its area in square metres."""
+    # A version closed on the day it opened (a change and its restore applied the same
+    # day) was valid on no day, but it was applied: it stays in the history.
     versions = list(GridBoundary.objects.filter(grid=grid).order_by("-valid_from", "-id"))
     made_by: dict[int, int] = {}
     applied = ChangeSet.objects.filter(status=Status.APPLIED, items__code=grid.code).distinct()

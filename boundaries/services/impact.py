@@ -18,6 +18,7 @@ from boundaries.models import ChangeSet, Status
 from boundaries.services import geometry
 from boundaries.services.state import ProposedGrid, proposed
 from grids import keyed
+from grids.models import today
 from grids.services.boundaries import to_geos
 
 
@@ -117,15 +118,17 @@ def preview(change_set: ChangeSet) -> dict:
     if not area.is_empty:
         with transaction.atomic():
             sql.create_proposed(
-                (g.code, ewkb(geometry.polygonal(g.geom)))
+                (
+                    g.grid_id,
+                    g.code,
+                    None if g.geom is None or g.geom.is_empty else ewkb(geometry.polygonal(g.geom)),
+                )
                 for g in grids
-                if g.geom is not None and not g.geom.is_empty
             )
-            area_ewkb = ewkb(area)
-            for kind in kinds:
-                if isinstance(kind, keyed.KeyedPoints):
-                    for _old_id, old_code, new_code, n in sql.points_moving(kind, area_ewkb):
-                        rows[(old_code, new_code)][kind.key] += int(n or 0)
+            located = [k for k in kinds if isinstance(k, keyed.KeyedPoints)]
+            on = change_set.valid_from or today()
+            for key, _old_id, old_code, new_code, n in sql.points_moving(located, ewkb(area), on):
+                rows[(old_code, new_code)][key] += int(n or 0)
             sql.drop_proposed()
     retired = {g.grid_id: g.code for g in grids if g.action == "retire"}
     heirs = successors(grids)

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from boundaries.models import ChangeSet, ChangeSetEvent, ChangeSetItem, Kind
 from boundaries.services import changesets
+from boundaries.services.editing import default_name
 from boundaries.services.geometry import PRECISION, snap
 from boundaries.services.state import communities_of, current_grids
 from grids.models import CODE_LENGTH, Grid, GridBoundary, Level, Region
@@ -251,11 +252,6 @@ def same_boundary(a: shapely.Geometry, b: shapely.Geometry) -> bool:
     return bool(shapely.equals(a, b) or shapely.hausdorff_distance(a, b) <= PRECISION)
 
 
-def default_name(code: str) -> str:
-    """The name of a new grid the file gives none: its number within the community."""
-    return _("grid %(number)s") % {"number": code[COMMUNITY_CODE_LENGTH:]}
-
-
 def _write_items(
     change_set: ChangeSet, features: list[LayoutFeature], communities: dict[str, Region]
 ) -> dict[str, int]:
@@ -275,9 +271,9 @@ def _write_items(
             items.append(
                 ChangeSetItem(
                     change_set=change_set,
-                    community=communities[feature.code[:COMMUNITY_CODE_LENGTH]],
+                    community=(community := communities[feature.code[:COMMUNITY_CODE_LENGTH]]),
                     code=feature.code,
-                    name=feature.name or default_name(feature.code),
+                    name=feature.name or default_name(community, feature.code),
                     geom=to_geos(feature.geom),
                 )
             )

@@ -54,6 +54,14 @@ def create_visit_task(
             Exists(Resident.objects.filter(household=OuterRef("pk"), tags__contains=[tag]))
         )
     with transaction.atomic():
+        # The grid row locked against a boundary change retiring it meanwhile (its open
+        # tasks are handed to the successor then; one written after would stay behind).
+        if Grid.objects.select_for_update().get(pk=grid.pk).valid_to is not None:
+            raise _problem(
+                "grid_retired",
+                f"grid {grid.code} is retired: give the task to its successor",
+                "grid",
+            )
         task = Task.objects.create(
             title=title.strip(),
             kind=kind,

@@ -19,6 +19,7 @@ from jsonschema.exceptions import SchemaError
 from pyproj import Geod
 
 from grids import scoping
+from grids import sql as grids_sql
 from grids.models import Department, Grid, Region
 from grids.problems import Problem, ProblemsError
 from grids.services.households import check_in_jurisdiction, grid_for_point
@@ -210,7 +211,12 @@ def _district_of(point: Point, grid) -> Region | None:
 
 def _place(location: Point, user) -> tuple[Grid | None, Region]:
     """The grid and district of a location, checked against the user's jurisdiction: only
-    the district centre (of that district) and administrators place devices in no grid."""
+    the district centre (of that district) and administrators place devices in no grid.
+
+    Called inside the write's transaction: the shared tree lock, held to the commit, keeps
+    a boundary change from re-keying the area between this look-up and the commit (the
+    device would stay in the old grid for good)."""
+    grids_sql.lock_tree(shared=True)
     grid = grid_for_point(location)
     district = _district_of(location, grid)
     if district is None:

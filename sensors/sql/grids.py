@@ -5,25 +5,24 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import connection
+from django.utils.translation import gettext_lazy as _
 
-from grids.sql import _GRID_FOR_POINT
+from grids.keyed import KeyedPoints
+from grids.sql import points_in_area, rekeyed
 from sensors.sql import coverage as coverage_sql
 
-# Only the devices inside the changed area are looked at (the GiST index on location), and
-# only those whose grid differs are written. The coverage figures of every grid the area
-# touches, old or new, are marked stale for the next recomputation.
+# The devices inside the changed area, staged and keyed by the shared statement of
+# grids.sql (one index scan per boundary); only those whose grid differs are written.
+SENSORS = KeyedPoints("sensors", _("sensors"), "sensors_sensor")
+
 REASSIGN_SENSORS = f"""
-WITH candidate AS (
-    SELECT s.id, s.grid_id AS old_grid, (
-        {_GRID_FOR_POINT.format(point="s.location")}
-    ) AS new_grid
-    FROM sensors_sensor s
-    WHERE ST_Intersects(s.location, ST_GeomFromEWKB(%(area)s))
-)
-UPDATE sensors_sensor s SET grid_id = c.new_grid, updated_at = now()
-FROM candidate c WHERE s.id = c.id AND c.old_grid IS DISTINCT FROM c.new_grid
+UPDATE sensors_sensor s SET grid_id = k.new_grid, updated_at = now()
+FROM ({rekeyed("sensor_rekey")}) k
+WHERE s.id = k.row AND k.old_grid IS DISTINCT FROM k.new_grid
 """
 
+# The coverage figures of every grid the area touches, old or new, are marked stale for the
+# next recomputation.
 MARK_COVERAGE_STALE = """
 UPDATE sensors_gridcoverage c SET stale = true
 FROM grids_gridboundary b
@@ -36,11 +35,12 @@ def reassign_sensors(area_ewkb: bytes, on: dt.date) -> int:
     # The coverage lock, shared: a refresh that started before the boundary change must not
     # overwrite the stale marks with figures for the old boundary.
     coverage_sql.lock(shared=True)
-    with connection.cursor() as cursor:
+    with points_in_area("sensor_rekey", [SENSORS], area_ewkb), connection.cursor() as cursor:
         cursor.execute(REASSIGN_SENSORS, {"area": area_ewkb})
         moved = cursor.rowcount
+    with connection.cursor() as cursor:
         cursor.execute(MARK_COVERAGE_STALE, {"area": area_ewkb, "on": on})
-        return moved
+    return moved
 
 
 # The stock of a past day once boundaries have changed since: each device keyed by its point
