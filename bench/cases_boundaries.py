@@ -183,15 +183,7 @@ class BoundaryApply(BoundaryBench):
         )
         ChangeSetItem.objects.bulk_create(
             [
-                ChangeSetItem(
-                    change_set=change_set,
-                    grid=grid,
-                    base_version=grid.version,
-                    community_id=grid.community_id,
-                    code=grid.code,
-                    name=grid.name,
-                    geom=to_geos(geom),
-                )
+                ChangeSetItem.of_grid(change_set, grid, to_geos(geom))
                 for grid, geom in ((grower, new_a), (loser, new_b))
             ]
         )

@@ -180,6 +180,20 @@ class ChangeSetItem(models.Model):
     def __str__(self) -> str:
         return self.code
 
+    @classmethod
+    def of_grid(cls, change_set: ChangeSet, grid: Grid, geom, *, name: str | None = None):
+        """An (unsaved) item proposing `geom` (GEOS; None retires it) for an existing grid,
+        based on the grid's version now."""
+        return cls(
+            change_set=change_set,
+            grid=grid,
+            base_version=grid.version,
+            community_id=grid.community_id,
+            code=grid.code,
+            name=grid.name if name is None else name,
+            geom=geom,
+        )
+
     @property
     def action(self) -> str:
         if self.grid_id is None:

@@ -283,31 +283,11 @@ def _write_items(
         current = boundaries.get(grid.pk)
         if name == grid.name and current is not None and same_boundary(feature.geom, snap(current)):
             continue
-        items.append(
-            ChangeSetItem(
-                change_set=change_set,
-                grid=grid,
-                base_version=grid.version,
-                community_id=grid.community_id,
-                code=grid.code,
-                name=name,
-                geom=to_geos(feature.geom),
-            )
-        )
+        items.append(ChangeSetItem.of_grid(change_set, grid, to_geos(feature.geom), name=name))
         counts["reshape"] += 1
     for code, grid in grids.items():
         if code not in in_file:
-            items.append(
-                ChangeSetItem(
-                    change_set=change_set,
-                    grid=grid,
-                    base_version=grid.version,
-                    community_id=grid.community_id,
-                    code=code,
-                    name=grid.name,
-                    geom=None,
-                )
-            )
+            items.append(ChangeSetItem.of_grid(change_set, grid, None))
             counts["retire"] += 1
     ChangeSetItem.objects.bulk_create(items, batch_size=500)
     return counts
