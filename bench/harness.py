@@ -364,10 +364,11 @@ def write_latest() -> Path:
 
 def summary_line(result: Result) -> str:
     ratio = "–" if result.ratio is None else f"{result.ratio:.3f}"
+    target = "none" if result.target is None else f"<= {result.target}"
     line = (
         f"{result.case:<24} ours {_seconds(result.ours_median):>9}   "
         f"reference {_seconds(result.reference_median):>9}   ratio {ratio:>6}   "
-        f"target <= {result.target:<4}   {result.status}"
+        f"target {target:<7}   {result.status}"
     )
     if result.error:
         line += f"   ({result.error})"
