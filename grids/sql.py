@@ -288,6 +288,22 @@ STAGING_COLUMNS = ("row", "address", "lon", "lat", "client_key", "member_count",
 COPY_CHUNK = 50_000
 
 
+def copy_frame(cursor, target: str, table, columns, *, progress=None) -> None:
+    """COPY the `columns` of a DataFrame into `target` (a table name from code, never input),
+    in chunks; `progress(n)` after each. The bulk loaders of every app write through here."""
+    with cursor.copy(f"COPY {target} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy:
+        # Arrow writes the CSV in C: null is an empty unquoted field (NULL to COPY), an
+        # empty string is "", floats are written to round-trip.
+        arrow = pa.Table.from_pandas(table[list(columns)], preserve_index=False)
+        options = pa_csv.WriteOptions(include_header=False)
+        for start in range(0, len(table), COPY_CHUNK):
+            buffer = io.BytesIO()
+            pa_csv.write_csv(arrow.slice(start, COPY_CHUNK), buffer, options)
+            copy.write(buffer.getbuffer())
+            if progress is not None:
+                progress(min(COPY_CHUNK, len(table) - start))
+
+
 def copy_households(table, *, progress=None) -> tuple[int, list[int]]:
     """Bulk-load households inside the caller's transaction: COPY into a staging table, key
     every point to its grid in one statement, insert. `table` is a DataFrame with the
@@ -298,19 +314,7 @@ def copy_households(table, *, progress=None) -> tuple[int, list[int]]:
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS household_staging, household_point, household_keyed")
         cursor.execute(HOUSEHOLD_STAGING)
-        with cursor.copy(
-            f"COPY household_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN (FORMAT csv)"
-        ) as copy:
-            # Arrow writes the CSV in C: null is an empty unquoted field (NULL to COPY), an
-            # empty string is "", floats are written to round-trip.
-            arrow = pa.Table.from_pandas(table[list(STAGING_COLUMNS)], preserve_index=False)
-            options = pa_csv.WriteOptions(include_header=False)
-            for start in range(0, len(table), COPY_CHUNK):
-                buffer = io.BytesIO()
-                pa_csv.write_csv(arrow.slice(start, COPY_CHUNK), buffer, options)
-                copy.write(buffer.getbuffer())
-                if progress is not None:
-                    progress(min(COPY_CHUNK, len(table) - start))
+        copy_frame(cursor, "household_staging", table, STAGING_COLUMNS, progress=progress)
         cursor.execute("ANALYZE household_staging")
         cursor.execute(HOUSEHOLD_POINT)
         cursor.execute(HOUSEHOLD_POINT_INDEX)

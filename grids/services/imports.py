@@ -557,6 +557,24 @@ def _write_boundaries(level, table, geoms, parent_codes, parents, theme, valid_f
 # ------------------------------------------------------------------------------ households
 
 
+def point_lonlat(points, report: ImportReport) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The x and y of a point layer's geometries (NaN where a feature is no point or has
+    none), and which features are not points, each reported by row."""
+    not_point = (shapely.get_type_id(points) != 0) & ~shapely.is_missing(points)
+    for i in np.flatnonzero(not_point)[:200]:
+        report.problems.append(
+            Problem(
+                "not_point",
+                f"expected a point, got {points[i].geom_type}",
+                row=int(i + 1),
+                field="geometry",
+            )
+        )
+    lon = np.where(not_point, np.nan, shapely.get_x(points))
+    lat = np.where(not_point, np.nan, shapely.get_y(points))
+    return lon, lat, not_point
+
+
 def import_households(
     path: str | Path,
     *,
@@ -592,20 +610,7 @@ def import_households(
         source = crs_service.normalise(source_crs) or crs_service.WGS84
     else:
         source = _source_crs(frame, source_crs, report)
-        points = frame.geometry.values
-        kinds = shapely.get_type_id(points)
-        not_point = (kinds != 0) & ~shapely.is_missing(points)
-        for i in np.flatnonzero(not_point)[:200]:
-            report.problems.append(
-                Problem(
-                    "not_point",
-                    f"expected a point, got {points[i].geom_type}",
-                    row=int(i + 1),
-                    field="geometry",
-                )
-            )
-        lon = np.where(not_point, np.nan, shapely.get_x(points))
-        lat = np.where(not_point, np.nan, shapely.get_y(points))
+        lon, lat, _not_point = point_lonlat(frame.geometry.values, report)
     table = pd.DataFrame(
         {
             "row": np.arange(first_row, first_row + len(frame)),

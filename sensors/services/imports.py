@@ -38,6 +38,7 @@ from grids.services.imports import (
     _resolve_fields,
     _source_crs,
     _text,
+    point_lonlat,
     read_points,
 )
 from grids.signals import announce
@@ -256,19 +257,7 @@ def _read(path: Path, layer, encoding, source_crs, report):
         lon = pd.to_numeric(frame[columns["lon"]], errors="coerce").to_numpy(float)
         lat = pd.to_numeric(frame[columns["lat"]], errors="coerce").to_numpy(float)
         return frame, lon, lat, source, 2, np.zeros(len(frame), dtype=bool)
-    points = frame.geometry.values
-    not_point = (shapely.get_type_id(points) != 0) & ~shapely.is_missing(points)
-    for i in np.flatnonzero(not_point)[:LIST_LIMIT]:
-        report.problems.append(
-            Problem(
-                "not_point",
-                f"expected a point, got {points[i].geom_type}",
-                row=int(i + 1),
-                field="geometry",
-            )
-        )
-    lon = np.where(not_point, np.nan, shapely.get_x(points))
-    lat = np.where(not_point, np.nan, shapely.get_y(points))
+    lon, lat, not_point = point_lonlat(frame.geometry.values, report)
     return frame, lon, lat, source, 1, not_point
 
 

@@ -5,13 +5,10 @@ ORM would load and cascade row by row)."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 
-import pyarrow as pa
-import pyarrow.csv as pa_csv
 from django.db import connection
 
-from grids.sql import POINTS_TO_GRIDS
+from grids.sql import POINTS_TO_GRIDS, copy_frame
 
 STAGING_COLUMNS = (
     "row",
@@ -74,21 +71,13 @@ ORDER BY p.geom
 """
 
 
-def copy_sensors(table, district_id: int, chunk: int = 50_000) -> int:
+def copy_sensors(table, district_id: int) -> int:
     """COPY the demo's devices (a DataFrame with STAGING_COLUMNS; coverage as hex EWKB, None
     for no coverage) and insert them keyed to their grids; the number inserted."""
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS sensor_staging, sensor_point")
         cursor.execute(STAGING)
-        arrow = pa.Table.from_pandas(table[list(STAGING_COLUMNS)], preserve_index=False)
-        options = pa_csv.WriteOptions(include_header=False)
-        with cursor.copy(
-            f"COPY sensor_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN (FORMAT csv)"
-        ) as copy:
-            for start in range(0, len(table), chunk):
-                buffer = io.BytesIO()
-                pa_csv.write_csv(arrow.slice(start, chunk), buffer, options)
-                copy.write(buffer.getbuffer())
+        copy_frame(cursor, "sensor_staging", table, STAGING_COLUMNS)
         cursor.execute(POINTS)
         cursor.execute("CREATE INDEX ON sensor_point USING gist (geom)")
         cursor.execute("CREATE INDEX ON sensor_point (row)")

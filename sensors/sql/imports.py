@@ -6,13 +6,9 @@ them."""
 
 from __future__ import annotations
 
-import io
-
-import pyarrow as pa
-import pyarrow.csv as pa_csv
 from django.db import connection
 
-from grids.sql import POINTS_TO_GRIDS, lock_tree
+from grids.sql import POINTS_TO_GRIDS, copy_frame, lock_tree
 from sensors.sql import coverage as coverage_sql
 
 STAGING_COLUMNS = (
@@ -118,8 +114,6 @@ UPDATE sensors_sensor s SET
 FROM sensor_keyed k WHERE s.id = k.existing_id
 """
 
-COPY_CHUNK = 50_000
-
 
 def copy_sensors(table) -> tuple[int, int, list[int]]:
     """Write the staged devices inside the caller's transaction. `table` is a DataFrame with
@@ -133,15 +127,7 @@ def copy_sensors(table) -> tuple[int, int, list[int]]:
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS sensor_staging, sensor_point, sensor_keyed")
         cursor.execute(SENSOR_STAGING)
-        with cursor.copy(
-            f"COPY sensor_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN (FORMAT csv)"
-        ) as copy:
-            arrow = pa.Table.from_pandas(table[list(STAGING_COLUMNS)], preserve_index=False)
-            options = pa_csv.WriteOptions(include_header=False)
-            for start in range(0, len(table), COPY_CHUNK):
-                buffer = io.BytesIO()
-                pa_csv.write_csv(arrow.slice(start, COPY_CHUNK), buffer, options)
-                copy.write(buffer.getbuffer())
+        copy_frame(cursor, "sensor_staging", table, STAGING_COLUMNS)
         cursor.execute("ANALYZE sensor_staging")
         cursor.execute(SENSOR_POINT)
         cursor.execute("CREATE INDEX ON sensor_point USING gist (geom)")
