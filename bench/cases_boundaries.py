@@ -14,6 +14,7 @@ import time
 import numpy as np
 
 from bench.harness import CACHE_DIR, Case, CheckFailed, log
+from grids.sql import _GRID_FOR_POINT
 
 BENCH_USERS = ("bench-author", "bench-reviewer")
 
@@ -36,15 +37,11 @@ WHERE h.id = k.id
 
 # Households in `area` whose stored grid is not the one the rule gives: 0 when the keys are
 # right.
-MISKEYED_IN_AREA = """
+MISKEYED_IN_AREA = f"""
 SELECT count(*) FROM grids_household h
 WHERE ST_Intersects(h.location, ST_GeomFromEWKB(%(area)s))
   AND (h.removed_on IS NULL OR h.removed_on > current_date)
-  AND h.grid_id IS DISTINCT FROM (
-    SELECT g.id FROM grids_gridboundary b JOIN grids_grid g ON g.id = b.grid_id
-    WHERE b.valid_to IS NULL AND g.valid_to IS NULL AND g.theme = 'governance'
-      AND ST_Intersects(b.geom, h.location)
-    ORDER BY g.code LIMIT 1)
+  AND h.grid_id IS DISTINCT FROM ({_GRID_FOR_POINT.format(point="h.location")})
 """
 
 

@@ -13,6 +13,7 @@ from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_fiel
 from rest_framework import serializers
 
 from boundaries.models import ChangeSet, Kind, Status
+from boundaries.services import editing
 
 GEOMETRY_SCHEMA = {
     "type": "object",
@@ -358,7 +359,7 @@ class ChangeSetDetailSerializer(ChangeSetRowSerializer):
         read_only_fields = fields
 
     def get_can_undo(self, change_set) -> bool:
-        return change_set.position > 0
+        return editing.can_undo(change_set)
 
     def get_can_redo(self, change_set) -> bool:
         return any(step.number > change_set.position for step in change_set.steps.all())

@@ -64,10 +64,10 @@ def validation_body(problems: list[Problem]) -> dict:
         if geometry is None and problem.location is not None:
             geometry = {"type": "Point", "coordinates": list(problem.location)}
         features.append({"type": "Feature", "geometry": geometry, "properties": row})
-    errors = sum(1 for p in problems if p.severity == "error")
+    counts = validation.summary(problems)
     return {
-        "valid": errors == 0,
-        "summary": {"errors": errors, "warnings": len(problems) - errors},
+        "valid": counts["errors"] == 0,
+        "summary": counts,
         "problems": listed,
         "features": {"type": "FeatureCollection", "features": features},
     }

@@ -21,15 +21,16 @@ from boundaries.services.changesets import Refused, refuse
 from boundaries.services.impact import changed_area, ewkb, preview, successors
 from boundaries.services.state import ProposedGrid, proposed
 from grids import sql as grids_sql
-from grids.models import Grid, GridBoundary, Household, today
+from grids.models import Grid, GridBoundary, today
 from grids.problems import Problem
 from grids.services.boundaries import (
     future_date_problem,
     hand_over_staff,
     integrity_problems,
+    rekey_area,
     to_geos,
 )
-from grids.signals import announce, grid_area_changed, grids_retired
+from grids.signals import announce, grids_retired
 
 
 def version_reason(change_set: ChangeSet) -> str:
@@ -38,7 +39,7 @@ def version_reason(change_set: ChangeSet) -> str:
     return f"#{change_set.pk} {change_set.title}"[:200]
 
 
-def _check(change_set: ChangeSet, user) -> None:
+def _check(change_set: ChangeSet, user, grids: list[ProposedGrid]) -> None:
     if changesets.is_author(user, change_set):
         raise refuse(
             "own_change_set",
@@ -55,13 +56,7 @@ def _check(change_set: ChangeSet, user) -> None:
             field="status",
         )
     # Boundaries changed since the approval, or another change set holding a grid: 409.
-    if problems := changesets.stale(change_set) + changesets.conflicts(change_set):
-        raise Refused(problems, 409)
-    from boundaries.services import validation
-
-    errors = [p for p in validation.validate(change_set) if p.severity == "error"]
-    if errors:
-        raise Refused(errors, 400)
+    changesets.check_current(change_set, grids)
 
 
 def _dates_problems(grids: list[ProposedGrid], locked: dict[int, Grid], versions, on) -> list:
@@ -100,14 +95,10 @@ def apply(change_set: ChangeSet, user) -> dict:
     """Apply an approved change set (the reviewer's right, never its author). Returns the
     summary stored on it: what moved, per kind, and the impact table it was applied with."""
     grids_sql.lock_tree(shared=False)
-    change_set = (
-        ChangeSet.objects.select_for_update(of=("self",))
-        .select_related("region__parent", "author")
-        .get(pk=change_set.pk)
-    )
-    _check(change_set, user)
-    on = change_set.valid_from or today()
+    change_set = changesets.for_update(change_set)
     grids = proposed(change_set)
+    _check(change_set, user, grids)
+    on = change_set.valid_from or today()
     changed = [g for g in grids if g.changed]
     existing_ids = [g.grid_id for g in changed if g.grid_id is not None]
     locked = {g.pk: g for g in Grid.objects.select_for_update().filter(pk__in=existing_ids)}
@@ -119,13 +110,12 @@ def apply(change_set: ChangeSet, user) -> dict:
     }
     if problems := _dates_problems(grids, locked, versions, on):
         raise Refused(problems, 400)
-    impact = preview(change_set)
+    impact = preview(change_set, grids)
     heirs = successors(grids)
     area = changed_area(grids)
     reason = version_reason(change_set)
 
-    closed, opened, created, checked = [], [], {}, []
-    opened_codes = []
+    closed, opened, created = [], [], {}
     for grid in changed:
         if grid.action == "new":
             new = Grid.objects.create(
@@ -135,8 +125,6 @@ def apply(change_set: ChangeSet, user) -> dict:
             # The item now names the grid it made: history can tell which change set did.
             ChangeSetItem.objects.filter(change_set=change_set, code=grid.code).update(grid=new)
             opened.append(_version(new, grid.geom, on, reason))
-            opened_codes.append(grid.code)
-            checked.append(new.pk)
             continue
         row = locked[grid.grid_id]
         row.version += 1
@@ -150,8 +138,6 @@ def apply(change_set: ChangeSet, user) -> dict:
             continue  # renamed only: the boundary stays the same version
         else:
             opened.append(_version(row, grid.geom, on, reason))
-            opened_codes.append(grid.code)
-            checked.append(row.pk)
         if current is not None:
             current.valid_to = on
             closed.append(current)
@@ -159,14 +145,10 @@ def apply(change_set: ChangeSet, user) -> dict:
     GridBoundary.objects.bulk_update(closed, ["valid_to"])
     Grid.objects.bulk_update(list(locked.values()), ["version", "name", "valid_to"])
     GridBoundary.objects.bulk_create(opened)
-    if problems := integrity_problems(grid_ids=checked, on=on):
+    if problems := integrity_problems(grid_ids=[v.grid_id for v in opened], on=on):
         raise Refused(problems, 400)
 
-    moved: dict[str, int] = {"households": 0}
-    if not area.is_empty:
-        area_ewkb = ewkb(area)
-        moved["households"] = grids_sql.reassign_households(area_ewkb, on)
-        _add(moved, grid_area_changed.send(sender=Grid, area=area_ewkb, on=on))
+    moved = {"households": 0} if area.is_empty else rekey_area(ewkb(area), on)
     retired_ids = {g.code: g.grid_id for g in changed if g.action == "retire"}
     handed = {
         retired_ids[code]: (None if heir is None else heir.grid_id or created[heir.code].pk)
@@ -177,8 +159,6 @@ def apply(change_set: ChangeSet, user) -> dict:
         _add(moved, grids_retired.send(sender=Grid, successors=handed, on=on))
     announce(Grid)
     announce(GridBoundary)
-    if moved["households"]:
-        announce(Household)
 
     summary = {
         "valid_from": on.isoformat(),
@@ -187,7 +167,7 @@ def apply(change_set: ChangeSet, user) -> dict:
         "created": sorted(created),
         "retired": sorted(heirs),
         # Which version each grid got: the history of a grid names its change set by these.
-        "versions": {code: v.pk for code, v in zip(opened_codes, opened, strict=True)},
+        "versions": {v.grid.code: v.pk for v in opened},
     }
     change_set.status = Status.APPLIED
     change_set.applied_at = timezone.now()

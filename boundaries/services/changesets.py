@@ -185,6 +185,11 @@ def conflicts(
     return problems
 
 
+# The codes of stale() and conflicts(): the change set no longer fits the platform (409),
+# as against a drawing to fix (400).
+CURRENCY_CODES = ("stale", "conflict")
+
+
 def stale(change_set: ChangeSet) -> list[Problem]:
     """Items whose grid was changed (or retired) since the draft first touched it: the
     change set was drawn on a boundary that no longer exists."""
@@ -210,7 +215,8 @@ def stale(change_set: ChangeSet) -> list[Problem]:
 # --- the lifecycle --------------------------------------------------------------------------
 
 
-def _locked(change_set: ChangeSet) -> ChangeSet:
+def for_update(change_set: ChangeSet) -> ChangeSet:
+    """The change set's row, locked for the rest of the transaction, as stored now."""
     return (
         ChangeSet.objects.select_for_update(of=("self",))
         .select_related("region__parent", "author")
@@ -333,7 +339,7 @@ def edit_guard(change_set: ChangeSet, user, expected_version: int | None = None)
     """Lock the change set's row for an edit and check that the user may edit it now: its
     author, while it is a draft (or returned) and the lock has not expired, on the version
     the user saw. Call inside the edit's transaction; returns the locked row."""
-    locked = _locked(change_set)
+    locked = for_update(change_set)
     _require_author(locked, user)
     _require_status(locked, EDITABLE)
     if locked.lock_expires_at <= timezone.now():
@@ -367,7 +373,7 @@ def edited(change_set: ChangeSet) -> None:
 def extend_lock(change_set: ChangeSet, user) -> ChangeSet:
     """The author keeps the draft for another GRIDLINE_CHANGESET_LOCK_HOURS. A lock that had
     expired can be taken up again only if no one took one of its grids meanwhile."""
-    locked = _locked(change_set)
+    locked = for_update(change_set)
     _require_author(locked, user)
     _require_status(locked, EDITABLE)
     if problems := conflicts(locked):
@@ -382,7 +388,7 @@ def extend_lock(change_set: ChangeSet, user) -> ChangeSet:
 def take_over(change_set: ChangeSet, user) -> ChangeSet:
     """Another user who may author change sets of the region takes over a draft whose
     author's lock has expired (the author is away); the author's own call extends it."""
-    locked = _locked(change_set)
+    locked = for_update(change_set)
     if is_author(user, locked):
         return extend_lock(locked, user)
     if not can_author(user, locked.region):
@@ -413,30 +419,31 @@ def take_over(change_set: ChangeSet, user) -> ChangeSet:
     return locked
 
 
-def _check_current(change_set: ChangeSet) -> None:
+def check_current(change_set: ChangeSet, grids=None) -> None:
     """Refuse (409) a change set drawn on boundaries changed since, or that clashes with
-    another; (400) one with validation errors."""
-    if problems := stale(change_set) + conflicts(change_set):
-        raise Refused(problems, 409)
+    another; (400) one with validation errors. `grids`: its proposed state, when the caller
+    has it already."""
     # Imported at call time: validation imports this module.
     from boundaries.services import validation
 
-    errors = [p for p in validation.validate(change_set) if p.severity == "error"]
-    if errors:
+    problems = validation.validate(change_set, grids)
+    if current := [p for p in problems if p.code in CURRENCY_CODES]:
+        raise Refused(current, 409)
+    if errors := [p for p in problems if p.severity == "error"]:
         raise Refused(errors, 400)
 
 
 @transaction.atomic
 def submit(change_set: ChangeSet, user) -> ChangeSet:
     """The author hands the change set in for approval; it must be current and valid."""
-    locked = _locked(change_set)
+    locked = for_update(change_set)
     _require_author(locked, user)
     _require_status(locked, EDITABLE)
     if not locked.items.exists():
         raise refuse(
             "nothing_changed", _("the change set changes no grid"), status=400, field="items"
         )
-    _check_current(locked)
+    check_current(locked)
     locked.status = Status.SUBMITTED
     locked.submitted_at = timezone.now()
     locked.save(update_fields=["status", "submitted_at", "updated_at"])
@@ -447,10 +454,10 @@ def submit(change_set: ChangeSet, user) -> ChangeSet:
 @transaction.atomic
 def approve(change_set: ChangeSet, user, comment: str = "") -> ChangeSet:
     """A reviewer approves a submitted change set, checked again as it stands now."""
-    locked = _locked(change_set)
+    locked = for_update(change_set)
     _require_reviewer(locked, user)
     _require_status(locked, [Status.SUBMITTED], code="not_submitted")
-    _check_current(locked)
+    check_current(locked)
     locked.status = Status.APPROVED
     locked.reviewed_by = user
     locked.reviewed_at = timezone.now()
@@ -464,7 +471,7 @@ def approve(change_set: ChangeSet, user, comment: str = "") -> ChangeSet:
 def return_for_changes(change_set: ChangeSet, user, comment: str) -> ChangeSet:
     """A reviewer sends the change set back to its author with what to change; the author
     gets the lock again."""
-    locked = _locked(change_set)
+    locked = for_update(change_set)
     _require_reviewer(locked, user)
     _require_status(locked, [Status.SUBMITTED, Status.APPROVED], code="not_submitted")
     comment = (comment or "").strip()
@@ -497,7 +504,7 @@ def return_for_changes(change_set: ChangeSet, user, comment: str) -> ChangeSet:
 @transaction.atomic
 def withdraw(change_set: ChangeSet, user, comment: str = "") -> ChangeSet:
     """The author or a reviewer abandons an open change set; it holds no grid any more."""
-    locked = _locked(change_set)
+    locked = for_update(change_set)
     if not (is_author(user, locked) or can_review(user, locked)):
         raise refuse(
             "not_allowed",

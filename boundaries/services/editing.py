@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import pyproj
 import shapely
 from django.conf import settings
 from django.db import transaction
@@ -25,6 +24,7 @@ from boundaries.models import OPEN, ChangeSet, ChangeSetItem, ChangeSetStep
 from boundaries.services import changesets
 from boundaries.services.geometry import (
     area_m2,
+    border_m,
     difference,
     from_geojson,
     intersection,
@@ -37,8 +37,6 @@ from boundaries.services.state import ProposedGrid, communities_of, proposed
 from grids.models import GRID_CODE_LENGTH, Grid, Region
 from grids.problems import Problem
 from grids.services.boundaries import code_problem, to_geos, to_shapely
-
-_GEOD = pyproj.Geod(ellps="WGS84")
 
 State = dict | None  # an item's snapshot (ChangeSetStep.before/after), None: no item
 
@@ -67,17 +65,6 @@ def _snapshot(item: ChangeSetItem | None) -> State:
         "base_version": item.base_version,
         "geom": _hex(to_shapely(item.geom) if item.geom is not None else None),
     }
-
-
-def border_m(a: shapely.Geometry, b: shapely.Geometry) -> float:
-    """Length in metres of the edges two areas share (0 when they meet at points only)."""
-    shared = shapely.intersection(a.boundary, b.boundary, grid_size=1e-8)
-    lines = [
-        g
-        for g in shapely.get_parts(shapely.line_merge(shapely.get_parts(shared)))
-        if g.geom_type in ("LineString", "LinearRing", "MultiLineString")
-    ]
-    return sum(_GEOD.geometry_length(line) for line in lines)
 
 
 @dataclass

@@ -92,6 +92,17 @@ def parts(geom: shapely.Geometry | None) -> list[Polygon]:
     return list(polygonal(geom).geoms)
 
 
+def border_m(a: shapely.Geometry, b: shapely.Geometry) -> float:
+    """Length in metres of the edges two areas share (0 when they meet at points only)."""
+    shared = shapely.intersection(a.boundary, b.boundary, grid_size=PRECISION)
+    lines = [
+        g
+        for g in shapely.get_parts(shapely.line_merge(shapely.get_parts(shared)))
+        if g.geom_type in ("LineString", "LinearRing", "MultiLineString")
+    ]
+    return sum(_GEOD.geometry_length(line) for line in lines)
+
+
 def area_m2(geom: shapely.Geometry | None) -> float:
     """Area in square metres on the WGS84 spheroid (geodesic, not planar degrees)."""
     if geom is None or geom.is_empty:

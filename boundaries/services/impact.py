@@ -81,7 +81,7 @@ def _pieces(grids: list[ProposedGrid]) -> list[tuple[str | None, str | None, sha
     return pieces
 
 
-def preview(change_set: ChangeSet) -> dict:
+def preview(change_set: ChangeSet, grids: list[ProposedGrid] | None = None) -> dict:
     """{"rows": [{"from", "to", <key>: n for each registered kind}], "totals": {<key>: n},
     "areas": FeatureCollection of the pieces changing grid (from, to, area_m2)}.
 
@@ -96,7 +96,7 @@ def preview(change_set: ChangeSet) -> dict:
             "areas": {"type": "FeatureCollection", "features": []},
             "labels": {k.key: str(k.label) for k in kinds},
         }
-    grids = proposed(change_set)
+    grids = proposed(change_set) if grids is None else grids
     keys = [k.key for k in kinds]
     rows: dict[tuple[str | None, str | None], dict[str, int]] = defaultdict(
         lambda: dict.fromkeys(keys, 0)

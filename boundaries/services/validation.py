@@ -25,9 +25,10 @@ from grids.services.boundaries import code_problem, to_shapely
 from grids.services.geometry import check_polygon
 
 
-def validate(change_set: ChangeSet) -> list[Problem]:
+def validate(change_set: ChangeSet, grids: list[ProposedGrid] | None = None) -> list[Problem]:
     """Every problem of the change set as it stands: errors block submit, approval and
-    apply; warnings are shown and let it pass."""
+    apply; warnings are shown and let it pass. `grids`: its proposed state, when the caller
+    has it already."""
     # Imported at call time: changesets imports this module on submit and approve.
     from boundaries.services import changesets
 
@@ -38,7 +39,7 @@ def validate(change_set: ChangeSet) -> list[Problem]:
             field="status",
         )
     problems = changesets.stale(change_set) + changesets.conflicts(change_set)
-    grids = proposed(change_set)
+    grids = proposed(change_set) if grids is None else grids
     if not _changes_anything(change_set, grids):
         problems.append(
             Problem(

@@ -235,9 +235,7 @@ def create_grid(
     if problems := integrity_problems(grid_ids=[grid.pk], on=valid_from):
         raise ProblemsError(problems)
     if theme == Theme.GOVERNANCE:
-        if sql.reassign_households(bytes(boundary.ewkb), valid_from):
-            announce(Household)
-        grid_area_changed.send(sender=Grid, area=bytes(boundary.ewkb), on=valid_from)
+        rekey_area(bytes(boundary.ewkb), valid_from)
     announce(Grid)
     return grid
 
@@ -321,11 +319,21 @@ def change_boundaries(
         announce(model)
     if changed_area is None or changed_area.is_empty:
         return 0
-    area = bytes(to_geos(changed_area).ewkb)
-    moved = sql.reassign_households(area, valid_from)
-    if moved:
+    return rekey_area(bytes(to_geos(changed_area).ewkb), valid_from)["households"]
+
+
+def rekey_area(area_ewkb: bytes, on: dt.date) -> dict[str, int]:
+    """After new governance boundaries are written, inside their transaction: everything
+    keyed to grids that lies in `area` (EWKB) re-keyed from `on`, the households here and
+    the other apps' rows by their receivers of grid_area_changed. Returns how many moved,
+    per kind (households always; each receiver may answer a dict of counts)."""
+    moved = {"households": sql.reassign_households(area_ewkb, on)}
+    if moved["households"]:
         announce(Household)
-    grid_area_changed.send(sender=Grid, area=area, on=valid_from)
+    for _receiver, response in grid_area_changed.send(sender=Grid, area=area_ewkb, on=on):
+        if isinstance(response, dict):
+            for key, n in response.items():
+                moved[key] = moved.get(key, 0) + n
     return moved
 
 
