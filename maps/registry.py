@@ -21,9 +21,10 @@ class Aggregation:
     it, a tile with more than `max_points` features is clustered on a pixel grid."""
 
     below_zoom: int
-    queryset: Callable[[object], QuerySet]
     geometry: str
     attributes: tuple[str, ...]
+    # The aggregates for a user; not used when `of_features` is set.
+    queryset: Callable[[object], QuerySet] | None = None
     bbox_field: str | None = None  # an indexed column to find the rows of a tile by
     max_points: int = 5000
     cluster_pixels: int = 48

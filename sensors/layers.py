@@ -135,7 +135,6 @@ SENSORS = register(
         depends_on=(Sensor, SensorType),
         aggregation=Aggregation(
             below_zoom=AGGREGATE_BELOW,
-            queryset=lambda user: _per_grid(Sensor.objects.visible_to(user)),
             of_features=_per_grid,
             geometry="point",
             bbox_field="geom",

@@ -266,14 +266,7 @@ def sensor_detail(request, pk: int):
             "alerts": list(alerts[:ALERT_HISTORY_SHOWN]),
             "chart": _chart(sensor),
             "latest": _summary(sensor.latest) if sensor.latest else "",
-            "map_url": "/?"
-            + urlencode(
-                {
-                    "lon": f"{sensor.location.x:.6f}",
-                    "lat": f"{sensor.location.y:.6f}",
-                    "z": MAP_ZOOM,
-                }
-            ),
+            "map_url": _map_url(sensor),
         },
     )
 

@@ -31,6 +31,7 @@ from incidents.models import Incident
 from sensors.gateways import Gateway, GatewayRejected, GatewayUnavailable, get_gateway
 from sensors.models import Broadcast, Delivery, DeliveryState, Role, Sensor
 from sensors.models import Gateway as GatewayModel
+from sensors.services.registry import spoken_for_q
 
 log = logging.getLogger("gridline.broadcast")
 
@@ -365,9 +366,7 @@ def _record(acks: Iterable[tuple]) -> int:
                 continue
             _mark_acknowledged(delivery, at, now)
             changed.append(delivery)
-        Delivery.objects.bulk_update(
-            changed, ["state", "acknowledged_at", "sent_at", "next_attempt_at", "updated_at"]
-        )
+        Delivery.objects.bulk_update(changed, ACKNOWLEDGED_FIELDS)
     return len(changed)
 
 
@@ -375,6 +374,10 @@ def _acknowledgeable(delivery: Delivery) -> bool:
     """A pole can only have played what was tried at least once: a try whose answer was
     lost may still have reached it, so queued and failed deliveries with a try count too."""
     return delivery.attempts > 0 or delivery.sent_at is not None
+
+
+# What _mark_acknowledged sets: the fields its callers write.
+ACKNOWLEDGED_FIELDS = ["state", "acknowledged_at", "sent_at", "next_attempt_at", "updated_at"]
 
 
 def _mark_acknowledged(delivery: Delivery, at: dt.datetime, now: dt.datetime) -> None:
@@ -402,8 +405,7 @@ def acknowledge(delivery_id: int, at: dt.datetime | None, gateway: GatewayModel)
         delivery = (
             Delivery.objects.select_for_update(of=("self",))
             .select_related("pole")
-            .filter(pk=delivery_id, pole__district=gateway.district_id)
-            .filter(Q(pole__gateway=gateway) | Q(pole__gateway__isnull=True))
+            .filter(spoken_for_q(gateway, prefix="pole__"), pk=delivery_id)
             .first()
         )
         if delivery is None:
@@ -418,13 +420,5 @@ def acknowledge(delivery_id: int, at: dt.datetime | None, gateway: GatewayModel)
             )
         if delivery.state != DeliveryState.ACKNOWLEDGED:
             _mark_acknowledged(delivery, at or now, now)
-            delivery.save(
-                update_fields=[
-                    "state",
-                    "acknowledged_at",
-                    "sent_at",
-                    "next_attempt_at",
-                    "updated_at",
-                ]
-            )
+            delivery.save(update_fields=ACKNOWLEDGED_FIELDS)
     return delivery

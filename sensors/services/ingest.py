@@ -47,7 +47,6 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -55,7 +54,7 @@ from grids.problems import Problem, ProblemsError
 from grids.signals import announce
 from sensors.models import AlertKind, Gateway, Role, Sensor, SensorType, Status
 from sensors.services import readings
-from sensors.services.registry import schema_problems
+from sensors.services.registry import schema_problems, spoken_for_q
 from sensors.sql import readings as sql
 
 KINDS = ("readings", "heartbeats")
@@ -172,10 +171,8 @@ def _devices(holder: Gateway | Sensor, codes: set[str]) -> dict[str, _Device]:
         if holder.code not in codes:
             return {}
         return {holder.code: _Device(holder.pk, holder.type_id, holder.role)}
-    rows = (
-        Sensor.objects.filter(code__in=codes, district=holder.district_id)
-        .filter(Q(gateway=holder) | Q(gateway__isnull=True))
-        .values_list("code", "id", "type_id", "role")
+    rows = Sensor.objects.filter(spoken_for_q(holder), code__in=codes).values_list(
+        "code", "id", "type_id", "role"
     )
     return {code: _Device(pk, type_id, role) for code, pk, type_id, role in rows}
 
@@ -464,31 +461,30 @@ def _write(holder, good: _Good, devices, types, now, result: IngestResult) -> No
         if ids:
             before = {row[0]: row[1:] for row in sql.lock_sensors(ids)}
             inserted = 0
+            # Each reading's values as JSON text once: stored, and the newest as `latest`.
+            texts = [json.dumps(r[2], ensure_ascii=False) for r in good.readings]
             if good.readings:
                 inserted = sql.insert_readings(
-                    [r[0] for r in good.readings],
-                    [r[1] for r in good.readings],
-                    [json.dumps(r[2], ensure_ascii=False) for r in good.readings],
-                    now,
+                    [r[0] for r in good.readings], [r[1] for r in good.readings], texts, now
                 )
             result.readings = inserted
             result.duplicates = len(good.readings) - inserted
-            _update_devices(good, before, roles, types, now, result)
+            _update_devices(good, texts, before, roles, types, now, result)
         if isinstance(holder, Gateway):
             Gateway.objects.filter(pk=holder.pk).update(last_seen_at=now)
 
 
-def _update_devices(good, before, roles, types, now, result: IngestResult) -> None:
+def _update_devices(good, texts, before, roles, types, now, result: IngestResult) -> None:
     seen: dict[int, dt.datetime] = {}
-    newest: dict[int, tuple[dt.datetime, dict]] = {}
+    newest: dict[int, tuple[dt.datetime, dict, str]] = {}
     stated: dict[int, tuple[dt.datetime, str]] = {}
-    for sensor_id, at, values in good.readings:
+    for (sensor_id, at, values), text in zip(good.readings, texts, strict=True):
         if sensor_id not in seen or at > seen[sensor_id]:
             seen[sensor_id] = at
         # A resent reading never replaces `latest`: it was stored by a batch that held this
         # device's lock and set `latest_at` to it or later, and only a newer one replaces it.
         if sensor_id not in newest or at > newest[sensor_id][0]:
-            newest[sensor_id] = (at, values)
+            newest[sensor_id] = (at, values, text)
     for sensor_id, at, status in good.heartbeats:
         if sensor_id not in seen or at > seen[sensor_id]:
             seen[sensor_id] = at
@@ -516,9 +512,9 @@ def _update_devices(good, before, roles, types, now, result: IngestResult) -> No
             open_.append((sensor_id, AlertKind.FAULT, stated[sensor_id][0], "{}"))
         elif status == Status.FAULT and new == Status.ONLINE:
             close.append((sensor_id, AlertKind.FAULT))
-        values = None
+        values = text = None
         if sensor_id in newest and (old_latest_at is None or newest[sensor_id][0] > old_latest_at):
-            at, values = newest[sensor_id]
+            at, values, text = newest[sensor_id]
             level = values.get("level_pct")
             if role == Role.WATER_TANK and isinstance(level, int | float):
                 if level < low:
@@ -529,7 +525,7 @@ def _update_devices(good, before, roles, types, now, result: IngestResult) -> No
         ids.append(sensor_id)
         seen_at.append(last)
         statuses.append(new)
-        latest.append(None if values is None else json.dumps(values, ensure_ascii=False))
+        latest.append(text)
         latest_at.append(None if values is None else newest[sensor_id][0])
     sql.update_sensors(ids, seen_at, statuses, latest, latest_at)
     if close or open_:

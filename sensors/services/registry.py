@@ -338,12 +338,18 @@ def holder_of(token: str) -> Gateway | Sensor | None:
     return Sensor.objects.filter(token_hash=digest).select_related("type").first()
 
 
+def spoken_for_q(gateway: Gateway, prefix: str = "") -> Q:
+    """The devices a gateway may speak for: its own, and any device of its district without
+    a gateway of its own (`prefix` for a relation to the device, e.g. "pole__")."""
+    return Q(**{f"{prefix}district": gateway.district_id}) & (
+        Q(**{f"{prefix}gateway": gateway}) | Q(**{f"{prefix}gateway__isnull": True})
+    )
+
+
 def sensors_of(holder: Gateway | Sensor, codes: Sequence[str]) -> dict[str, Sensor]:
-    """The sensors among `codes` the holder may speak for: a gateway its own devices (and any
-    device of its district without a gateway of its own), a device only itself."""
+    """The sensors among `codes` the holder may speak for (spoken_for_q); a device only
+    itself."""
     if isinstance(holder, Sensor):
         return {holder.code: holder} if holder.code in codes else {}
-    found = Sensor.objects.filter(code__in=codes, district=holder.district_id).filter(
-        Q(gateway=holder) | Q(gateway__isnull=True)
-    )
+    found = Sensor.objects.filter(spoken_for_q(holder), code__in=codes)
     return {sensor.code: sensor for sensor in found}
