@@ -9,14 +9,8 @@
   const T = JSON.parse(document.getElementById("editor-i18n").textContent);
   const body = document.body;
 
-  // ---- API ------------------------------------------------------------------------------
-  const csrfToken = () => {
-    const input = document.querySelector("input[name=csrfmiddlewaretoken]");
-    if (input) return input.value;
-    const m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return m ? decodeURIComponent(m[1]) : "";
-  };
-  const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  // ---- API (the pages' shared helpers: incidents/static/incidents/common.js) -------------
+  const { esc, addBasemap } = window.gridline;
   const fmt = (template, values) => template.replace(/%\((\w+)\)s/g, (_, k) => values[k] ?? "");
   let pending = 0;
   const busy = (delta) => {
@@ -24,23 +18,11 @@
     // The browser test waits for this before reading the page.
     body.dataset.editorReady = pending === 0 ? "1" : "0";
   };
-  // Resolves to {ok, status, body}; never throws on an HTTP error, so the API's own
-  // messages can be shown.
+  // gridline.call, counted while under way; a POST always carries a JSON body.
   async function call(url, { method = "GET", data } = {}) {
-    const options = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
-    if (method !== "GET") {
-      options.headers["X-CSRFToken"] = csrfToken();
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(data ?? {});
-    }
     busy(1);
     try {
-      const response = await fetch(url, options);
-      let payload = null;
-      try { payload = await response.json(); } catch (err) { payload = null; }
-      return { ok: response.ok, status: response.status, body: payload };
-    } catch (err) {
-      return { ok: false, status: 0, body: { errors: [{ code: "network", message: err.message }] } };
+      return await window.gridline.call(url, { method, data: method === "GET" ? undefined : data ?? {} });
     } finally {
       busy(-1);
     }
@@ -67,7 +49,7 @@
   // ---- map and layers -------------------------------------------------------------------
   const map = L.map("map", { minZoom: 3, maxZoom: 20 });
   L.control.scale({ imperial: false }).addTo(map);
-  config.basemap.forEach((b) => L.tileLayer(b.url, b.options).addTo(map));
+  addBasemap(map, config.basemap);
   if (config.extent) {
     const e = config.extent;
     map.fitBounds([[e[1], e[0]], [e[3], e[2]]], { padding: [10, 10] });

@@ -5,7 +5,7 @@
   const outlines = JSON.parse(document.getElementById("history-outlines").textContent);
   const basemap = JSON.parse(document.getElementById("history-basemap").textContent);
   const map = L.map("history-map", { minZoom: 3, maxZoom: 20 });
-  basemap.forEach((b) => L.tileLayer(b.url, b.options).addTo(map));
+  window.gridline.addBasemap(map, basemap);
   const byId = {};
   const style = (p, on) => ({
     color: p.current ? "#2b5d8a" : "#7b3fb5", weight: on ? 4 : 2,
