@@ -66,10 +66,10 @@ class IncidentIntake(Case):
     def setup(self) -> None:
         from django.conf import settings
         from django.db import connection
-        from rest_framework.authtoken.models import Token
 
         from bench import data
         from grids.models import User
+        from grids.services import tokens
 
         data.ensure_incident_demo()
         remove_incidents(None)
@@ -81,10 +81,9 @@ class IncidentIntake(Case):
         self.created_tokens = []
         self.tokens = {}
         for user in workers:
-            token, created = Token.objects.get_or_create(user=user)
-            if created:
-                self.created_tokens.append(token.pk)
-            self.tokens[user.grid.code] = token.key
+            token, secret = tokens.issue(user, "bench")
+            self.created_tokens.append(token.pk)
+            self.tokens[user.grid.code] = secret
         codes = sorted(self.tokens)
         with connection.cursor() as cursor:
             cursor.execute(POINTS_SQL, {"edge": EDGE_M, "n": 400, "codes": codes})
@@ -264,14 +263,14 @@ class IncidentIntake(Case):
         }
 
     def teardown(self) -> None:
-        from rest_framework.authtoken.models import Token
+        from grids.models import ApiToken
 
         if getattr(self, "server", None) is not None:
             os.killpg(self.server.pid, signal.SIGTERM)
             self.server.wait(timeout=30)
         if getattr(self, "created", None):
             remove_incidents(self.created)
-        Token.objects.filter(pk__in=getattr(self, "created_tokens", [])).delete()
+        ApiToken.objects.filter(pk__in=getattr(self, "created_tokens", [])).delete()
 
 
 def remove_incidents(ids: list[int] | None) -> int:

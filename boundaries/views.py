@@ -20,9 +20,9 @@ from django.views.decorators.http import require_http_methods
 from boundaries.models import ChangeSet, Status
 from boundaries.services import changesets, history
 from boundaries.services.state import communities_of
+from grids.basemap import basemap_layers
 from grids.models import Grid, GridBoundary, Level, Region, Role, Theme
 from grids.problems import ProblemsError
-from maps.basemap import basemap_layers
 
 API_ROOT = "/api/boundaries/"
 RECENT_APPLIED = 10
@@ -186,7 +186,8 @@ def _i18n() -> dict[str, str]:
         "loading": _("Loading…"),
         "conflictReload": _("Someone else changed this change set; it has been reloaded."),
         "m2": _("m²"),
-        "history": _("History"),
+        # Not "History": Django's admin shows that msgid on every change page.
+        "history": _("Boundary history"),
     }
 
 

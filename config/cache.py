@@ -23,7 +23,26 @@ class ReusingRedisCacheClient(RedisCacheClient):
         return client
 
 
+def _outage_options() -> dict:
+    """A restart of Redis is a short degradation (#15, item 9): a command on a connection
+    that died is retried on a new one with a short backoff, and a Redis that is away answers
+    within seconds (a 503 from grids.resilience) instead of holding a web thread."""
+    from redis.backoff import ExponentialBackoff
+    from redis.exceptions import ConnectionError, TimeoutError
+    from redis.retry import Retry
+
+    return {
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+        "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), 3),
+        "retry_on_error": [ConnectionError, TimeoutError],
+        # A pooled connection idle this long is pinged before use.
+        "health_check_interval": 30,
+    }
+
+
 class SharedRedisCache(RedisCache):
     def __init__(self, server, params):
+        params = {**params, "OPTIONS": {**_outage_options(), **params.get("OPTIONS", {})}}
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient

@@ -3,9 +3,11 @@ README.md lists each variable with its default."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -54,13 +56,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.gis",
+    "django.forms",
     "rest_framework",
-    "rest_framework.authtoken",
     "rest_framework_gis",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "leaflet",
+    "grids.axes_app.LoginAttemptsConfig",  # django-axes
     "grids",
     "maps",
     "sensors",
@@ -74,14 +77,21 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "grids.csp.GridlineCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # PostgreSQL or Redis away (a restart): 503 with Retry-After, never a 500 (grids/resilience.py).
+    "grids.resilience.OutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "grids.middleware.ChineseFirstLocaleMiddleware",
+    # Before anything reads the body or queries with a parameter (grids/limits.py).
+    "grids.middleware.RequestLimitsMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -103,6 +113,10 @@ TEMPLATES = [
         },
     },
 ]
+# Form widgets render with the templates above, so templates/ can override a library's widget
+# (templates/leaflet/admin/widget.html gives django-leaflet's map its words in Chinese);
+# "django.forms" in INSTALLED_APPS supplies Django's own widget templates.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 DATABASES = {
     "default": dj_database_url.parse(
@@ -119,6 +133,8 @@ DATABASES["default"].setdefault("OPTIONS", {})["options"] = os.environ.get(
     "GRIDLINE_PG_OPTIONS", "-c random_page_cost=1.1"
 )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# What a 503 during a restart of PostgreSQL or Redis tells clients to wait (seconds).
+GRIDLINE_RETRY_AFTER_SECONDS = int(os.environ.get("GRIDLINE_RETRY_AFTER_SECONDS", "5"))
 
 # The cache: "locmem://" (default; one per process) or "redis://host:port/db", shared by
 # every web process and the worker. Only a shared cache may hold what must agree across
@@ -154,7 +170,8 @@ SESSION_ENGINE = (
     if GRIDLINE_SHARED_CACHE
     else "django.contrib.sessions.backends.db"
 )
-AUTHENTICATION_BACKENDS = ["grids.auth.CachedUserBackend"]
+# Axes first: it refuses a locked-out login before any password is checked (grids/lockout.py).
+AUTHENTICATION_BACKENDS = ["grids.lockout.LockoutBackend", "grids.auth.CachedUserBackend"]
 # Each web process keeps its most recently served tiles in front of the cache (maps/tiles.py).
 GRIDLINE_TILE_MEMORY_MB = int(os.environ.get("GRIDLINE_TILE_MEMORY_MB", "64"))
 # Messages in the session: the default cookie fallback builds a cookie signer on every
@@ -171,6 +188,57 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "map"
 LOGOUT_REDIRECT_URL = "login"
+
+# Accounts and sessions (issue #15; docs/architecture.md "Accounts"). A production profile:
+# GRIDLINE_PRODUCTION=1 behind a TLS-terminating reverse proxy that sets X-Forwarded-Proto and
+# appends to X-Forwarded-For; each DJANGO_SECURE_* / *_COOKIE_SECURE variable overrides it.
+GRIDLINE_PRODUCTION = env_bool("GRIDLINE_PRODUCTION", False)
+if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", GRIDLINE_PRODUCTION):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", GRIDLINE_PRODUCTION)
+# Paths (regular expressions, no leading slash) still answered over plain HTTP, e.g. a health
+# check the proxy or a container runtime makes from inside.
+SECURE_REDIRECT_EXEMPT = env_list("DJANGO_SECURE_REDIRECT_EXEMPT", "")
+SECURE_HSTS_SECONDS = int(
+    os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "31536000" if GRIDLINE_PRODUCTION else "0")
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool(
+    "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", GRIDLINE_PRODUCTION
+)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", GRIDLINE_PRODUCTION)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SESSION_COOKIE_SECURE", GRIDLINE_PRODUCTION)
+CSRF_COOKIE_SECURE = env_bool("DJANGO_CSRF_COOKIE_SECURE", GRIDLINE_PRODUCTION)
+# Reverse proxies in front that append to X-Forwarded-For (the login throttle counts the
+# address the outermost one saw); 0 = the socket's address.
+GRIDLINE_TRUSTED_PROXIES = int(
+    os.environ.get("GRIDLINE_TRUSTED_PROXIES", "1" if GRIDLINE_PRODUCTION else "0")
+)
+# Sessions: street and community offices share workstations, so a session ends when the
+# browser closes and at the latest GRIDLINE_SESSION_HOURS after login.
+SESSION_COOKIE_AGE = int(env_float("GRIDLINE_SESSION_HOURS", 8.0) * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("GRIDLINE_SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+# API tokens (grids/tokens.py): each expires this long after it is issued.
+GRIDLINE_TOKEN_TTL_DAYS = env_float("GRIDLINE_TOKEN_TTL_DAYS", 30.0)
+# Login throttling with django-axes (grids/lockout.py): an account locks after
+# GRIDLINE_LOGIN_FAILURE_LIMIT wrong passwords, an address after
+# GRIDLINE_LOGIN_ADDRESS_LIMIT, each for GRIDLINE_LOGIN_COOLOFF_MINUTES after its last one.
+AXES_ENABLED = env_bool("GRIDLINE_LOGIN_THROTTLE", True)
+AXES_FAILURE_LIMIT = int(os.environ.get("GRIDLINE_LOGIN_FAILURE_LIMIT", "5"))
+GRIDLINE_LOGIN_ADDRESS_LIMIT = int(os.environ.get("GRIDLINE_LOGIN_ADDRESS_LIMIT", "50"))
+if not 0 < AXES_FAILURE_LIMIT <= GRIDLINE_LOGIN_ADDRESS_LIMIT:
+    raise ImproperlyConfigured(
+        "GRIDLINE_LOGIN_FAILURE_LIMIT must be positive and at most GRIDLINE_LOGIN_ADDRESS_LIMIT"
+    )
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_float("GRIDLINE_LOGIN_COOLOFF_MINUTES", 15.0))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "grids.lockout.LoginLockoutHandler"
+AXES_LOCKOUT_CALLABLE = "grids.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "grids.lockout.client_address"
+AXES_USERNAME_FORM_FIELD = "username"
+# Attempts made while locked do not extend the lock: Retry-After stays true, and someone
+# hammering an account cannot keep its owner out beyond one cool-off.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_VERBOSE = False
 
 # Chinese first (decision 10): Simplified Chinese by default, English by choice.
 LANGUAGE_CODE = "zh-hans"
@@ -190,6 +258,17 @@ for package in ("leaflet", "leaflet.vectorgrid", "@geoman-io/leaflet-geoman-free
         STATICFILES_DIRS.append((f"vendor/{package}", NODE_MODULES / package / "dist"))
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "var" / "media"))
 MEDIA_URL = "/media/"
+# Uploads are served by the app after the scope check of their record (grids/media.py):
+# "none" sends the file itself; "nginx" (X-Accel-Redirect to GRIDLINE_MEDIA_ACCEL_PREFIX, an
+# `internal` location aliased to MEDIA_ROOT) or "apache" (X-Sendfile) let the proxy send it.
+GRIDLINE_MEDIA_ACCEL = os.environ.get("GRIDLINE_MEDIA_ACCEL", "none").strip().lower()
+if GRIDLINE_MEDIA_ACCEL not in {"none", "nginx", "apache"}:
+    raise ImproperlyConfigured(
+        f"GRIDLINE_MEDIA_ACCEL is none, nginx or apache, not {GRIDLINE_MEDIA_ACCEL!r}"
+    )
+GRIDLINE_MEDIA_ACCEL_PREFIX = os.environ.get("GRIDLINE_MEDIA_ACCEL_PREFIX", "/protected-media/")
+# Seconds a browser keeps a photo without asking again (Cache-Control: private).
+GRIDLINE_MEDIA_MAX_AGE = int(os.environ.get("GRIDLINE_MEDIA_MAX_AGE", "3600"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": (
@@ -202,7 +281,7 @@ STORAGES = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "grids.api.authentication.ApiTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "grids.api.pagination.FeaturePagination",
@@ -210,10 +289,22 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "grids.api.errors.exception_handler",
+    # DRF's parsers with the request limits (grids/api/parsers.py); views name only these.
+    "DEFAULT_PARSER_CLASSES": [
+        "grids.api.parsers.JSONParser",
+        "grids.api.parsers.FormParser",
+        "grids.api.parsers.MultiPartParser",
+    ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Gridline API",
+    # Enum names as drf-spectacular makes them, then the API's error statuses and body on every
+    # operation (grids/api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "grids.api.schema.document_errors",
+    ],
     "DESCRIPTION": "Grid-based community governance: jurisdiction tree, grids, households.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -233,6 +324,7 @@ SPECTACULAR_SETTINGS = {
         "AlertKindEnum": "sensors.models.AlertKind",
         "ChangeSetStatusEnum": "boundaries.models.Status",
         "ChangeSetKindEnum": "boundaries.models.Kind",
+        "ApiTokenKindEnum": "grids.tokens.ApiToken.Kind",
     },
 }
 
@@ -252,6 +344,43 @@ GRIDLINE_BASEMAP = os.environ.get("GRIDLINE_BASEMAP", "none")
 GRIDLINE_BASEMAP_URL = os.environ.get("GRIDLINE_BASEMAP_URL", "")
 GRIDLINE_BASEMAP_ATTRIBUTION = os.environ.get("GRIDLINE_BASEMAP_ATTRIBUTION", "")
 GRIDLINE_TIANDITU_TOKEN = os.environ.get("GRIDLINE_TIANDITU_TOKEN", "")
+
+
+def basemap_origins(kind: str, url: str) -> list[str]:
+    """The hosts the base map's tiles come from, for the Content-Security-Policy."""
+    if kind == "tianditu":
+        return ["https://*.tianditu.gov.cn"]
+    parts = urlsplit(url)
+    if kind != "xyz" or not parts.netloc:
+        return []  # no base map, or tiles from this site
+    host = parts.netloc.split(".")
+    if "{" in host[0]:  # {s}.tile.example.cn: a subdomain per request
+        host[0] = "*"
+    return [f"{parts.scheme}://{'.'.join(host)}"]
+
+
+# Content-Security-Policy (grids/csp.py, django-csp): no inline scripts; images and fetches
+# from this site, the base map's host and GRIDLINE_CSP_EXTRA_SOURCES (comma-separated).
+GRIDLINE_CSP_EXTRA_SOURCES = env_list("GRIDLINE_CSP_EXTRA_SOURCES", "")
+_MAP_SOURCES = [
+    *basemap_origins(GRIDLINE_BASEMAP, GRIDLINE_BASEMAP_URL),
+    *GRIDLINE_CSP_EXTRA_SOURCES,
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:", *_MAP_SOURCES],
+        "connect-src": ["'self'", *_MAP_SOURCES],
+        "font-src": ["'self'", "data:"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # Integrity of the jurisdiction tree, in metres (decision 3 and issue #2).
 GRIDLINE_OVERLAP_TOLERANCE_M = env_float("GRIDLINE_OVERLAP_TOLERANCE_M", 0.5)
@@ -280,7 +409,25 @@ GRIDLINE_DUPLICATE_M = env_float("GRIDLINE_DUPLICATE_M", 50.0)
 GRIDLINE_DUPLICATE_DAYS = env_float("GRIDLINE_DUPLICATE_DAYS", 7.0)
 # Photos: images only (checked by decoding them), at most this size each.
 GRIDLINE_PHOTO_MAX_MB = env_float("GRIDLINE_PHOTO_MAX_MB", 10.0)
-DATA_UPLOAD_MAX_MEMORY_SIZE = int((GRIDLINE_PHOTO_MAX_MB + 1) * 1024 * 1024)
+# Request limits (grids/limits.py), checked before a body is parsed: the largest body of a
+# JSON or form request and of an upload (multipart: photos, spreadsheets, boundary and sensor
+# files), in MB, answered 413 beyond; how deeply JSON may nest, answered 400 beyond (GeoJSON
+# needs 7 levels, a FeatureCollection of multipolygons with properties about 10).
+GRIDLINE_BODY_MAX_MB = env_float("GRIDLINE_BODY_MAX_MB", 10.0)
+GRIDLINE_UPLOAD_MAX_MB = env_float("GRIDLINE_UPLOAD_MAX_MB", 100.0)
+GRIDLINE_JSON_MAX_DEPTH = int(os.environ.get("GRIDLINE_JSON_MAX_DEPTH", "32"))
+# Django's own limit on the non-file part of a body, kept in line with the one above.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(GRIDLINE_BODY_MAX_MB * 1024 * 1024)
+# ... and at most this many megapixels, read from the header before anything is decoded (a
+# small PNG can declare 100000 x 100000 px). 50 MP holds every phone's default photo.
+GRIDLINE_PHOTO_MAX_MEGAPIXELS = env_float("GRIDLINE_PHOTO_MAX_MEGAPIXELS", 50.0)
+# Dates and times a client sends (grids.timestamps): none before this date (nothing on the
+# platform is older; reporting periods start in its year), none later than now plus this
+# clock skew in seconds (a phone's clock runs a little ahead).
+GRIDLINE_EARLIEST_DATE = dt.date.fromisoformat(
+    os.environ.get("GRIDLINE_EARLIEST_DATE") or "2000-01-01"
+)
+GRIDLINE_CLOCK_SKEW_SECONDS = env_float("GRIDLINE_CLOCK_SKEW_SECONDS", 300.0)
 # A visit recorded farther than this from the household is flagged.
 GRIDLINE_VISIT_DISTANCE_M = env_float("GRIDLINE_VISIT_DISTANCE_M", 200.0)
 # The three-colour rule (三色管理) for grids, from their incidents over the last `days`:
@@ -345,6 +492,12 @@ DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "gridline@local
 GRIDLINE_SITE_URL = os.environ.get("GRIDLINE_SITE_URL", "http://127.0.0.1:8000")
 # The worker finds the apps' jobs in their `jobs.py` (`tasks` would read as incident tasks).
 PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "jobs"
+# `manage.py worker` (grids/services/worker.py) starts the worker again after a database
+# outage, waiting 1 s doubling up to this many seconds; a task interrupted by an outage runs
+# up to this many times; a worker silent this long is dead and its jobs go back to the queue.
+GRIDLINE_WORKER_BACKOFF_MAX = env_float("GRIDLINE_WORKER_BACKOFF_MAX", 10.0)
+GRIDLINE_WORKER_OUTAGE_RETRIES = int(os.environ.get("GRIDLINE_WORKER_OUTAGE_RETRIES", "5"))
+GRIDLINE_WORKER_STALLED_SECONDS = env_float("GRIDLINE_WORKER_STALLED_SECONDS", 30.0)
 
 LOGGING = {
     "version": 1,

@@ -4,14 +4,26 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 # No ReDoc page: its template loads Google fonts, which a closed network cannot reach.
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+# The split Swagger view serves its set-up as a script file: no inline script for the CSP.
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from grids import media as grids_media
+from grids import resilience as grids_resilience
+
+# Under /api/ a 404 and Django's refusals of a body are the API's JSON error.
+handler404 = "grids.api.errors.handler404"
+handler400 = "grids.api.errors.handler400"
+
+# A restart of PostgreSQL or Redis noticed in a middleware is a 503, not a 500.
+handler500 = "grids.resilience.server_error"
 
 urlpatterns = [
+    path("healthz", grids_resilience.healthz, name="healthz"),
     path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}gridline/favicon.svg")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/boundaries/", include("boundaries.api.urls")),
     path("api/", include("grids.api.urls")),
     path("api/", include("incidents.api.urls")),
@@ -27,7 +39,7 @@ urlpatterns = [
     path("", include("boundaries.urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploads are served by the app with the scope of their record (grids.media), in DEBUG too.
+urlpatterns.append(
+    path(f"{settings.MEDIA_URL.lstrip('/')}<path:name>", grids_media.serve, name="media")
+)

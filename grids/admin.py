@@ -19,11 +19,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.forms.models import construct_instance
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from leaflet.admin import LeafletAdminWidget, LeafletGeoAdmin, LeafletGeoAdminMixin
+from leaflet.admin import LeafletGeoAdmin, LeafletGeoAdminMixin
 
 from grids import scoping
+from grids.admin_maps import BoundaryMapWidget, readonly_map
+from grids.admin_site import PermissionLabels
 from grids.models import (
     AuditLog,
     Department,
@@ -124,7 +125,7 @@ class BoundaryForm(forms.ModelForm):
     # Any geometry is accepted here so that a drawn Polygon becomes a MultiPolygon and
     # anything else gets the service's own reason, not a bare "invalid geometry type".
     boundary = GeometryField(
-        label=_("boundary"), widget=LeafletAdminWidget(attrs={"geom_type": "MULTIPOLYGON"})
+        label=_("boundary"), widget=BoundaryMapWidget(attrs={"geom_type": "MULTIPOLYGON"})
     )
     change_reason = forms.CharField(label=_("reason for a boundary change"), required=False)
     # The grid's version when the form was opened: a redraw saved meanwhile makes this one
@@ -150,27 +151,6 @@ class BoundaryForm(forms.ModelForm):
             obj = construct_instance(self, copy.copy(self.instance))
             dry_run(type(self).apply, obj, cleaned, self.instance.pk is not None)
         return cleaned
-
-
-class ReadonlyMapWidget(LeafletAdminWidget):
-    """The boundary on a map for those who may only look (the form has no map widget then,
-    so the widget brings Leaflet with it)."""
-
-    modifiable = False
-    template_name = "leaflet/admin/widget.html"
-
-    @property
-    def media(self):
-        return super().media + forms.Media(
-            css={"screen": ["leaflet/leaflet.extras.css", "gridline/admin-map.css"]}
-        )
-
-
-def readonly_map(name: str, geom):
-    widget = ReadonlyMapWidget()
-    # The widget first: leaflet.extras.js reads the marker image path from its markup, and
-    # the map itself starts on window load, after the scripts.
-    return format_html("{}{}", widget.render(name, geom), widget.media)
 
 
 class BoundaryAdmin(LeafletGeoAdminMixin, ScopedAdmin):
@@ -470,7 +450,7 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(PermissionLabels, BaseUserAdmin):
     list_display = ["username", "first_name", "role", "region", "grid", "department", "is_active"]
     list_filter = ["role", "is_active", "is_staff"]
     raw_id_fields = ["region", "grid", "department"]
@@ -494,3 +474,7 @@ class AuditLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# People's API tokens have an admin module of their own (issue #15).
+from grids import admin_tokens  # noqa: E402, F401

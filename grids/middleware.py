@@ -1,6 +1,10 @@
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+from django.utils.translation import gettext as _
+
+from grids import limits
+from grids.api import errors
 
 
 class ChineseFirstLocaleMiddleware(LocaleMiddleware):
@@ -17,3 +21,65 @@ class ChineseFirstLocaleMiddleware(LocaleMiddleware):
         language = chosen if chosen in supported else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class RequestLimitsMiddleware:
+    """Refuses, before any view runs, what no view could store or parse safely (grids.limits):
+    a body over its size limit (413, judged by Content-Length, before a byte is read), a NUL
+    in a query parameter, a path part or a page's form field (400 naming it). The API's
+    bodies are checked by its parsers (grids.api.parsers), which know their format. Under
+    /api/ the answer is the API's JSON error, elsewhere a short page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            limits.check_body_size(
+                request.META.get("CONTENT_TYPE", ""), request.META.get("CONTENT_LENGTH")
+            )
+            for key, values in request.GET.lists():
+                limits.refuse_bad_text(key, key)
+                for value in values:
+                    limits.refuse_bad_text(value, key)
+        except limits.InputRefused as refused:
+            return errors.refusal(request, refused)
+        response = self.get_response(request)
+        if (
+            response.status_code == 405
+            and errors.is_api(request)
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            # A plain Django view's require_GET answers an empty HTML 405.
+            allowed = response.get("Allow")
+            response = errors.error_response(
+                405, [{"code": "method_not_allowed", "message": _("Method not allowed.")}]
+            )
+            if allowed:
+                response["Allow"] = allowed
+        return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        try:
+            for name, value in view_kwargs.items():
+                limits.refuse_bad_text(value, name)
+            for value in view_args:
+                limits.refuse_bad_text(value, "path")
+            if request.method == "POST" and not errors.is_api(request):
+                # A page's form (the API's parsers check their own): the CSRF check reads
+                # request.POST next anyway, so reading it here costs nothing.
+                for key, values in request.POST.lists():
+                    limits.refuse_bad_text(key, key)
+                    for value in values:
+                        limits.refuse_bad_text(value, key)
+                for key, uploads in request.FILES.lists():
+                    for upload in uploads:
+                        limits.refuse_bad_text(upload.name or "", key)
+        except limits.InputRefused as refused:
+            return errors.refusal(request, refused)
+        return None
+
+    def process_exception(self, request, exception):
+        # Django's own body limits, met by a view reading the body.
+        refused = errors.refused_by_django(exception)
+        return errors.refusal(request, refused) if refused is not None else None

@@ -572,3 +572,7 @@ class AuditLog(models.Model):
         verbose_name = _("audit log entry")
         verbose_name_plural = _("audit log")
         ordering = ["-at"]
+
+
+# People's API tokens live in their own module (issue #15); imported here so Django finds them.
+from grids.tokens import ApiToken  # noqa: E402, F401

@@ -19,6 +19,8 @@ class Problem:
     # For problems drawn on a map (overlaps, gaps): how large, and where (a GeoJSON dict).
     area_m2: float | None = None
     geometry: dict | None = None
+    # The offending value as the input gave it (imports write it to their problem report).
+    value: str | None = None
 
     def as_dict(self) -> dict:
         return {key: value for key, value in asdict(self).items() if value is not None}

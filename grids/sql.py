@@ -203,7 +203,8 @@ CREATE TEMP TABLE household_staging (
     lat double precision NOT NULL,
     client_key text,
     member_count integer NOT NULL,
-    registered_on date NOT NULL
+    registered_on date NOT NULL,
+    removed_on date
 ) ON COMMIT DROP
 """
 
@@ -245,10 +246,11 @@ LEFT JOIN ({POINTS_TO_GRIDS.format(points="household_point")}) k ON k.row = s.ro
 # inserted in the order of the file.
 _HOUSEHOLD_INSERT = """
 INSERT INTO grids_household
-    (address, location, grid_id, client_key, member_count, registered_on, updated_at)
+    (address, location, grid_id, client_key, member_count, registered_on, removed_on,
+     updated_at)
 SELECT address, ST_SetSRID(ST_MakePoint(lon, lat), 4326), grid_id,
        COALESCE(client_key, replace(gen_random_uuid()::text, '-', '')), member_count,
-       registered_on, now()
+       registered_on, removed_on, now()
 FROM household_keyed k
 {where}
 ORDER BY row
@@ -284,7 +286,24 @@ def mark_all_figures_stale(cursor) -> None:
     cursor.execute("INSERT INTO grids_stalefigures (grid_id, everything) VALUES (NULL, true)")
 
 
-STAGING_COLUMNS = ("row", "address", "lon", "lat", "client_key", "member_count", "registered_on")
+STAGING_COLUMNS = (
+    "row",
+    "address",
+    "lon",
+    "lat",
+    "client_key",
+    "member_count",
+    "registered_on",
+    "removed_on",
+)
+
+# What an insert would add, for a dry run: rows whose key is not there yet. A dry run counts
+# instead of inserting and rolling back, which would use up household ids.
+HOUSEHOLD_WOULD_INSERT = """
+SELECT count(*) FROM household_keyed k
+WHERE k.client_key IS NULL
+   OR NOT EXISTS (SELECT 1 FROM grids_household h WHERE h.client_key = k.client_key)
+"""
 COPY_CHUNK = 50_000
 
 
@@ -304,12 +323,12 @@ def copy_frame(cursor, target: str, table, columns, *, progress=None) -> None:
                 progress(min(COPY_CHUNK, len(table) - start))
 
 
-def copy_households(table, *, progress=None) -> tuple[int, list[int]]:
+def copy_households(table, *, progress=None, dry: bool = False) -> tuple[int, list[int]]:
     """Bulk-load households inside the caller's transaction: COPY into a staging table, key
     every point to its grid in one statement, insert. `table` is a DataFrame with the
     STAGING_COLUMNS (row: the source row number; client_key None when not given;
-    registered_on a date). Returns how many were inserted and the rows of the points that
-    fell in no grid."""
+    registered_on a date, removed_on a date or None). Returns how many were inserted (`dry`:
+    would be, with nothing inserted) and the rows of the points that fell in no grid."""
     lock_tree(shared=True)
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS household_staging, household_point, household_keyed")
@@ -320,21 +339,30 @@ def copy_households(table, *, progress=None) -> tuple[int, list[int]]:
         cursor.execute(HOUSEHOLD_POINT_INDEX)
         cursor.execute("ANALYZE household_point")
         cursor.execute(HOUSEHOLD_KEYED)
-        with bulk_write(cursor):
-            try:
-                with transaction.atomic():
-                    cursor.execute(HOUSEHOLD_INSERT_NEW)
-            except IntegrityError:
-                cursor.execute(HOUSEHOLD_INSERT)
-            inserted = cursor.rowcount
-            cursor.execute(
-                "INSERT INTO grids_stalefigures (grid_id, everything) "
-                "SELECT DISTINCT grid_id, false FROM household_keyed"
-            )
+        if dry:
+            cursor.execute(HOUSEHOLD_WOULD_INSERT)
+            (inserted,) = cursor.fetchone()
+        else:
+            inserted = _insert_keyed_households(cursor)
         cursor.execute("SELECT row FROM household_keyed WHERE grid_id IS NULL ORDER BY row")
         flagged = [row for (row,) in cursor.fetchall()]
         cursor.execute("DROP TABLE household_staging, household_point, household_keyed")
         return inserted, flagged
+
+
+def _insert_keyed_households(cursor) -> int:
+    with bulk_write(cursor):
+        try:
+            with transaction.atomic():
+                cursor.execute(HOUSEHOLD_INSERT_NEW)
+        except IntegrityError:
+            cursor.execute(HOUSEHOLD_INSERT)
+        inserted = cursor.rowcount
+        cursor.execute(
+            "INSERT INTO grids_stalefigures (grid_id, everything) "
+            "SELECT DISTINCT grid_id, false FROM household_keyed"
+        )
+    return inserted
 
 
 # --- re-keying the points of a changed area ---------------------------------------------------

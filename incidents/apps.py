@@ -27,6 +27,18 @@ class IncidentsConfig(AppConfig):
         keyed.register(
             keyed.KeyedToGrid("tasks", _("open tasks"), "incidents_task", where="done_at IS NULL")
         )
+        # Photos (incidents.models.photo_path) are served with the incident's scope.
+        from grids import media
+        from incidents.media import may_see_photo
+
+        media.register("incidents", may_see_photo)
+        # Pillow's own decompression-bomb guard at our photo limit (it warns above it and
+        # refuses twice it), for any image opened anywhere; check_photos names the file.
+        from PIL import Image
+
+        from incidents.services.reporting import photo_max_pixels
+
+        Image.MAX_IMAGE_PIXELS = photo_max_pixels()
 
     def build_demo(self, scale, progress=None):
         """Called by `manage.py demo` once the demo district is built: a year of incidents

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grids import scoping
-from grids.models import Department, Grid, Region
+from grids.models import Department, Grid, Region, User
 
 
 class Priority(models.TextChoices):
@@ -108,7 +108,8 @@ class WhistleClass(models.Model):
 class IncidentQuerySet(models.QuerySet):
     def visible_to(self, user):
         """The tree roles see the incidents located in their jurisdiction; a department
-        sees those whistled or dispatched to it, now or before."""
+        sees those whistled or dispatched to it, now or before, and those its users
+        reported (a department may report in its district: it reads its own reports)."""
         if not (user.is_authenticated and user.is_active):
             return self.none()
         if scoping.sees_everything(user):
@@ -125,6 +126,9 @@ class IncidentQuerySet(models.QuerySet):
                     IncidentEvent.objects.filter(
                         incident=OuterRef("pk"), department=user.department_id
                     )
+                )
+                | Exists(
+                    User.objects.filter(pk=OuterRef("reporter"), department=user.department_id)
                 )
             )
         region = user.region
@@ -413,7 +417,10 @@ class Task(models.Model):
 
 class VisitQuerySet(models.QuerySet):
     def visible_to(self, user):
-        return self.filter(scoping.grid_q(user, prefix="household__grid__"))
+        """The household rule, not the grid rule: a visit names a household and where the
+        worker stood beside it, so a role that sees no households (a department) sees no
+        visits, and the district centre also sees visits to households in no grid."""
+        return self.filter(scoping.household_q(user, prefix="household__"))
 
 
 class Visit(models.Model):

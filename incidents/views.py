@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from grids.basemap import basemap_layers
 from grids.models import GridBoundary, Region
 from incidents.models import (
     Action,
@@ -25,7 +26,6 @@ from incidents.models import (
     Status,
 )
 from incidents.services.transitions import LADDER, LEVEL_ROLE, RULES, allowed_actions
-from maps.basemap import basemap_layers
 
 PAGE_SIZE = 25
 TABS = {

@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
+from grids.basemap import basemap_layers
 from grids.models import Grid, GridBoundary, Household, Region
 from maps import registry
-from maps.basemap import basemap_layers
 from maps.tiles import BadFilter, BadTile, get_tile, parse_filters, parse_tile
 
 SEARCH_LIMIT = 10

@@ -8,7 +8,10 @@ import re
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from grids import timestamps
 
 
 class PeriodType(models.TextChoices):
@@ -31,6 +34,14 @@ _PATTERNS = [
     (re.compile(r"^(\d{4})-?H([12])$", re.I), PeriodType.HALF_YEAR),
     (re.compile(r"^(\d{4})$"), PeriodType.YEAR),
 ]
+
+
+def year_range() -> tuple[int, int]:
+    """The years a period named by a client may fall in: from the platform's earliest date
+    to the last year it plans for (grids.timestamps). The bound keeps every derived date (a
+    period's end, its due date, a year's months) inside what a date can hold: 9999-12 used
+    to end in year 10000."""
+    return timestamps.earliest_date().year, timestamps.LATEST_YEAR
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
@@ -60,6 +71,12 @@ class Period:
             if not match:
                 continue
             year = int(match.group(1))
+            first, last = year_range()
+            if not first <= year <= last:
+                raise ValueError(
+                    gettext("%(period)s is out of range: periods run from %(first)s to %(last)s")
+                    % {"period": text, "first": first, "last": last}
+                )
             number = int(match.group(2)) if kind != PeriodType.YEAR else 1
             if kind == PeriodType.MONTH and not 1 <= number <= 12:
                 break

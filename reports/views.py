@@ -6,6 +6,7 @@ services here, and the API (/api/reports/...) from the pages' scripts."""
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import wraps
 from itertools import groupby
 
 from django.contrib.auth.decorators import login_required
@@ -17,6 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grids import scoping
+from grids.api.errors import refusal
+from grids.limits import InputRefused
 from grids.models import Department, Grid, Region, Role
 from reports.models import (
     Indicator,
@@ -82,13 +85,28 @@ def _region(user, raw: str | None) -> Region:
     return region
 
 
-def _period(raw: str | None, default: Period | None) -> Period:
+def _period(raw: str | None, default: Period | None, name: str = "period") -> Period:
     if not raw:
         return default
     try:
         return Period.parse(raw)
     except ValueError as error:
-        raise Http404(str(error)) from error
+        # A period the page cannot show is the address's fault (400), not a missing record.
+        raise InputRefused(400, "bad_period", str(error), field=name) from error
+
+
+def _answers_refusals(view):
+    """A page whose address is refused answers a short page naming the parameter and why
+    (grids.api.errors.refusal), in the user's language."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except InputRefused as refused:
+            return refusal(request, refused)
+
+    return wrapped
 
 
 def last_complete(kind: str, on=None) -> Period:
@@ -193,7 +211,7 @@ def _ledger_unit(user, raw: str) -> Grid | Region:
     )
     level, _sep, pk = raw.partition(":")
     if pk:
-        if not pk.isdigit():
+        if not (pk.isascii() and pk.isdecimal()):
             raise Http404("no such unit")
         unit = (
             grids.filter(pk=pk).first()
@@ -246,6 +264,7 @@ def _default_period(unit, open_periods: list[Period]) -> Period:
 
 
 @login_required
+@_answers_refusals
 def ledger_page(request):
     """The ledger (台账) of a grid, community or street for a period."""
     user = request.user
@@ -321,6 +340,7 @@ def ledger_page(request):
 
 
 @login_required
+@_answers_refusals
 def completeness_page(request):
     """Per template falling due with the period: expected, submitted, on time and the rates;
     per unit: on time, late or missing, each linking to its ledger."""
@@ -400,6 +420,7 @@ def completeness_page(request):
 
 
 @login_required
+@_answers_refusals
 def burden_page(request):
     """Fields filled by hand for a month before (every template's cells) and now (each
     collected indicator once), the year's totals, shared items and conflicting periods."""
@@ -407,7 +428,7 @@ def burden_page(request):
     if user.role == Role.GRID_WORKER:
         return redirect("report-ledger")
     region = _region(user, request.GET.get("region"))
-    month = _period(request.GET.get("month"), last_complete(PeriodType.MONTH))
+    month = _period(request.GET.get("month"), last_complete(PeriodType.MONTH), "month")
     if month.type != PeriodType.MONTH:
         raise Http404("the burden is counted per month")
     templates = ReportTemplate.objects.visible_to(user).active()

@@ -28,7 +28,8 @@ CAMERA_PROPERTIES = _object(
         "range": {"type": NUMBER, "exclusiveMinimum": 0, "maximum": 10000, "description": "m"},
         "ptz": {"type": "boolean"},
         "height": {"type": NUMBER, "minimum": 0, "maximum": 300, "description": "m"},
-        "stream": {"type": "string", "maxLength": 500},
+        # A link the fire panel renders: http(s) or rtsp only (sensors.services.registry).
+        "stream": {"type": "string", "format": "uri", "maxLength": 500},
     },
     ("bearing", "fov", "range"),
 )

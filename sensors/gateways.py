@@ -42,6 +42,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from grids import limits
+
 log = logging.getLogger("gridline.broadcast")
 
 # How long to wait for the broker: TCP connect, CONNACK, PUBACK, SUBACK.
@@ -361,8 +363,8 @@ class MQTTGateway(_Closing):
 
     def _parse_ack(self, message: mqtt.MQTTMessage) -> Acknowledgement | None:
         try:
-            body = json.loads(message.payload)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            body = limits.load_json(message.payload)
+        except ValueError:  # not UTF-8, not JSON, nested too deep
             body = None
         delivery = body.get("delivery") if isinstance(body, dict) else None
         at = _parse_time(body.get("at")) if isinstance(body, dict) else None

@@ -2,7 +2,7 @@
 
 import pytest
 
-from maps.basemap import BadBasemap, basemap_layers
+from grids.basemap import BadBasemap, basemap_layers
 
 
 def test_none_is_the_offline_default(settings):

@@ -228,10 +228,14 @@ def test_detail_of_a_change_set_outside_the_jurisdiction_is_404(users, api, work
 def test_who_may_not(tree, users, api, worker_draft):
     pk = worker_draft["id"]
     worker = api(users.worker)
-    # Another community's grid worker may not draw this community's grids.
+    # Another community's grid worker may not draw this community's grids: to them it is
+    # outside their jurisdiction, answered like a code that does not exist, naming nothing
+    # (decision 4; it was a 403 naming the community before #15).
     response = create(api(users.other_worker))
-    assert response.status_code == 403
+    assert response.status_code == 400
     assert errors(response)[0]["field"] == "region"
+    assert "500118001001" not in response.content.decode()
+    assert create(api(users.other_worker), region="500118999999").json() == response.json()
     # Departments take no part in boundary changes: they do not even see the change sets.
     department = api(users.department)
     assert create(department).status_code == 403

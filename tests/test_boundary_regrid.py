@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import shapely
 from django.core.management import CommandError, call_command
+from django.utils import translation
 from shapely.geometry import Point, Polygon, box
 
 from boundaries.models import ChangeSet, ChangeSetItem, Kind, Status
@@ -19,6 +20,15 @@ from grids.models import Grid, GridBoundary
 from grids.problems import ProblemsError
 from grids.services import crs as crs_service
 from grids.services.boundaries import to_shapely
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """These tests check the English wording of the messages (run with --language en); the
+    Chinese the commands and the API speak by default is tested in test_import_words.py."""
+    with translation.override("en"):
+        yield
+
 
 C11 = "500118001001"
 WEST, EAST = f"{C11}001", f"{C11}002"

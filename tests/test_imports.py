@@ -17,6 +17,7 @@ import shapely
 from django.contrib.gis.geos import Point
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 from pyproj import Geod
 from shapely.geometry import box
 
@@ -24,6 +25,15 @@ from grids.models import Grid, GridBoundary, Household, Level, Region, RegionBou
 from grids.services import boundaries, crs, households
 from grids.services.imports import import_boundaries, import_households
 from tests.conftest import VALID_FROM, centre_of
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """These tests check the English wording of the messages (run with --language en); the
+    Chinese the commands and the API speak by default is tested in test_import_words.py."""
+    with translation.override("en"):
+        yield
+
 
 GEOD = Geod(ellps="WGS84")
 

@@ -260,8 +260,9 @@ def test_above_the_community_the_ledger_page_asks_which_unit(users, forms):
     assert "reports/ledger_choose.html" in [t.name for t in response.templates]
 
 
-def test_a_bad_period_is_not_found(users, forms):
-    assert client_for(users.worker).get("/reports/ledger/?period=2026-13").status_code == 404
+def test_a_bad_period_is_a_bad_request(users, forms):
+    # A period the page cannot show is the address's fault (400), as in the API.
+    assert client_for(users.worker).get("/reports/ledger/?period=2026-13").status_code == 400
 
 
 def test_the_ledger_costs_the_same_for_many_items(

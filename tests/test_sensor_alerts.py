@@ -163,6 +163,8 @@ def test_a_closed_incident_ends_its_alert(api, setup):
         ({"kind": "offline"}, "kind"),  # a device state, not an analytics alert
         ({"at": (timezone.now() + dt.timedelta(hours=1)).isoformat()}, "at"),
         ({"at": "yesterday"}, "at"),
+        ({"at": "0001-01-01"}, "at"),  # a 500 before #15: DRF's time zone step overflowed
+        ({"at": "9999-12-31T23:59:59-05:00"}, "at"),
         ({"confidence": 1.5}, "confidence"),
         ({"event_id": ""}, "event_id"),
         ({"snapshot": "not a url"}, "snapshot"),

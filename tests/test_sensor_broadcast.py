@@ -740,6 +740,10 @@ def test_api_ack_with_a_gateway_token(users, poles, api, gateway_token):
     assert delivery.acknowledged_at == dt.datetime(2025, 3, 1, 0, 0, tzinfo=dt.UTC)
     never = client.post(f"/api/sensors/deliveries/{unsent.pk}/ack/", {}, format="json")
     assert never.status_code == 409
+    # A time no pole can have played it at is a 400 naming `at` (a 500 before #15).
+    for at in ("0001-01-01", "9999-12-31T23:59:59-05:00"):
+        bad = client.post(f"/api/sensors/deliveries/{unsent.pk}/ack/", {"at": at}, format="json")
+        assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "at"
     assert client.post("/api/sensors/deliveries/987654/ack/", {}).status_code == 404
 
 

@@ -5,8 +5,6 @@ the impact preview as GeoJSON FeatureCollections)."""
 
 from __future__ import annotations
 
-import json
-
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
@@ -14,6 +12,7 @@ from rest_framework import serializers
 
 from boundaries.models import ChangeSet, Kind, Status
 from boundaries.services import editing
+from grids import limits
 
 GEOMETRY_SCHEMA = {
     "type": "object",
@@ -40,7 +39,7 @@ class GeoJSONField(serializers.Field):
     def to_internal_value(self, data) -> dict:
         if isinstance(data, str):
             try:
-                data = json.loads(data)
+                data = limits.load_json(data)
             except ValueError as exc:
                 self.fail("not_json", reason=str(exc))
         if isinstance(data, dict) and data.get("type") == "Feature":

@@ -1,7 +1,7 @@
 from django.urls import include, path
-from rest_framework.routers import SimpleRouter
 
 from boundaries.api import views
+from grids.api.routers import SimpleRouter
 
 router = SimpleRouter()
 router.register("changesets", views.ChangeSetViewSet, basename="changeset")

@@ -17,7 +17,6 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -33,6 +32,7 @@ from boundaries.models import (
 from boundaries.services import apply as apply_service
 from boundaries.services import changesets, editing, history, impact, regrid, state, validation
 from boundaries.services.geometry import area_m2, to_geojson
+from grids.api.parsers import FormParser, MultiPartParser
 from grids.models import Grid, GridBoundary, Region
 from grids.problems import Problem
 
@@ -196,7 +196,7 @@ class ChangeSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         fields = serializer.validated_data
         change_set = changesets.create(
             user=request.user,
-            region=_region(fields["region"]),
+            region=_region(request, fields["region"]),
             title=fields["title"],
             valid_from=fields["valid_from"],
         )
@@ -233,7 +233,7 @@ class ChangeSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
                     out.write(chunk)
             change_set = regrid.import_layout(
                 user=request.user,
-                region=_region(fields["region"]),
+                region=_region(request, fields["region"]),
                 path=path,
                 title=fields["title"],
                 valid_from=fields["valid_from"],
@@ -408,13 +408,20 @@ def _comment(request) -> str:
     return serializer.validated_data["comment"]
 
 
-def _region(code: str) -> Region:
-    """The community or street by code. Not scoped: whether the user may redraw it is the
-    service's answer (403), and a grid worker's visible regions are none at all."""
-    region = Region.objects.current().filter(code=code).first()
+def _region(request, code: str) -> Region:
+    """The community or street by code, among the regions the user may see (a grid worker:
+    their grid's community); whether they may redraw it is the service's answer (403).
+    Another jurisdiction's region is answered like one that does not exist, and the code
+    sent is not echoed (decision 4)."""
+    user = request.user
+    regions = Region.objects.current().filter(code=code)
+    visible = Region.objects.visible_to(user)
+    if user.role == "grid_worker" and user.grid_id:
+        visible = visible | Region.objects.filter(pk=user.grid.community_id)
+    region = regions.filter(pk__in=visible.values("pk")).first()
     if region is None:
         raise ValidationError(
-            {"region": [_("no current community or street %(code)s") % {"code": code}]}
+            {"region": [_("no current community or street with this code in your jurisdiction")]}
         )
     return region
 

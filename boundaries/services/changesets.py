@@ -160,28 +160,33 @@ def conflicts(
     holding = ChangeSet.objects.holding().exclude(pk=change_set.pk)
     found = ChangeSetItem.objects.filter(
         Q(grid__in=grid_ids) | Q(grid__isnull=True, code__in=codes), change_set__in=holding
-    ).select_related("change_set__author")
+    ).select_related("change_set__author", "change_set__region")
     problems = []
     for item in found.order_by("code", "change_set_id"):
         other = item.change_set
-        problems.append(
-            Problem(
-                "conflict",
-                _(
-                    "grid %(code)s is also changed by change set #%(id)s “%(title)s” of "
-                    "%(author)s (%(status)s): only one change set may change a grid at a time"
-                )
-                % {
-                    "code": item.code,
-                    "id": other.pk,
-                    "title": other.title,
-                    "author": other.author.get_full_name() or other.author.username,
-                    "status": other.get_status_display(),
-                },
-                feature=item.code,
-                field="geometry",
-            )
+        # Everyone who works on this change set sees the change sets of its region and the
+        # regions under it; one of a region above (a street's, met by a community) is
+        # outside some of their jurisdictions, so its title and author are not named.
+        named = other.region_id == change_set.region_id or (
+            other.region.parent_id == change_set.region_id
         )
+        if named:
+            message = _(
+                "grid %(code)s is also changed by change set #%(id)s “%(title)s” of "
+                "%(author)s (%(status)s): only one change set may change a grid at a time"
+            ) % {
+                "code": item.code,
+                "id": other.pk,
+                "title": other.title,
+                "author": other.author.get_full_name() or other.author.username,
+                "status": other.get_status_display(),
+            }
+        else:
+            message = _(
+                "grid %(code)s is also changed by a change set of a level above "
+                "(%(status)s): only one change set may change a grid at a time"
+            ) % {"code": item.code, "status": other.get_status_display()}
+        problems.append(Problem("conflict", message, feature=item.code, field="geometry"))
     return problems
 
 

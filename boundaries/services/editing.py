@@ -78,11 +78,11 @@ class _Work:
     def grid(self, code: str, *, field: str = "code") -> ProposedGrid:
         found = self.grids.get(code)
         if found is None:
+            # The code sent is not echoed: it may be a grid of another jurisdiction.
             raise _bad(
                 "unknown_grid",
-                _("grid %(code)s is not a grid of this change set's region") % {"code": code},
+                _("no grid with this code in this change set's region"),
                 field=field,
-                feature=code,
             )
         if found.geom is None:
             raise _bad(

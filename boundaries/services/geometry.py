@@ -15,6 +15,7 @@ import shapely.errors
 from django.utils.translation import gettext as _
 from shapely.geometry import LineString, MultiPolygon, Polygon
 
+from grids import limits
 from grids.problems import Problem, ProblemsError
 from grids.services.geometry import check_polygon
 
@@ -148,7 +149,7 @@ def _parse(value, *, label: str | None, field: str) -> shapely.Geometry:
     longitude/latitude range; validity is the caller's rule."""
     if isinstance(value, str | bytes):
         try:
-            value = json.loads(value)
+            value = limits.load_json(value)
         except ValueError as exc:
             raise ProblemsError(
                 [_problem("invalid_geometry", _("not GeoJSON: %s") % exc, label, field)]

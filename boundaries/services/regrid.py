@@ -12,11 +12,13 @@ change set's validation, fixed on the map afterwards.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyogrio
 import shapely
 from django.db import transaction
@@ -97,6 +99,44 @@ def import_layout(
     return change_set
 
 
+# What reading a broken file can raise beyond GDAL's own errors: Arrow refusing text that
+# is not in the encoding it was told, and pyogrio indexing the layers of a data source that
+# has none (a zipped shapefile whose .dbf or .shx is bogus or missing).
+UNREADABLE = (
+    pyogrio.errors.DataSourceError,
+    pyogrio.errors.DataLayerError,
+    OSError,
+    pa.ArrowException,
+    UnicodeDecodeError,
+    IndexError,
+)
+JSON_SUFFIXES = (".geojson", ".json")
+
+
+def _not_utf8_json(path: Path) -> Problem | None:
+    """GeoJSON is UTF-8 by definition (RFC 7946) and GDAL reads it so; a file saved in GBK
+    would fail deep in Arrow. Say so, and what to do."""
+    if path.suffix.lower() not in JSON_SUFFIXES or not path.is_file():
+        return None
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return Problem(
+            "not_utf8",
+            _(
+                "%(file)s is not UTF-8 text (GBK?): a GeoJSON file is always UTF-8; save it "
+                "again as UTF-8 (in QGIS: Export, encoding UTF-8)"
+            )
+            % {"file": path.name},
+            field="file",
+        )
+    return None
+
+
 def read_layout(
     path: Path,
     *,
@@ -110,11 +150,17 @@ def read_layout(
     every feature (geom None where it is bad) and the problems found by feature; raises
     ProblemsError for a file that cannot be read at all."""
     report = imports.ImportReport(kind="grid", source=str(path))
+    if problem := _not_utf8_json(path):
+        raise ProblemsError([problem])
     try:
         frame = imports.read_vector(path, layer=layer)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
-        message = _("cannot read %(file)s: %(reason)s") % {"file": path.name, "reason": exc}
-        raise ProblemsError([Problem("unreadable", message)]) from exc
+    except UNREADABLE as exc:
+        message = _("cannot read %(file)s: %(reason)s") % {
+            "file": path.name,
+            "reason": str(exc) or type(exc).__name__,
+        }
+        code = getattr(exc, "code", "unreadable")
+        raise ProblemsError([Problem(code, message, field="file")]) from exc
     if len(frame) == 0:
         # An empty layout would retire every grid of the region.
         raise ProblemsError([Problem("empty_file", _("%s has no features") % path.name)])
@@ -123,18 +169,18 @@ def read_layout(
         "code": None if code_field == "code" else code_field,
         "name": None if name_field == "name" else name_field,
     }
-    columns = imports._resolve_fields(frame.columns, wanted, ("code",), report)
+    columns = imports.resolve_fields(frame.columns, wanted, ("code",), report)
     try:
-        source = imports._source_crs(frame, crs, report)
+        source = imports.source_crs(frame, crs, report)
     except crs_service.UnknownCRS as exc:
         report.problems.append(Problem("unknown_crs", str(exc), field="crs"))
     if report.errors:
         raise ProblemsError(report.errors)
 
     rows = np.arange(1, len(frame) + 1)
-    codes = imports._text(frame[columns["code"]], number=True).tolist()
+    codes = imports.text(frame[columns["code"]], number=True).tolist()
     names = (
-        imports._text(frame[columns["name"]]).tolist() if "name" in columns else [""] * len(frame)
+        imports.text(frame[columns["name"]]).tolist() if "name" in columns else [""] * len(frame)
     )
     geoms = np.asarray(frame.geometry.values, dtype=object)
     usable = np.ones(len(frame), dtype=bool)
@@ -144,7 +190,7 @@ def read_layout(
         with np.errstate(invalid="ignore"):
             lon = np.nan_to_num(np.abs(bounds[:, [0, 2]])).max(axis=1)
             lat = np.nan_to_num(np.abs(bounds[:, [1, 3]])).max(axis=1)
-        usable &= ~imports._lonlat_range_problems(lon, lat, rows, report, "coordinate")
+        usable &= ~imports.lonlat_range_problems(lon, lat, rows, report, "coordinate")
     if usable.any():
         geoms[usable] = crs_service.geometries_to_wgs84(geoms[usable], source)
     labels = [code or None for code in codes]

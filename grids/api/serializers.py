@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from django.contrib.gis.geos import Point
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -7,7 +9,7 @@ from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
-from grids import scoping
+from grids import limits, scoping
 from grids.models import Department, Grid, Household, Region, Resident, Tag, User, today
 from grids.services import crs as crs_service
 
@@ -18,12 +20,37 @@ class BoundaryField(GeometryField):
     """The boundary version valid on the asked date, annotated by the view."""
 
 
-class BoundaryFeatureSerializer(GeoFeatureModelSerializer):
+class FeatureSerializer(GeoFeatureModelSerializer):
+    """A GeoJSON Feature serializer that refuses a Feature whose `properties` is not an
+    object (a multipart form's text field, a list) with a 400 naming it; drf-gis would write
+    into it and fail with a TypeError."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping) and "properties" in data:
+            properties = data["properties"]
+            if not isinstance(properties, Mapping):
+                raise serializers.ValidationError(
+                    {
+                        "properties": _(
+                            "a Feature's properties are a JSON object; send a Feature as "
+                            "application/json, or the fields themselves as a form"
+                        )
+                    },
+                    code="invalid",
+                )
+            # drf-gis moves the geometry into the properties: a copy leaves the request as sent.
+            data = {**data, "properties": dict(properties)}
+        return super().to_internal_value(data)
+
+
+class BoundaryFeatureSerializer(FeatureSerializer):
     geom = BoundaryField(read_only=True, precision=PRECISION)
 
 
 class RegionSerializer(BoundaryFeatureSerializer):
-    parent_code = serializers.CharField(source="parent.code", read_only=True, default=None)
+    parent_code = serializers.CharField(
+        source="parent.code", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = Region
@@ -35,7 +62,9 @@ class GridSerializer(BoundaryFeatureSerializer):
     community_code = serializers.CharField(source="community.code", read_only=True)
     households = serializers.SerializerMethodField()
     residents = serializers.SerializerMethodField()
-    leader = serializers.CharField(source="leader.get_full_name", read_only=True, default=None)
+    leader = serializers.CharField(
+        source="leader.get_full_name", read_only=True, default=None, allow_null=True
+    )
     community_name = serializers.CharField(source="community.name", read_only=True)
     workers = serializers.SerializerMethodField()
 
@@ -99,9 +128,11 @@ class ResidentSerializer(serializers.ModelSerializer):
         return data
 
 
-class HouseholdSerializer(GeoFeatureModelSerializer):
+class HouseholdSerializer(FeatureSerializer):
     location = GeometryField(precision=PRECISION, required=False)
-    grid_code = serializers.CharField(source="grid.code", read_only=True, default=None)
+    grid_code = serializers.CharField(
+        source="grid.code", read_only=True, default=None, allow_null=True
+    )
     flagged = serializers.BooleanField(read_only=True)
     # Ranges are checked after conversion: projected coordinates (metres) are fine here.
     lon = serializers.FloatField(write_only=True, required=False)
@@ -176,16 +207,53 @@ def normalised_crs(value: str) -> str:
 def wgs84_point(location, lon, lat, source: str, *, not_a_point: str) -> Point:
     """A point given as GeoJSON `location` or as `lon`/`lat`, in the coordinate system
     `source`, as WGS84; a ValidationError naming the field the caller sent when it is not a
-    point or not longitude/latitude."""
+    point, not finite, or not longitude/latitude within range (grids.limits.lonlat_problem)."""
     if location is not None:
         if location.geom_type != "Point":
             raise serializers.ValidationError({"location": not_a_point})
         lon, lat = location.x, location.y
+    for name, value in (("lon", lon), ("lat", lat)):
+        problem = limits.finite_problem(value)
+        if problem:
+            raise serializers.ValidationError(
+                {"location" if location is not None else name: f"{name} {problem}"}
+            )
     lon, lat = crs_service.point_to_wgs84(lon, lat, source)
-    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        field = "location" if location is not None else ("lon" if abs(lon) > 180 else "lat")
-        raise serializers.ValidationError({field: _("coordinates are not longitude/latitude")})
+    found = limits.lonlat_problem(lon, lat)
+    if found:
+        name, problem = found
+        raise serializers.ValidationError(
+            {"location" if location is not None else name: f"{name} {problem}"}
+        )
     return Point(lon, lat, srid=4326)
+
+
+def lonlat_point(lon, lat, *, field: str | None = None) -> Point:
+    """A WGS84 point from two numbers a client sent; a ValidationError naming `field` (or
+    `lon`/`lat`) when either is not finite degrees in range."""
+    found = limits.lonlat_problem(lon, lat)
+    if found:
+        name, problem = found
+        raise serializers.ValidationError({field or name: f"{name} {problem}"}, code="invalid")
+    return Point(float(lon), float(lat), srid=4326)
+
+
+def point_from_query(params, lon: str = "lon", lat: str = "lat") -> Point:
+    """The point of a query string's `lon` and `lat` (both required)."""
+    numbers = []
+    for name in (lon, lat):
+        raw = params.get(name)
+        if raw in (None, ""):
+            raise serializers.ValidationError({name: _("give lon and lat in degrees")})
+        try:
+            numbers.append(float(raw))
+        except ValueError:
+            raise serializers.ValidationError({name: f"{name} {_('is not a number')}"}) from None
+    found = limits.lonlat_problem(*numbers)
+    if found:
+        name, problem = found
+        raise serializers.ValidationError({name: f"{name} {problem}"})
+    return Point(*numbers, srid=4326)
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -205,7 +273,20 @@ class UserSerializer(serializers.ModelSerializer):
             "sees_personal_data",
         ]
 
-    @extend_schema_field(serializers.DictField())
+    # None for a role above the tree (an administrator) or beside it (a department).
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "properties": {
+                "kind": {"type": "string", "description": "grid, or the region's level"},
+                "id": {"type": "integer"},
+                "code": {"type": "string"},
+                "name": {"type": "string"},
+            },
+            "required": ["kind", "id", "code", "name"],
+        }
+    )
     def get_jurisdiction(self, user) -> dict | None:
         node = user.grid or user.region
         if node is None:

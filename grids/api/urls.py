@@ -1,8 +1,7 @@
 from django.urls import include, path
-from rest_framework.authtoken.views import obtain_auth_token
-from rest_framework.routers import DefaultRouter
 
-from grids.api import views
+from grids.api import tokens, views
+from grids.api.routers import DefaultRouter
 
 router = DefaultRouter()
 router.register("regions", views.RegionViewSet, basename="region")
@@ -12,7 +11,10 @@ router.register("residents", views.ResidentViewSet, basename="resident")
 router.register("departments", views.DepartmentViewSet, basename="department")
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", tokens.ObtainTokenView.as_view(), name="api-token"),
+    path("auth/tokens/", tokens.TokenListView.as_view(), name="api-tokens"),
+    path("auth/tokens/<int:pk>/", tokens.TokenDetailView.as_view(), name="api-token-detail"),
+    path("auth/logout/", tokens.LogoutView.as_view(), name="api-logout"),
     path("me/", views.MeView.as_view(), name="api-me"),
     path("stats/rollup/", views.RollupView.as_view(), name="api-rollup"),
     path("export/<str:layer>.<str:fmt>", views.ExportView.as_view(), name="api-export"),

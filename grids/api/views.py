@@ -166,8 +166,17 @@ class HouseholdViewSet(
         if location is not None:
             households.move_household(household, location, user=self.request.user)
 
-    @extend_schema(request=ResidentSerializer, responses=ResidentSerializer(many=True))
-    @action(detail=True, methods=["get", "post"], serializer_class=ResidentSerializer)
+    # A plain list, not a page; adding residents answers 201 with the household's residents.
+    @extend_schema(methods=["GET"], responses=ResidentSerializer(many=True))
+    @extend_schema(
+        methods=["POST"], request=ResidentSerializer, responses={201: ResidentSerializer(many=True)}
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        serializer_class=ResidentSerializer,
+        pagination_class=None,
+    )
     def residents(self, request, pk=None):
         """The household's residents; personal data masked unless the role needs them."""
         household = self.get_object()

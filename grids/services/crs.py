@@ -18,16 +18,23 @@ WGS84 = "EPSG:4326"
 GCJ02 = "GCJ-02"
 BD09 = "BD-09"
 OFFSET_SYSTEMS = {GCJ02, BD09}
+# Spellings people use, compared without case, spaces, hyphens, underscores and dots.
 ALIASES = {
-    "WGS84": WGS84,
-    "4326": WGS84,
-    "CGCS2000": "EPSG:4490",
-    "4490": "EPSG:4490",
-    "GCJ02": GCJ02,
-    "GCJ-02": GCJ02,
-    "BD09": BD09,
-    "BD-09": BD09,
+    **dict.fromkeys(["WGS84", "4326", "EPSG4326", "WGS1984", "GPS", "WGS84经纬度"], WGS84),
+    **dict.fromkeys(
+        ["CGCS2000", "4490", "EPSG4490", "CGCS", "2000国家大地坐标系", "国家2000", "2000坐标系"],
+        "EPSG:4490",
+    ),
+    **dict.fromkeys(
+        ["GCJ02", "GCJ", "火星坐标", "火星坐标系", "国测局坐标", "国测局坐标系", "高德", "腾讯"],
+        GCJ02,
+    ),
+    **dict.fromkeys(["BD09", "BD09LL", "BD", "BAIDU", "百度", "百度坐标", "百度坐标系"], BD09),
 }
+SPELLINGS = (
+    "an EPSG code (e.g. EPSG:4545), WGS84, CGCS2000 (2000国家大地坐标系, EPSG:4490), "
+    "GCJ-02 (gcj, 火星坐标) or BD-09 (baidu, 百度)"
+)
 
 _A = 6378245.0
 _EE = 0.00669342162296594323
@@ -38,19 +45,25 @@ class UnknownCRS(ValueError):
     pass
 
 
+def _alias_key(text: str) -> str:
+    return "".join(ch for ch in text.upper() if ch not in " -_.:")
+
+
 def normalise(crs: str | None) -> str | None:
-    """'cgcs2000', 'EPSG:4490', '4490' and 'gcj02' all mean one thing; None stays None."""
+    """'cgcs2000', 'EPSG:4490', '4490', '2000国家大地坐标系' all mean one thing, as do 'gcj02',
+    'gcj-02', '火星坐标'; None stays None. An unknown name is UnknownCRS, a one-line reason."""
     if crs is None or str(crs).strip() == "":
         return None
     text = str(crs).strip()
-    key = text.upper().replace("EPSG:", "").replace("_", "-")
+    key = _alias_key(text)
     if key in ALIASES:
         return ALIASES[key]
-    candidate = f"EPSG:{key}" if key.isdigit() else text
+    digits = key.removeprefix("EPSG")
+    candidate = f"EPSG:{digits}" if digits.isdigit() else text
     try:
         CRS.from_user_input(candidate)
-    except Exception as exc:  # pyproj raises CRSError, a plain Exception subclass
-        raise UnknownCRS(f"unknown coordinate reference system {crs!r}: {exc}") from exc
+    except Exception:  # pyproj raises CRSError, a plain Exception subclass
+        raise UnknownCRS(f"unknown coordinate system {crs!r}; use {SPELLINGS}") from None
     return candidate
 
 

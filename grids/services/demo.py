@@ -164,7 +164,7 @@ def _sample_inside(rng, outline: Polygon, n: int, urban_share: float, sigma: flo
     return out[:n]
 
 
-def _kmeans(rng, points: np.ndarray, k: int, iterations: int = 30) -> np.ndarray:
+def kmeans(rng, points: np.ndarray, k: int, iterations: int = 30) -> np.ndarray:
     """Lloyd's k-means; returns the cluster of every point (each cluster non-empty)."""
     centres = points[rng.choice(len(points), k, replace=False)]
     for _ in range(iterations):
@@ -210,9 +210,9 @@ def build_tree(rng, grids: int = 988, communities: int = 300):
     cell_of_seed[order[0]] = cells[order[1]]
     cells = shapely.intersection(cell_of_seed, outline)
 
-    community_of = _kmeans(rng, seeds, communities)
+    community_of = kmeans(rng, seeds, communities)
     community_centres = np.array([seeds[community_of == c].mean(0) for c in range(communities)])
-    street_of_community = _kmeans(rng, community_centres, len(STREET_NAMES))
+    street_of_community = kmeans(rng, community_centres, len(STREET_NAMES))
     # Number streets from the core outwards so that the urban streets (街道) get the centre.
     street_centres = np.array(
         [community_centres[street_of_community == s].mean(0) for s in range(len(STREET_NAMES))]
@@ -611,7 +611,7 @@ def reset() -> None:
             "TRUNCATE grids_resident, grids_householdgridhistory, grids_household, "
             "grids_gridboundary, grids_grid_workers, grids_regionboundary, grids_auditlog, "
             "grids_grid, grids_user, grids_user_groups, "
-            "grids_user_user_permissions, authtoken_token, django_admin_log"
+            "grids_user_user_permissions, grids_apitoken, django_admin_log"
             + "".join(f", {t}" for t in tables)
             + " RESTART IDENTITY CASCADE"
         )

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
-import django_filters
-from django.utils.translation import gettext_lazy as _
+import datetime as dt
 
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
+
+from grids.timestamps import date_problem
 from incidents.models import Incident, Level, Priority, Status
 
 QUEUES = {
@@ -12,6 +17,29 @@ QUEUES = {
     "reported": _("reported by me"),
     "open": _("open"),
 }
+
+
+class MomentField(IsoDateTimeField):
+    """An ISO 8601 time to compare with: within the dates the platform keeps, and sent to the
+    database in UTC, since PostgreSQL refuses the offsets beyond ±15:59 that Python reads."""
+
+    def __init__(self, *args, parameter: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.parameter = parameter
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        # Checked on the date as written: the conversion below cannot leave a date's range then.
+        problem = date_problem(moment.date(), self.parameter)
+        if problem is not None:
+            raise forms.ValidationError(problem.message, code=problem.code)
+        return moment.astimezone(dt.UTC)
+
+
+class MomentFilter(django_filters.IsoDateTimeFilter):
+    field_class = MomentField
 
 
 class IncidentFilterSet(django_filters.FilterSet):
@@ -26,8 +54,12 @@ class IncidentFilterSet(django_filters.FilterSet):
     street = django_filters.NumberFilter(field_name="street_id")
     department = django_filters.CharFilter(field_name="department__code")
     overdue = django_filters.BooleanFilter(field_name="step_overdue")
-    reported_after = django_filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="gte")
-    reported_before = django_filters.IsoDateTimeFilter(field_name="reported_at", lookup_expr="lt")
+    reported_after = MomentFilter(
+        field_name="reported_at", lookup_expr="gte", parameter="reported_after"
+    )
+    reported_before = MomentFilter(
+        field_name="reported_at", lookup_expr="lt", parameter="reported_before"
+    )
     q = django_filters.CharFilter(field_name="title", lookup_expr="icontains", label=_("title"))
 
     class Meta:

@@ -4,8 +4,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework_gis.fields import GeometryField
 
+from grids.api.fields import MomentField, PlannedDateField, PointField
 from incidents.models import (
     Category,
     Incident,
@@ -21,20 +21,9 @@ from incidents.models import (
 from incidents.services.transitions import RULES, allowed_actions
 
 
-class PointField(GeometryField):
-    """A GeoJSON point in WGS84 (documented as such in the OpenAPI schema). Written from the
-    coordinates directly: GeometryField goes through GDAL's JSON writer and builds a spatial
-    reference per row, most of a queue page's time."""
-
-    def to_representation(self, value):
-        if value is None:
-            return None
-        return {"type": "Point", "coordinates": [round(value.x, 7), round(value.y, 7)]}
-
-
 class CategorySerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    department = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Category
@@ -52,9 +41,9 @@ class IncidentSerializer(serializers.ModelSerializer):
 
     category = serializers.SlugRelatedField(slug_field="code", read_only=True)
     category_name = serializers.CharField(source="category.name", read_only=True)
-    grid = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    whistle_class = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    grid = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    department = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    whistle_class = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     location = PointField(read_only=True)
 
     class Meta:
@@ -141,8 +130,8 @@ ROW_FIELDS = [
 
 
 class EventSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    department = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     photos = serializers.SerializerMethodField()
 
     class Meta:
@@ -182,7 +171,7 @@ class IncidentDetailSerializer(IncidentSerializer):
 
     events = EventSerializer(many=True, read_only=True)
     photos = PhotoSerializer(many=True, read_only=True)
-    reporter = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    reporter = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     allowed_actions = serializers.SerializerMethodField()
 
     class Meta(IncidentSerializer.Meta):
@@ -274,8 +263,8 @@ class MetricsRowSerializer(serializers.Serializer):
 
 
 class TaskSerializer(serializers.ModelSerializer):
-    grid = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    grid = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     targets = serializers.IntegerField(read_only=True, source="target_count")
     visited = serializers.IntegerField(read_only=True, source="visited_count")
 
@@ -294,10 +283,25 @@ class TaskSerializer(serializers.ModelSerializer):
         ]
 
 
+class TaskFiguresRowSerializer(serializers.Serializer):
+    """Completion of the tasks of one grid or one worker (`key` and `label` are null for the
+    tasks given to no one)."""
+
+    key = serializers.IntegerField(allow_null=True)
+    label = serializers.CharField(allow_null=True)
+    tasks = serializers.IntegerField()
+    done = serializers.IntegerField()
+    done_on_time = serializers.IntegerField()
+    overdue = serializers.IntegerField()
+    visits = serializers.IntegerField()
+    flagged_visits = serializers.IntegerField()
+    completion_rate = serializers.FloatField(allow_null=True)
+
+
 class TaskCreateSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     grid = serializers.CharField(help_text=_("grid code"))
-    due_on = serializers.DateField()
+    due_on = PlannedDateField()
     tag = serializers.CharField(required=False, allow_null=True, default=None)
     assignee = serializers.CharField(
         required=False, allow_null=True, default=None, help_text=_("username of a grid worker")
@@ -328,5 +332,5 @@ class VisitCreateSerializer(serializers.Serializer):
     household = serializers.IntegerField()
     location = PointField(help_text=_("where the worker's phone was: a GeoJSON point"))
     client_key = serializers.UUIDField(required=False, allow_null=True, default=None)
-    visited_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    visited_at = MomentField(required=False, allow_null=True, default=None)
     note = serializers.CharField(required=False, allow_blank=True, default="")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.gis.geos import Point
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -14,11 +13,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from grids.models import Grid, User
+from grids import timestamps
+from grids.api.pagination import QueuePagination
+from grids.api.parsers import FormParser, JSONParser, MultiPartParser
+from grids.api.serializers import point_from_query
+from grids.models import Grid, Role, User
 from incidents.api.filters import IncidentFilterSet
 from incidents.api.serializers import (
     CategorySerializer,
@@ -31,6 +32,7 @@ from incidents.api.serializers import (
     ReportSerializer,
     StepSerializer,
     TaskCreateSerializer,
+    TaskFiguresRowSerializer,
     TaskSerializer,
     VisitCreateSerializer,
     VisitSerializer,
@@ -49,29 +51,19 @@ from incidents.services.reporting import Report, add_photos, possible_duplicates
 from incidents.services.transitions import StaleVersion, Step, take_step
 
 
-class QueuePagination(PageNumberPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 500
-
-
 def _date(request, name: str, default: dt.date) -> dt.date:
     value = request.query_params.get(name)
     if not value:
         return default
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError as exc:
         raise ValidationError({name: ["dates are YYYY-MM-DD"]}) from exc
-
-
-def _point(request) -> Point:
-    try:
-        return Point(
-            float(request.query_params["lon"]), float(request.query_params["lat"]), srid=4326
-        )
-    except (KeyError, ValueError) as exc:
-        raise ValidationError({"lon": ["lon and lat are degrees"]}) from exc
+    # Within the platform's years: "the 30 days before 0001-01-01" is no date at all.
+    problem = timestamps.date_problem(day, name)
+    if problem is not None:
+        raise ValidationError({name: [problem.message]}, code=problem.code)
+    return day
 
 
 class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
@@ -210,7 +202,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(self._detail(incident.pk))
 
     @extend_schema(responses=DuplicateSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def duplicates(self, request, pk=None):
         """Possible duplicates of this incident, nearest first (for a handler to merge)."""
         incident = get_object_or_404(self.get_queryset(), pk=pk)
@@ -231,11 +223,13 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         ],
         responses=DuplicateSerializer(many=True),
     )
-    @action(detail=False, methods=["get"], url_path="nearby")
+    @action(detail=False, methods=["get"], url_path="nearby", pagination_class=None)
     def nearby(self, request):
         """Before reporting: incidents of the category near the point that may be the same."""
         category = request.query_params.get("category") or ""
-        found = possible_duplicates(category, _point(request), user=request.user)
+        found = possible_duplicates(
+            category, point_from_query(request.query_params), user=request.user
+        )
         return Response(
             DuplicateSerializer(
                 [{"incident": i, "metres": round(m, 1)} for i, m in found], many=True
@@ -266,7 +260,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         ],
         responses=MetricsRowSerializer(many=True),
     )
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=None)
     def metrics(self, request):
         """结案率, 按期结案率, 返工率, mean hours per step and satisfaction, per grid,
         community, street or department, for incidents reported in the period (default: the
@@ -317,12 +311,19 @@ class TaskViewSet(
         fields = serializer.validated_data
         grid = Grid.objects.visible_to(request.user).current().filter(code=fields["grid"]).first()
         if grid is None:
-            raise ValidationError({"grid": [f"no grid {fields['grid']} in your jurisdiction"]})
+            # The code sent is not echoed: it may name another jurisdiction's grid.
+            raise ValidationError({"grid": ["no current grid with this code in your jurisdiction"]})
         assignee = None
         if fields["assignee"]:
-            assignee = User.objects.filter(username=fields["assignee"]).first()
+            # Only the grid's own workers are looked up: whether a user name exists elsewhere
+            # is not the caller's to learn (one answer for unknown and out of scope).
+            assignee = User.objects.filter(
+                username=fields["assignee"], role=Role.GRID_WORKER, grid=grid
+            ).first()
             if assignee is None:
-                raise ValidationError({"assignee": [f"no user {fields['assignee']}"]})
+                raise ValidationError(
+                    {"assignee": [f"no grid worker of grid {grid.code} has this user name"]}
+                )
         task = tasks.create_visit_task(
             grid,
             title=fields["title"],
@@ -336,8 +337,11 @@ class TaskViewSet(
             status=status.HTTP_201_CREATED,
         )
 
-    @extend_schema(parameters=[OpenApiParameter("by", str, enum=["grid", "worker"])])
-    @action(detail=False, methods=["get"])
+    @extend_schema(
+        parameters=[OpenApiParameter("by", str, enum=["grid", "worker"])],
+        responses=TaskFiguresRowSerializer(many=True),
+    )
+    @action(detail=False, methods=["get"], pagination_class=None)
     def figures(self, request):
         """Task completion per grid or per worker."""
         by = request.query_params.get("by", "grid")

@@ -4,7 +4,9 @@ confirm the grid when the point lies near another grid's edge."""
 from __future__ import annotations
 
 import datetime as dt
+import struct
 import uuid
+import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -57,10 +59,40 @@ class CheckedPhoto:
     height: int
 
 
+# What decoding an untrusted file may raise: each means the file is not a usable image.
+BROKEN_IMAGE = (
+    UnidentifiedImageError,
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    IndexError,
+    KeyError,
+    TypeError,
+    struct.error,
+    ZeroDivisionError,
+)
+
+
+def photo_max_pixels() -> int:
+    return int(settings.GRIDLINE_PHOTO_MAX_MEGAPIXELS * 1_000_000)
+
+
+def _too_many_pixels(name: str, size: tuple[int, int] | None, field: str, row: int) -> Problem:
+    declared = f"{size[0]} x {size[1]} px" if size else "far more pixels"
+    return Problem(
+        "photo_too_many_pixels",
+        f"{name}: {declared}, over the {settings.GRIDLINE_PHOTO_MAX_MEGAPIXELS:g} megapixel limit",
+        field=field,
+        row=row,
+    )
+
+
 def check_photos(files, field_name: str = "photos") -> list[CheckedPhoto]:
     """Each file must decode as a JPEG, PNG or WebP image within the size limit; the name
     and the declared content type are not trusted."""
     limit = settings.GRIDLINE_PHOTO_MAX_MB * 1024 * 1024
+    max_pixels = photo_max_pixels()
     checked, problems = [], []
     for i, upload in enumerate(files):
         name = getattr(upload, "name", f"#{i + 1}")
@@ -77,15 +109,26 @@ def check_photos(files, field_name: str = "photos") -> list[CheckedPhoto]:
             continue
         try:
             upload.seek(0)
-            with Image.open(upload) as image:
-                image.verify()
-                kind, (width, height) = image.format, image.size
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+            with warnings.catch_warnings():
+                # The size is checked below against our own limit, naming the file.
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                with Image.open(upload) as image:
+                    kind, (width, height) = image.format, image.size
+                    if width * height <= max_pixels:
+                        image.verify()
+        except Image.DecompressionBombError:
+            # Pillow refuses headers beyond twice its own limit before we see the size.
+            problems.append(_too_many_pixels(name, None, field_name, i + 1))
+            continue
+        except BROKEN_IMAGE as error:
             problems.append(
                 Problem(
                     "not_an_image", f"{name}: not an image ({error})", field=field_name, row=i + 1
                 )
             )
+            continue
+        if width * height > max_pixels:
+            problems.append(_too_many_pixels(name, (width, height), field_name, i + 1))
             continue
         if kind not in PHOTO_FORMATS:
             problems.append(
@@ -166,28 +209,38 @@ def grids_near(point: Point, metres: float) -> list[Grid]:
     )
 
 
-def _place(report: Report) -> tuple[Grid | None, dict[str, Region | None]]:
-    """The grid and regions of the point; near an edge, the grid the reporter confirmed."""
+def _place(report: Report, user) -> tuple[Grid | None, dict[str, Region | None]]:
+    """The grid and regions of the point; near an edge, the grid the reporter confirmed.
+
+    Only grids the reporter may see are ever named or accepted: a grid of another
+    jurisdiction near the point is answered as if it did not exist (decision 4)."""
     point = report.location
     holding = Grid.objects.containing(point).select_related("community__parent__parent").first()
     candidates = grids_near(point, settings.GRIDLINE_INCIDENT_EDGE_M)
+    visible = set(
+        Grid.objects.visible_to(user)
+        .filter(pk__in=[g.pk for g in candidates])
+        .values_list("pk", flat=True)
+    )
+    choosable = [g for g in candidates if g.pk in visible]
     if report.grid:
-        chosen = next((g for g in candidates if g.code == report.grid), None)
+        chosen = next((g for g in choosable if g.code == report.grid), None)
         if chosen is None:
-            codes = ", ".join(g.code for g in candidates) or "none"
+            codes = ", ".join(g.code for g in choosable) or "none"
             raise _problem(
                 "grid_not_near",
-                f"grid {report.grid} is not within {settings.GRIDLINE_INCIDENT_EDGE_M:g} m of "
-                f"the point (grids near it: {codes})",
+                # The chosen code is not echoed: it may be another jurisdiction's grid.
+                f"the chosen grid is not a grid of your jurisdiction within "
+                f"{settings.GRIDLINE_INCIDENT_EDGE_M:g} m of the point (grids near it: {codes})",
                 "grid",
             )
         holding = chosen
-    elif len(candidates) > 1:
-        codes = ", ".join(f"{g.code} {g.name}" for g in candidates)
+    elif len(candidates) > 1 and choosable:
+        codes = ", ".join(f"{g.code} {g.name}" for g in choosable)
         raise _problem(
             "near_grid_edge",
-            f"the point is within {settings.GRIDLINE_INCIDENT_EDGE_M:g} m of the edge between "
-            f"grids {codes}: confirm the grid",
+            f"the point is within {settings.GRIDLINE_INCIDENT_EDGE_M:g} m of a grid's edge: "
+            f"confirm the grid it is in ({codes})",
             "grid",
         )
     if holding is not None:
@@ -209,6 +262,18 @@ def _place(report: Report) -> tuple[Grid | None, dict[str, Region | None]]:
         "street": regions.get(Level.STREET),
         "district": regions.get(Level.DISTRICT),
     }
+
+
+def _reports_outside_grids(user, district: Region | None) -> bool:
+    """A point in no grid is held by the district centre: it, administrators and the
+    district's departments (whose jurisdiction is the district) may report there."""
+    if scoping.sees_unassigned(user):
+        return True
+    return (
+        user.role == "department"
+        and district is not None
+        and district.pk == scoping.user_district(user)
+    )
 
 
 def _resent(existing: Incident, user) -> Incident:
@@ -244,10 +309,10 @@ def report_incident(report: Report, *, user) -> tuple[Incident, bool]:
         with transaction.atomic():
             # The grid lookup and the insert under the shared tree lock, as for households.
             sql.lock_tree(shared=True)
-            grid, regions = _place(report)
+            grid, regions = _place(report, user)
             if grid is not None:
                 check_in_jurisdiction(user, grid)
-            elif not scoping.sees_unassigned(user):
+            elif not _reports_outside_grids(user, regions["district"]):
                 raise _problem(
                     "outside_jurisdiction", "the location is outside your jurisdiction", "location"
                 )

@@ -13,7 +13,9 @@ from django.contrib.gis.geos import Point
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from grids import timestamps
 from grids.models import Grid, Household, Resident, Role
 from grids.problems import Problem, ProblemsError
 from grids.services.households import check_in_jurisdiction
@@ -103,8 +105,16 @@ def record_visit(
         )
     metres = household.metres.m
     visited_at = visited_at or timezone.now()
-    if visited_at > timezone.now() + dt.timedelta(minutes=5):
-        raise _problem("in_the_future", "a visit cannot be in the future", "visited_at")
+    # The worker's phone had the household from the platform, so a visit cannot precede its
+    # registration; nor lie ahead of the server's clock beyond the skew (grids.timestamps).
+    problem = timestamps.moment_problem(
+        visited_at,
+        "visited_at",
+        not_before=timestamps.start_of(household.registered_on),
+        since=_("the household was registered"),
+    )
+    if problem is not None:
+        raise ProblemsError([problem])
     try:
         with transaction.atomic():
             visit = Visit.objects.create(

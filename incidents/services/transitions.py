@@ -217,8 +217,11 @@ def _department(incident: Incident, code: str | None, action: str) -> Department
         raise StepRefused("required", f"'{action}' needs a department", "department")
     department = Department.objects.filter(code=code, district=incident.district_id).first()
     if department is None:
+        # The code sent is not echoed: it may be another district's department.
         raise StepRefused(
-            "unknown_department", f"no department {code!r} in the incident's district", "department"
+            "unknown_department",
+            "no department with this code in the incident's district",
+            "department",
         )
     return department
 

@@ -1,5 +1,4 @@
-from rest_framework.routers import DefaultRouter
-
+from grids.api.routers import DefaultRouter
 from notifications.api import views
 
 router = DefaultRouter()

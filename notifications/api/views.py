@@ -5,7 +5,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from incidents.api.views import QueuePagination
+from grids.api.pagination import QueuePagination
 from notifications.models import Notification
 from notifications.services import mark_read
 
@@ -20,6 +20,10 @@ class MarkReadSerializer(serializers.Serializer):
     ids = serializers.ListField(child=serializers.IntegerField(), required=False, allow_null=True)
 
 
+class MarkedSerializer(serializers.Serializer):
+    marked = serializers.IntegerField(help_text="how many notifications were marked read")
+
+
 class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The user's own notifications, newest first; `unread=1` for the unread ones."""
 
@@ -32,7 +36,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             inbox = inbox.unread()
         return inbox.order_by("-created_at", "-id")
 
-    @extend_schema(request=MarkReadSerializer)
+    @extend_schema(request=MarkReadSerializer, responses=MarkedSerializer)
     @action(detail=False, methods=["post"])
     def read(self, request):
         """Mark the given notifications (or all) read."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db import transaction
 from rest_framework import serializers
 
+from grids import scoping
 from grids.models import Department
 from reports import derived
 from reports.models import (
@@ -20,6 +21,32 @@ from reports.models import (
     ValueType,
 )
 from reports.periods import Period
+
+
+class DistrictDepartmentField(serializers.SlugRelatedField):
+    """A department of the requesting user's district, by code (any district's for an
+    administrator). Another district's department is answered like one that does not
+    exist, and the code sent is not echoed (decision 4)."""
+
+    default_error_messages = {
+        "does_not_exist": "no department with this code in your district",
+        "invalid": "a department code is expected",
+    }
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="code", queryset=Department.objects.all(), **kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return Department.objects.none()
+        if scoping.sees_everything(user):
+            return Department.objects.all()
+        district = scoping.user_district(user)
+        return (
+            Department.objects.filter(district=district) if district else Department.objects.none()
+        )
 
 
 class PeriodField(serializers.CharField):
@@ -127,7 +154,7 @@ class ColumnSerializer(serializers.ModelSerializer):
 
 
 class TemplateSerializer(serializers.ModelSerializer):
-    owner = serializers.SlugRelatedField(slug_field="code", queryset=Department.objects.all())
+    owner = DistrictDepartmentField()
     owner_name = serializers.CharField(source="owner.name", read_only=True)
     columns = ColumnSerializer(many=True)
 
@@ -258,9 +285,7 @@ class ReportRunSerializer(serializers.ModelSerializer):
 
 class FormUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
-    department = serializers.SlugRelatedField(
-        slug_field="code", queryset=Department.objects.all(), required=False
-    )
+    department = DistrictDepartmentField(required=False)
 
 
 class FormConfirmSerializer(serializers.Serializer):

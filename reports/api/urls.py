@@ -1,6 +1,6 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
 
+from grids.api.routers import DefaultRouter
 from reports.api import views
 
 router = DefaultRouter()

@@ -16,11 +16,11 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from grids import scoping
+from grids.api.parsers import FormParser, JSONParser, MultiPartParser
 from grids.models import Grid, Region
 from reports.api.serializers import (
     FormConfirmSerializer,
@@ -75,6 +75,12 @@ def _parse_period(raw: str, name: str) -> Period:
         raise ValidationError({name: [str(error)]}) from error
 
 
+def _is_id(raw) -> bool:
+    # ASCII digits only: "²".isdigit() is true, and int("²") a ValueError.
+    text = str(raw)
+    return text.isascii() and text.isdecimal() and len(text) < 9
+
+
 def _region(request) -> Region:
     """The region asked for (by code or id) among those the user may see, else the user's
     own jurisdiction."""
@@ -84,10 +90,11 @@ def _region(request) -> Region:
     )
     regions = Region.objects.visible_to(user)
     if raw:
-        q = Q(code=raw) | (Q(pk=int(raw)) if str(raw).isdigit() and len(str(raw)) < 9 else Q())
+        q = Q(code=raw) | (Q(pk=int(raw)) if _is_id(raw) else Q())
         region = regions.filter(q).current().first()
         if region is None:
-            raise NotFound(f"no region {raw} in your jurisdiction")
+            # The code sent is not echoed: it may be another jurisdiction's region.
+            raise NotFound("no region with this code or id in your jurisdiction")
         return region
     region = scoping.jurisdiction_region(user)
     if region is None and scoping.sees_everything(user):
@@ -112,7 +119,7 @@ def _unit(request, raw: str | None) -> Grid | Region:
         .first()
     )
     if region is None:
-        raise NotFound(f"no grid, community or street {raw} in your jurisdiction")
+        raise NotFound("no grid, community or street with this code in your jurisdiction")
     return region
 
 
@@ -686,7 +693,7 @@ class FormImportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def create(self, request):
         from reports.services import forms
 
-        data = FormUploadSerializer(data=request.data)
+        data = FormUploadSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         department = data.validated_data.get("department") or request.user.department
         if department is None:

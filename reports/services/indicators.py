@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from grids.problems import Problem
 from reports import derived
@@ -69,6 +70,10 @@ def sync_derived_after_migrate(sender, **kwargs) -> None:
     sync_derived()
 
 
+class OutOfRange(ValueError):
+    """A number of the right kind outside the indicator's minimum and maximum."""
+
+
 def parse_value(
     indicator: Indicator, raw, *, field: str | None = None
 ) -> tuple[Decimal | None, str]:
@@ -80,12 +85,15 @@ def parse_value(
     if kind == ValueType.TEXT:
         text = str(raw).strip()
         if len(text) > 500:
-            raise ValueError("longer than 500 characters")
+            raise ValueError(_("longer than 500 characters"))
         return None, text
     if kind == ValueType.CHOICE:
         text = str(raw).strip()
         if text not in indicator.choices:
-            raise ValueError(f"{text!r} is not one of {', '.join(indicator.choices)}")
+            raise ValueError(
+                _("%(value)s is not one of %(choices)s")
+                % {"value": repr(text), "choices": "、".join(indicator.choices)}
+            )
         return None, text
     if kind == ValueType.BOOLEAN:
         word = str(raw).strip().lower()
@@ -95,34 +103,39 @@ def parse_value(
             return Decimal(1), ""
         if word in NO:
             return Decimal(0), ""
-        raise ValueError(f"{raw!r} is not yes or no (是/否)")
+        raise ValueError(_("%(value)s is not yes or no") % {"value": repr(raw)})
     text = str(raw).strip().replace(",", "").replace("，", "")
     if kind == ValueType.PERCENTAGE:
         text = text.rstrip("%％")
     try:
         number = Decimal(text)
     except InvalidOperation:
-        raise ValueError(f"{raw!r} is not a number") from None
-    if not number.is_finite():
-        raise ValueError(f"{raw!r} is not a number")
+        number = None
+    if number is None or not number.is_finite():
+        raise ValueError(_("%(value)s is not a number") % {"value": repr(raw)})
     if kind == ValueType.INTEGER and number != number.to_integral_value():
-        raise ValueError(f"{raw!r} is not a whole number")
+        raise ValueError(_("%(value)s is not a whole number") % {"value": repr(raw)})
     if abs(number) >= Decimal(10) ** 16:
-        raise ValueError(f"{raw!r} is too large")
+        raise ValueError(_("%(value)s is too large") % {"value": repr(raw)})
     low = indicator.min_value
     high = indicator.max_value
     if kind == ValueType.PERCENTAGE:
         low = Decimal(0) if low is None else low
         high = Decimal(100) if high is None else high
     if low is not None and number < low:
-        raise ValueError(f"{number} is below the minimum {low.normalize()}")
+        raise OutOfRange(
+            _("%(value)s is below the minimum %(low)s") % {"value": number, "low": low.normalize()}
+        )
     if high is not None and number > high:
-        raise ValueError(f"{number} is above the maximum {high.normalize()}")
+        raise OutOfRange(
+            _("%(value)s is above the maximum %(high)s")
+            % {"value": number, "high": high.normalize()}
+        )
     return number.quantize(Decimal("0.0001")), ""
 
 
 def value_problem(indicator: Indicator, raw, error: ValueError) -> Problem:
-    code = "out_of_range" if "minimum" in str(error) or "maximum" in str(error) else "wrong_type"
+    code = "out_of_range" if isinstance(error, OutOfRange) else "wrong_type"
     return Problem(
         code,
         f"{indicator.name} ({indicator.code}): {error}",

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from grids import scoping
 from grids.models import Grid, Region, Role, User
@@ -29,7 +30,7 @@ from reports.models import (
     ValidationRule,
     unit_filter,
 )
-from reports.periods import MONTHS, Period
+from reports.periods import MONTHS, Period, PeriodType
 from reports.services.indicators import parse_value, value_problem
 from reports.services.values import RANK, Values, display, tree_under
 
@@ -340,9 +341,13 @@ def save(
     harmless; `versions` ({code: version the user saw}) refuses a value someone else changed
     since (409)."""
     if not may_enter(user, unit):
-        raise LedgerRefused("not_yours", "this ledger is kept by the unit's own staff", status=403)
+        raise LedgerRefused(
+            "not_yours", _("this ledger is kept by the unit's own staff"), status=403
+        )
     if period.start > timezone.localdate():
-        raise LedgerRefused("future_period", f"{period.key} has not begun", field="period")
+        raise LedgerRefused(
+            "future_period", _("%(period)s has not begun") % {"period": period.key}, field="period"
+        )
     needed = {i.code: i for i in due_indicators(level_of(unit), period.type, district_of(unit))}
     problems: list[Problem] = []
     parsed: dict[Indicator, tuple] = {}
@@ -352,8 +357,11 @@ def save(
             problems.append(
                 Problem(
                     "not_due",
-                    f"{code} is not collected here for a {period.type} period "
-                    "(derived, retired, another level, or no active template needs it)",
+                    _(
+                        "%(code)s is not collected here for a %(period_type)s period (derived, "
+                        "retired, another level, or no active template needs it)"
+                    )
+                    % {"code": code, "period_type": PeriodType(period.type).label},
                     field=code,
                 )
             )
@@ -370,8 +378,8 @@ def save(
         if is_locked(unit, period):
             raise LedgerRefused(
                 "period_locked",
-                f"{period.label} is locked for {unit.name} since {lock_date(unit, period)}; "
-                "a higher level can reopen it",
+                _("%(period)s is locked for %(unit)s since %(date)s; a higher level can reopen it")
+                % {"period": period.label, "unit": unit.name, "date": lock_date(unit, period)},
                 field="period",
                 status=409,
             )
@@ -389,15 +397,16 @@ def save(
                 stale.append(
                     Problem(
                         "stale",
-                        f"{indicator.name} was changed by someone else "
-                        f"(version {current}, you saw {seen})",
+                        _(
+                            "%(name)s was changed by someone else (version %(current)s, "
+                            "you saw %(seen)s)"
+                        )
+                        % {"name": indicator.name, "current": current, "seen": seen},
                         field=indicator.code,
                     )
                 )
         if stale:
-            error = ProblemsError(stale)
-            error.status_code = 409
-            raise error
+            raise _stale(stale, [existing[i.pk] for i in parsed if i.pk in existing])
         merged = {i.pk: (n if n is not None else t) for i, (n, t) in parsed.items()}
         errors, warnings = _check_rules(unit, period, dict(merged))
         if errors:
@@ -412,17 +421,43 @@ def save(
                 result_versions[indicator.code] = entry.version
                 continue
             if entry is None:
-                entry = LedgerEntry.objects.create(
+                # Nothing to lock while the cell is empty: two first saves both get here, the
+                # unique constraint lets one insert, and get_or_create finds the winner's row
+                # for the other (its savepoint absorbs the IntegrityError). The loser saw an
+                # empty cell that is not empty any more: a lost race, 409 with what won.
+                entry, created = LedgerEntry.objects.get_or_create(
                     indicator=indicator,
-                    period_type=indicator.period_type,
                     period_start=period.start,
-                    number=number,
-                    text=text,
-                    version=1,
-                    updated_by=user,
-                    updated_at=now,
                     **unit_kwargs(unit),
+                    defaults={
+                        "period_type": indicator.period_type,
+                        "number": number,
+                        "text": text,
+                        "version": 1,
+                        "updated_by": user,
+                        "updated_at": now,
+                    },
                 )
+                if not created and (entry.number, entry.text) == (number, text):
+                    # The same value won: as harmless as a resend.
+                    unchanged.append(indicator.code)
+                    result_versions[indicator.code] = entry.version
+                    continue
+                if not created:
+                    raise _stale(
+                        [
+                            Problem(
+                                "stale",
+                                _(
+                                    "%(name)s was entered by someone else at the same time "
+                                    "(version %(version)s)"
+                                )
+                                % {"name": indicator.name, "version": entry.version},
+                                field=indicator.code,
+                            )
+                        ],
+                        [entry],
+                    )
                 before = (None, "")
             else:
                 before = (entry.number, entry.text)
@@ -449,11 +484,32 @@ def save(
     return Saved(changed, unchanged, warnings, result_versions)
 
 
+def _stale(problems: list[Problem], entries: list[LedgerEntry]) -> ProblemsError:
+    """A 409 that carries the current state of the cells concerned, so a client can show
+    what is there now and let the user decide, without reloading the sheet."""
+    error = ProblemsError(problems)
+    error.status_code = 409
+    error.extra = {
+        "current": {
+            e.indicator.code: {
+                "value": e.value,
+                "version": e.version,
+                "updated_at": e.updated_at,
+                "updated_by": e.updated_by.username if e.updated_by else "",
+            }
+            for e in entries
+        }
+    }
+    return error
+
+
 def submit(user, unit: Grid | Region, period: Period, *, client_key: str = "") -> LedgerSubmission:
     """Declare the unit's ledger for the period complete: refused while a due indicator has
     no value. Submitting again keeps the first submission (its time decides on-time)."""
     if not may_enter(user, unit):
-        raise LedgerRefused("not_yours", "this ledger is kept by the unit's own staff", status=403)
+        raise LedgerRefused(
+            "not_yours", _("this ledger is kept by the unit's own staff"), status=403
+        )
     with transaction.atomic():
         submission = (
             LedgerSubmission.objects.select_for_update()
@@ -465,7 +521,8 @@ def submit(user, unit: Grid | Region, period: Period, *, client_key: str = "") -
         if is_locked(unit, period):
             raise LedgerRefused(
                 "period_locked",
-                f"{period.label} is locked for {unit.name}",
+                _("%(period)s is locked for %(unit)s")
+                % {"period": period.label, "unit": unit.name},
                 field="period",
                 status=409,
             )
@@ -479,17 +536,23 @@ def submit(user, unit: Grid | Region, period: Period, *, client_key: str = "") -
         if missing:
             raise ProblemsError(
                 [
-                    Problem("missing_value", f"{i.name} ({i.code}) has no value", field=i.code)
+                    Problem(
+                        "missing_value",
+                        _("%(name)s (%(code)s) has no value") % {"name": i.name, "code": i.code},
+                        field=i.code,
+                    )
                     for i in missing
                 ]
             )
-        return LedgerSubmission.objects.create(
+        # Two first submissions race past the check above; the constraint keeps one and
+        # get_or_create returns it to the other: submitting again keeps the first one.
+        submission, _created = LedgerSubmission.objects.get_or_create(
             period_type=period.type,
             period_start=period.start,
-            submitted_by=user,
-            client_key=client_key,
             **unit_kwargs(unit),
+            defaults={"submitted_by": user, "client_key": client_key},
         )
+        return submission
 
 
 def reopen(
@@ -497,13 +560,15 @@ def reopen(
 ) -> LedgerReopening:
     if not may_reopen(user, unit):
         raise LedgerRefused(
-            "not_higher_level", "only a higher level of the tree can reopen a period", status=403
+            "not_higher_level",
+            _("only a higher level of the tree can reopen a period"),
+            status=403,
         )
     if not reason.strip():
-        raise LedgerRefused("reason_required", "say why the period is reopened", field="reason")
+        raise LedgerRefused("reason_required", _("say why the period is reopened"), field="reason")
     if until < timezone.localdate():
         raise LedgerRefused(
-            "until_past", "the reopening must last until today or later", field="until"
+            "until_past", _("the reopening must last until today or later"), field="until"
         )
     return LedgerReopening.objects.create(
         period_type=period.type,

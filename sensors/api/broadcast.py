@@ -20,9 +20,10 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
+from grids.api.fields import MomentField
+from grids.api.routers import SimpleRouter
 from sensors.api.auth import DeviceTokenAuthentication, IsGateway
 from sensors.models import Broadcast, Delivery, DeliveryState
 from sensors.services import broadcast as service
@@ -106,8 +107,10 @@ class DeliverySerializer(serializers.ModelSerializer):
 class BroadcastSerializer(serializers.ModelSerializer):
     """A broadcast with its number of deliveries in each state."""
 
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    point = LonLatField(read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
+    point = LonLatField(read_only=True, allow_null=True)
     counts = BroadcastCountsSerializer(source="*", read_only=True)
 
     class Meta:
@@ -135,8 +138,13 @@ class BroadcastDetailSerializer(BroadcastSerializer):
 
 
 class DeliveryAckSerializer(serializers.Serializer):
-    at = serializers.DateTimeField(
-        required=False, allow_null=True, default=None, help_text=_("when the pole played it")
+    # A pole's clock ahead of ours is clamped to now by the service, not refused.
+    at = MomentField(
+        limit_future=False,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("when the pole played it"),
     )
 
 

@@ -340,7 +340,7 @@ class CoverageView(APIView):
     def get(self, request):
         region = None
         if raw := request.query_params.get("region"):
-            if not raw.isdigit():
+            if not (raw.isascii() and raw.isdecimal() and len(raw) < 19):
                 raise _bad("invalid", _("region is the id of a region"), "region")
             region = get_object_or_404(Region.objects.visible_to(request.user), pk=int(raw))
         rows, totals = coverage.coverage_of(request.user, region)

@@ -14,6 +14,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from grids.api.parsers import RowsJSONParser
 from sensors.api.auth import DeviceTokenAuthentication, IsDevice
 from sensors.models import Sensor
 from sensors.services import readings
@@ -80,6 +81,8 @@ class IngestView(APIView):
 
     authentication_classes = [DeviceTokenAuthentication]
     permission_classes = [IsDevice]
+    # A bad string refuses its row, not the batch.
+    parser_classes = [RowsJSONParser]
 
     @extend_schema(
         request=IngestRequestSerializer,
@@ -99,6 +102,10 @@ def _time(request, name: str) -> dt.datetime | None:
         at = dt.datetime.fromisoformat(value)
     except ValueError as exc:
         raise ValidationError({name: ["an ISO-8601 time is expected"]}) from exc
+    # The series reaches a week either side of a bound: the first and last years of
+    # Python's calendar would overflow, and no reading is stamped in them.
+    if not 1 < at.year < 9999:
+        raise ValidationError({name: ["a time between the years 2 and 9998 is expected"]})
     return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
 

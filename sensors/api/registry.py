@@ -21,13 +21,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
 from grids import scoping
 from grids.api.filters import parse_bbox
+from grids.api.parsers import FormParser, MultiPartParser
+from grids.api.routers import SimpleRouter
 from grids.models import Department, Region
 from sensors.api.serializers import (
     GatewaySerializer,
@@ -152,7 +152,8 @@ class SensorFilterSet(django_filters.FilterSet):
         fields = ["type", "role", "status", "grid", "region", "bbox", "q"]
 
     def filter_region(self, queryset, name, value):
-        region = Region.objects.filter(pk=value).first()
+        # A region of another jurisdiction is "no such region", like one that does not exist.
+        region = Region.objects.visible_to(self.request.user).filter(pk=value).first()
         if region is None:
             raise ValidationError({"region": [_("no such region")]})
         under = scoping.grid_under_q(region, "grid__")

@@ -9,9 +9,9 @@ from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
+from grids.api.fields import MomentField, PointField
 from grids.api.serializers import normalised_crs, wgs84_point
 from grids.services import crs as crs_service
-from incidents.api.serializers import PointField
 from sensors.models import AlertKind, Gateway, Role, Sensor, SensorType, Status
 from sensors.services.types import EDITABLE
 
@@ -42,9 +42,11 @@ class SensorSerializer(GeoFeatureModelSerializer):
     location = PointField(read_only=True)
     type = serializers.SlugRelatedField(slug_field="code", read_only=True)
     type_name = serializers.CharField(source="type.name", read_only=True)
-    grid_code = serializers.CharField(source="grid.code", read_only=True, default=None)
-    department = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    gateway = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    grid_code = serializers.CharField(
+        source="grid.code", read_only=True, default=None, allow_null=True
+    )
+    department = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    gateway = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Sensor
@@ -75,7 +77,7 @@ class SensorSerializer(GeoFeatureModelSerializer):
 class SensorDetailSerializer(SensorSerializer):
     """One device with what it covers on the ground (a camera's sector, a pole's circle)."""
 
-    coverage = GeometryField(read_only=True, precision=7)
+    coverage = GeometryField(read_only=True, precision=7, allow_null=True)
 
     class Meta(SensorSerializer.Meta):
         fields = [*SensorSerializer.Meta.fields, "coverage", "created_at", "updated_at"]
@@ -141,7 +143,7 @@ class SensorUpdateSerializer(LocationInput):
 
 class GatewaySerializer(serializers.ModelSerializer):
     department = serializers.SlugRelatedField(
-        slug_field="code", read_only=True, help_text=_("department code")
+        slug_field="code", read_only=True, allow_null=True, help_text=_("department code")
     )
     department_code = serializers.CharField(
         write_only=True, required=False, allow_null=True, source="department"
@@ -219,7 +221,8 @@ class AlertSerializer(serializers.Serializer):
             AlertKind.WALL_CLIMBING,
         ]
     )
-    at = serializers.DateTimeField()
+    # The near future and "too old" are the alert service's own rules (device clocks).
+    at = MomentField(limit_future=False)
     confidence = serializers.FloatField(min_value=0, max_value=1, required=False, allow_null=True)
     snapshot = serializers.URLField(max_length=500, required=False, allow_blank=True)
     description = serializers.CharField(max_length=2000, required=False, allow_blank=True)

@@ -107,9 +107,14 @@ def _poles_for(user, pole_ids: Sequence[int]) -> tuple[list[Sensor], list[Proble
     if not scoping.sees_everything(user):
         sensors = sensors.filter(district=scoping.user_district(user))
     found = {sensor.pk: sensor for sensor in sensors.only("pk", "role", "code")}
+    # Every voice pole of the district may be chosen (a warning crosses streets); any other
+    # device the user cannot see is answered as if it did not exist, never by its code.
+    seen = set(Sensor.objects.visible_to(user).filter(pk__in=found).values_list("pk", flat=True))
     problems = []
     for pk in ids:
         sensor = found.get(pk)
+        if sensor is not None and sensor.role != Role.VOICE_POLE and pk not in seen:
+            sensor = None
         if sensor is None:
             problems.append(
                 Problem(

@@ -186,7 +186,7 @@ def _spread(rng, area, n: int) -> np.ndarray:
     if n == 0:
         return np.empty((0, 2))
     candidates = _uniform_in(rng, area, max(n * 20, 200))
-    labels = grids_demo._kmeans(rng, candidates, n, iterations=15)
+    labels = grids_demo.kmeans(rng, candidates, n, iterations=15)
     centres = np.array([candidates[labels == k].mean(0) for k in range(n)])
     # A centre of a concave area may fall outside it: take the member nearest to it instead.
     outside = ~shapely.contains_xy(area, centres[:, 0], centres[:, 1])

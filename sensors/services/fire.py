@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from grids import scoping
 from grids.problems import Problem, ProblemsError
+from sensors.services.registry import url_problem
 from sensors.sql import fire as sql
 
 MAX_TANKS = 50
@@ -148,6 +149,9 @@ def _tank(row: tuple) -> Tank:
 
 def _camera(row: tuple) -> Camera:
     id_, code, name, status, x, y, distance, bearing, fov, range_m, sector, stream = row
+    # A stream stored before links were checked is not handed to the panel as a link.
+    if not isinstance(stream, str) or url_problem(stream) is not None:
+        stream = None
     return Camera(id_, code, name, status, (x, y), distance, bearing, fov, range_m, sector, stream)
 
 

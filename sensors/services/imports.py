@@ -24,23 +24,14 @@ import numpy as np
 import pandas as pd
 import shapely
 from django.db import transaction
+from django.utils.translation import gettext as _
 
-from grids import scoping
+from grids import limits, scoping
 from grids.models import Department, Level, Region, today
 from grids.problems import Problem
 from grids.services import crs as crs_service
-from grids.services.imports import (
-    ImportAborted,
-    ImportReport,
-    _district_area,
-    _lonlat_range_problems,
-    _outside_district_problems,
-    _resolve_fields,
-    _source_crs,
-    _text,
-    point_lonlat,
-    read_points,
-)
+from grids.services import imports as grid_imports
+from grids.services.imports import ImportAborted, ImportReport, point_lonlat, read_points
 from grids.signals import announce
 from sensors.models import Gateway, Role, Sensor, SensorType, Status
 from sensors.services.registry import (
@@ -101,7 +92,10 @@ class _Problems:
         for code, count in self.counts.items():
             if count > LIST_LIMIT:
                 self.report.problems.append(
-                    Problem(code, f"{count - LIST_LIMIT} more rows with this problem")
+                    Problem(
+                        code,
+                        _("%(n)d more rows with this problem") % {"n": count - LIST_LIMIT},
+                    )
                 )
 
 
@@ -129,17 +123,17 @@ def coerce(value, kind: str | list | None):
         kind = next((k for k in kind if k != "null"), None)
     if kind in ("number", "integer"):
         if isinstance(value, bool):
-            raise ValueError("expected a number")
+            raise ValueError(_("expected a number"))
         if isinstance(value, str):
             try:
                 value = float(value.strip().replace(",", ""))
             except ValueError as exc:
-                raise ValueError(f"{value!r} is not a number") from exc
+                raise ValueError(_("'%(value)s' is not a number") % {"value": value}) from exc
         if not isinstance(value, int | float) or not math.isfinite(value):
-            raise ValueError(f"{value!r} is not a number")
+            raise ValueError(_("'%(value)s' is not a number") % {"value": value})
         if kind == "integer":
             if float(value) != int(value):
-                raise ValueError(f"{value!r} is not a whole number")
+                raise ValueError(_("'%(value)s' is not a whole number") % {"value": value})
             return int(value)
         return int(value) if float(value).is_integer() and isinstance(value, int) else value
     if kind == "boolean":
@@ -152,7 +146,7 @@ def coerce(value, kind: str | list | None):
             return True
         if text in FALSE:
             return False
-        raise ValueError(f"{value!r} is not yes or no")
+        raise ValueError(_("'%(value)s' is not yes or no") % {"value": value})
     if kind == "string":
         return str(value).strip() if not isinstance(value, str) else value.strip()
     return value.strip() if isinstance(value, str) else value
@@ -164,12 +158,14 @@ def _properties(
     properties: dict = {}
     if not _is_empty(raw_json):
         try:
-            parsed = json.loads(raw_json) if isinstance(raw_json, str) else raw_json
-        except json.JSONDecodeError as exc:
-            problems.add(i, row, "bad_json", f"properties is not JSON: {exc}", "properties")
+            parsed = limits.load_json(raw_json) if isinstance(raw_json, str) else raw_json
+        except ValueError as exc:
+            message = _("properties is not JSON: %(reason)s") % {"reason": exc}
+            problems.add(i, row, "bad_json", message, "properties")
             return None
         if not isinstance(parsed, dict):
-            problems.add(i, row, "not_an_object", "properties is not a JSON object", "properties")
+            message = _("properties is not a JSON object")
+            problems.add(i, row, "not_an_object", message, "properties")
             return None
         properties.update(parsed)
     declared = sensor_type.properties_schema.get("properties", {})
@@ -246,12 +242,14 @@ def _read(path: Path, layer, encoding, source_crs, report):
         if is_table:
             source = crs_service.normalise(source_crs) or crs_service.WGS84
         else:
-            source = _source_crs(frame, source_crs, report)
+            source = grid_imports.source_crs(frame, source_crs, report)
     except crs_service.UnknownCRS as exc:
         report.problems.append(Problem("unknown_crs", str(exc), field="crs"))
         return None
     if is_table:
-        columns = _resolve_fields(frame.columns, {"lon": None, "lat": None}, ("lon", "lat"), report)
+        columns = grid_imports.resolve_fields(
+            frame.columns, {"lon": None, "lat": None}, ("lon", "lat"), report
+        )
         if report.errors:
             return None
         lon = pd.to_numeric(frame[columns["lon"]], errors="coerce").to_numpy(float)
@@ -286,38 +284,52 @@ def import_sensors(
     frame, lon, lat, source, first_row, not_point = read
     n = report.total = len(frame)
     rows = np.arange(first_row, first_row + n)
-    columns = _resolve_fields(frame.columns, {"code": None, "name": None}, ("code",), report)
+    columns = grid_imports.resolve_fields(
+        frame.columns, {"code": None, "name": None}, ("code",), report
+    )
     for name in COLUMN_GUESSES:
         if (found := _column(frame.columns, name)) is not None:
             columns[name] = found
     if "type" not in columns:
         report.problems.append(
-            Problem("missing_field", "no column for the sensor type (type)", field="type")
+            Problem("missing_field", _("no column for the sensor type (type)"), field="type")
         )
     if report.errors:
         raise ImportAborted(report)
     problems = _Problems(report, n)
     problems.bad |= not_point
 
-    codes = _text(frame[columns["code"]], number=True).to_numpy(object)
-    type_codes = _text(frame[columns["type"]]).to_numpy(object)
-    names = _text(frame[columns["name"]]).to_numpy(object) if "name" in columns else None
+    codes = grid_imports.text(frame[columns["code"]], number=True).to_numpy(object)
+    type_codes = grid_imports.text(frame[columns["type"]]).to_numpy(object)
+    names = (
+        grid_imports.text(frame[columns["name"]]).to_numpy(object) if "name" in columns else None
+    )
     seen: dict[str, int] = {}
     for i, code in enumerate(codes):
         if not code:
             problems.add(i, rows[i], "missing_value", "code is empty", "code")
         elif len(code) > CODE_LENGTH:
             problems.add(
-                i, rows[i], "too_long", f"code has {len(code)} characters, at most 64", "code"
+                i,
+                rows[i],
+                "too_long",
+                _("code has %(n)d characters, at most 64") % {"n": len(code)},
+                "code",
             )
         elif code in seen:
             problems.add(
-                i, rows[i], "duplicate_code", f"code {code} also on row {seen[code]}", "code", code
+                i,
+                rows[i],
+                "duplicate_code",
+                _("code %(code)s also on row %(row)d") % {"code": code, "row": seen[code]},
+                "code",
+                code,
             )
         else:
             seen[code] = int(rows[i])
         if names is not None and len(names[i]) > NAME_LENGTH:
-            problems.add(i, rows[i], "too_long", f"name is over {NAME_LENGTH} characters", "name")
+            message = _("name is over %(max)d characters") % {"max": NAME_LENGTH}
+            problems.add(i, rows[i], "too_long", message, "name")
 
     # Types, departments and gateways by code, one query each.
     if district_id is None:
@@ -330,7 +342,8 @@ def import_sensors(
     for i, code in enumerate(type_codes):
         sensor_type = known_types.get(code)
         if sensor_type is None:
-            problems.add(i, rows[i], "unknown_type", f"no sensor type {code!r}", "type", codes[i])
+            message = _("no sensor type '%(type)s'") % {"type": code}
+            problems.add(i, rows[i], "unknown_type", message, "type", codes[i])
         sensor_types[i] = sensor_type
     department_ids = _lookup(
         frame, columns, "department", Department, district_id, rows, codes, problems
@@ -338,7 +351,7 @@ def import_sensors(
     gateway_ids = _lookup(frame, columns, "gateway", Gateway, district_id, rows, codes, problems)
     statuses = np.full(n, None, dtype=object)
     if "status" in columns:
-        for i, value in enumerate(_text(frame[columns["status"]])):
+        for i, value in enumerate(grid_imports.text(frame[columns["status"]])):
             if not value:
                 continue
             if value not in Status.values:
@@ -346,14 +359,15 @@ def import_sensors(
                     i,
                     rows[i],
                     "invalid_status",
-                    f"status {value!r} is not one of {', '.join(Status.values)}",
+                    _("status '%(value)s' is not one of %(statuses)s")
+                    % {"value": value, "statuses": ", ".join(Status.values)},
                     "status",
                     codes[i],
                 )
             statuses[i] = value
     installed = np.full(n, None, dtype=object)
     if "installed_on" in columns:
-        raw = _text(frame[columns["installed_on"]])
+        raw = grid_imports.text(frame[columns["installed_on"]])
         dates = pd.to_datetime(raw, errors="coerce", format="mixed")
         for i, (text, date) in enumerate(zip(raw, dates, strict=True)):
             if not text:
@@ -363,7 +377,7 @@ def import_sensors(
                     i,
                     rows[i],
                     "bad_date",
-                    f"{text!r} is not a date (use YYYY-MM-DD)",
+                    _("'%(value)s' is not a date (use YYYY-MM-DD)") % {"value": text},
                     "installed_on",
                     codes[i],
                 )
@@ -372,7 +386,7 @@ def import_sensors(
                     i,
                     rows[i],
                     "future_date",
-                    "a device cannot be installed in the future",
+                    _("a device cannot be installed in the future"),
                     "installed_on",
                     codes[i],
                 )
@@ -414,12 +428,12 @@ def import_sensors(
             i,
             rows[i],
             "missing_coordinates",
-            "longitude or latitude is empty or not a number",
+            _("longitude or latitude is empty or not a number"),
             "lon/lat" if first_row == 2 else "geometry",
             codes[i],
         )
     if source in (crs_service.WGS84, "EPSG:4490", *crs_service.OFFSET_SYSTEMS):
-        problems.bad |= _lonlat_range_problems(
+        problems.bad |= grid_imports.lonlat_range_problems(
             np.nan_to_num(lon), np.nan_to_num(lat), rows, report, "point", skip=missing
         )
     usable = ~(missing | problems.bad)
@@ -428,8 +442,8 @@ def import_sensors(
             shapely.points(lon[usable], lat[usable]), source
         )
         lon[usable], lat[usable] = shapely.get_x(converted), shapely.get_y(converted)
-    area = _district_area(district_id)
-    problems.bad |= _outside_district_problems(
+    area = grid_imports.district_area(district_id)
+    problems.bad |= grid_imports.outside_district_problems(
         lon, lat, ~(missing | problems.bad), area, rows, report
     )
 
@@ -469,7 +483,7 @@ def import_sensors(
             report.problems.append(
                 Problem(
                     "outside_grid",
-                    "the point lies in no grid; kept and flagged for review",
+                    _("the point lies in no grid; kept and flagged for review"),
                     row=int(row),
                     field="geometry",
                     severity="warning",
@@ -490,16 +504,26 @@ def _district_id(district, user, report: ImportReport) -> int | None:
         found = Region.objects.filter(code=district, level=Level.DISTRICT).first()
         if found is None:
             report.problems.append(
-                Problem("unknown_district", f"no district {district!r}", field="district")
+                Problem(
+                    "unknown_district",
+                    _("no district '%(code)s'") % {"code": district},
+                    field="district",
+                )
             )
             return None
         return found.pk
     if user is not None and not scoping.sees_everything(user):
         found = scoping.user_district(user)
         if found is None:
-            report.problems.append(Problem("no_district", "you work in no district"))
+            report.problems.append(Problem("no_district", _("you work in no district")))
         return found
     return None
+
+
+def _unknown(name: str) -> str:
+    if name == "department":
+        return _("no department '%(value)s'")
+    return _("no gateway '%(value)s'")
 
 
 def _lookup(frame, columns, name, model, district_id, rows, codes, problems) -> list:
@@ -507,7 +531,7 @@ def _lookup(frame, columns, name, model, district_id, rows, codes, problems) -> 
     n = len(frame)
     if name not in columns:
         return [None] * n
-    values = _text(frame[columns[name]], number=True).tolist()
+    values = grid_imports.text(frame[columns[name]], number=True).tolist()
     wanted = {v for v in values if v}
     found = model.objects.filter(code__in=wanted)
     if district_id is not None:
@@ -516,7 +540,8 @@ def _lookup(frame, columns, name, model, district_id, rows, codes, problems) -> 
     out = []
     for i, value in enumerate(values):
         if value and value not in ids:
-            problems.add(i, rows[i], f"unknown_{name}", f"no {name} {value!r}", name, codes[i])
+            message = _unknown(name) % {"value": value}
+            problems.add(i, rows[i], f"unknown_{name}", message, name, codes[i])
         out.append(ids.get(value) if value else None)
     return out
 
@@ -541,7 +566,7 @@ def _existing(codes, sensor_types, user, rows, problems) -> dict[str, int]:
                 i,
                 rows[i],
                 "duplicate_code",
-                f"a device {code} is registered outside your jurisdiction",
+                _("a device %(code)s is registered outside your jurisdiction") % {"code": code},
                 "code",
                 code,
             )
@@ -550,7 +575,8 @@ def _existing(codes, sensor_types, user, rows, problems) -> dict[str, int]:
                 i,
                 rows[i],
                 "type_change",
-                f"device {code} is registered with another type; a file does not change it",
+                _("device %(code)s is registered with another type; a file does not change it")
+                % {"code": code},
                 "type",
                 code,
             )

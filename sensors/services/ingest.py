@@ -50,6 +50,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from grids import limits
 from grids.problems import Problem, ProblemsError
 from grids.signals import announce
 from sensors.models import AlertKind, Gateway, Role, Sensor, SensorType, Status
@@ -126,13 +127,9 @@ class _Good:
 
 
 def _has_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+    # The request limits' rule (NUL and unpaired surrogates), applied row by row here: the
+    # ingest endpoint's parser leaves strings to this check (grids.api.parsers.RowsJSONParser).
+    return limits.bad_text_in(value) is not None
 
 
 def _malformed(code: str, message: str, field: str | None = None) -> ProblemsError:

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import numpy as np
 from django.contrib.gis.geos import Point, Polygon
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
+from jsonschema import Draft202012Validator, validators
+from jsonschema.exceptions import SchemaError, ValidationError
 from pyproj import Geod
 
 from grids import scoping
@@ -42,6 +44,72 @@ def check_schema(schema: dict, field: str) -> None:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
         raise ProblemsError([Problem("invalid_schema", exc.message, field=field)]) from exc
+    check_url_schemes(schema, field)
+
+
+# A property whose schema says `"format": "uri"` is a link a page may render: only these
+# schemes, plus those the property itself lists under `x-schemes` (never a scheme that
+# runs code in the browser). JSON Schema leaves `format` unchecked by default.
+URL_FORMATS = frozenset({"uri", "iri", "uri-reference", "iri-reference"})
+URL_SCHEMES = frozenset({"http", "https", "rtsp"})
+NEVER_SCHEMES = frozenset({"javascript", "vbscript", "data", "file", "blob", "about"})
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*$")
+# Browsers drop these from a URL before reading its scheme ("java\tscript:").
+_URL_NOISE = re.compile(r"[\x00-\x20\x7f]")
+
+
+def url_problem(value: str, extra_schemes=()) -> str | None:
+    """Why a property value is not a link of an accepted scheme, or None."""
+    allowed = URL_SCHEMES | {str(s).lower() for s in extra_schemes} - NEVER_SCHEMES
+    if _URL_NOISE.search(value):
+        return f"{value[:80]!r} is not a link: it holds spaces or control characters"
+    try:
+        parts = urlsplit(value)
+    except ValueError as error:
+        return f"{value[:80]!r} is not a link ({error})"
+    if parts.scheme.lower() not in allowed:
+        return f"{value[:80]!r} is not a link of an accepted scheme ({', '.join(sorted(allowed))})"
+    if not parts.netloc:
+        return f"{value[:80]!r} is not a link: it names no host"
+    return None
+
+
+def _url_format(validator, format_, instance, schema):
+    if format_ not in URL_FORMATS or not validator.is_type(instance, "string"):
+        return
+    problem = url_problem(instance, schema.get("x-schemes") or ())
+    if problem:
+        yield ValidationError(problem)
+
+
+# Draft 2020-12 with `format` asserted for links (other formats stay annotations).
+PropertyValidator = validators.extend(Draft202012Validator, {"format": _url_format})
+
+
+def check_url_schemes(schema, field: str) -> None:
+    """A type may widen the schemes of a link property (`x-schemes`), but only to scheme
+    names, and never to one that runs code in the browser."""
+    problems = []
+
+    def walk(node, path: str) -> None:
+        if isinstance(node, dict):
+            if "x-schemes" in node:
+                schemes = node["x-schemes"]
+                names = schemes if isinstance(schemes, list) else [schemes]
+                for name in names:
+                    if not isinstance(name, str) or not _SCHEME.match(name.lower()):
+                        problems.append(f"{path}x-schemes: {name!r} is not a scheme name")
+                    elif name.lower() in NEVER_SCHEMES:
+                        problems.append(f"{path}x-schemes: {name!r} is never accepted in a link")
+            for key, value in node.items():
+                walk(value, f"{path}{key}.")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{path}{i}.")
+
+    walk(schema, "")
+    if problems:
+        raise ProblemsError([Problem("invalid_schema", p, field=field) for p in problems])
 
 
 _validators: dict[tuple[int, str], tuple[str, Draft202012Validator]] = {}
@@ -53,7 +121,7 @@ def _validator(sensor_type: SensorType, which: str) -> Draft202012Validator:
     fingerprint = repr(schema)
     cached = _validators.get(key)
     if cached is None or cached[0] != fingerprint:
-        cached = (fingerprint, Draft202012Validator(schema))
+        cached = (fingerprint, PropertyValidator(schema))
         _validators[key] = cached
     return cached[1]
 
@@ -187,13 +255,16 @@ def types_for_district(district_id: int | None):
 def _resolve(spec: SensorSpec, district_id: int | None) -> tuple[SensorType, Department | None]:
     sensor_type = types_for_district(district_id).filter(code=spec.type).first()
     if sensor_type is None:
-        raise _problem("unknown_type", f"no sensor type {spec.type!r}", "type")
+        # Codes sent are not echoed (here and below): they may be another district's.
+        raise _problem("unknown_type", "no sensor type with this code in the district", "type")
     department = None
     if spec.department:
         # Department codes are unique, but a device may only belong to its own district's.
         department = Department.objects.filter(code=spec.department, district=district_id).first()
         if department is None:
-            raise _problem("unknown_department", f"no department {spec.department!r}", "department")
+            raise _problem(
+                "unknown_department", "no department with this code in the district", "department"
+            )
     if spec.status and spec.status not in Status.values:
         raise _problem("invalid_status", f"status is one of {Status.values}", "status")
     if not spec.code or len(spec.code) > 64:
@@ -238,22 +309,32 @@ def create_sensor(spec: SensorSpec, *, user=None) -> Sensor:
         # The location's district decides which district types and departments apply.
         sensor_type, department = _resolve(spec, district.pk)
         if Sensor.objects.filter(code=spec.code).exists():
-            raise _problem("duplicate_code", f"a sensor {spec.code!r} exists already", "code")
+            raise _problem("duplicate_code", "a sensor with this code exists already", "code")
         properties = spec.properties or {}
-        sensor = Sensor.objects.create(
-            code=spec.code,
-            type=sensor_type,
-            role=sensor_type.role,
-            name=spec.name,
-            location=spec.location,
-            grid=grid,
-            district=district,
-            department=department,
-            installed_on=spec.installed_on,
-            status=spec.status or Status.OFFLINE,
-            properties=properties,
-            coverage=coverage_for(sensor_type.role, spec.location, properties),
-        )
+        try:
+            # Two registrations of one code race past the check above: the unique
+            # constraint keeps one, the other is the same refusal, not a 500.
+            with transaction.atomic():
+                sensor = Sensor.objects.create(
+                    code=spec.code,
+                    type=sensor_type,
+                    role=sensor_type.role,
+                    name=spec.name,
+                    location=spec.location,
+                    grid=grid,
+                    district=district,
+                    department=department,
+                    installed_on=spec.installed_on,
+                    status=spec.status or Status.OFFLINE,
+                    properties=properties,
+                    coverage=coverage_for(sensor_type.role, spec.location, properties),
+                )
+        except IntegrityError:
+            if not Sensor.objects.filter(code=spec.code).exists():
+                raise
+            raise _problem(
+                "duplicate_code", "a sensor with this code exists already", "code"
+            ) from None
     announce(Sensor)
     return sensor
 

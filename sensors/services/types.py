@@ -7,7 +7,7 @@ only take a properties schema its devices still satisfy.
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from grids import scoping
 from grids.problems import Problem, ProblemsError
@@ -81,9 +81,18 @@ def create_type(*, code: str, user, **fields) -> SensorType:
     district = None if scoping.sees_everything(user) else scoping.user_district(user)
     if district is None and not scoping.sees_everything(user):
         raise TypeRefused("no_district", "you work in no district", None, 403)
-    return SensorType.objects.create(
-        code=code, district_id=district, builtin=district is None, **fields
-    )
+    try:
+        # A concurrent creation of the same code passes the check above: same refusal.
+        with transaction.atomic():
+            return SensorType.objects.create(
+                code=code, district_id=district, builtin=district is None, **fields
+            )
+    except IntegrityError:
+        if not SensorType.objects.filter(code=code).exists():
+            raise
+        raise ProblemsError(
+            [Problem("duplicate_code", f"a sensor type {code!r} exists already", field="code")]
+        ) from None
 
 
 def may_change(sensor_type: SensorType, user) -> bool:

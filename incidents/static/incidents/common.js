@@ -27,8 +27,9 @@
     } catch (err) {
       return { ok: false, status: 0, body: { errors: [{ code: "network", message: err.message }] } };
     }
-    let body = null;
-    try { body = await response.json(); } catch (err) { body = null; }
+    let body;
+    // Not JSON (a proxy's HTML error page): no body.
+    try { body = await response.json(); } catch { body = null; }
     return { ok: response.ok, status: response.status, body };
   }
 

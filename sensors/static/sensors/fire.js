@@ -19,6 +19,10 @@
   const panelBody = document.getElementById("panel-body");
   const fire = { on: false, seq: 0, poll: null, point: null, broadcast: null };
   const drawn = L.layerGroup().addTo(map);
+  // A device property rendered as a link: http(s) or rtsp with a host only, whatever the
+  // server accepted (defence in depth against `javascript:` and its spellings).
+  const SAFE_LINK = /^(https?|rtsp):\/\/[^\s/?#]+/i;
+  const safeLink = (value) => (typeof value === "string" && SAFE_LINK.test(value) ? value : null);
 
   const csrfToken = () => {
     const input = document.querySelector("input[name=csrfmiddlewaretoken]");
@@ -38,7 +42,7 @@
     try {
       const response = await fetch(url, options);
       let body = null;
-      try { body = await response.json(); } catch (err) { body = null; }
+      try { body = await response.json(); } catch { body = null; }
       return { ok: response.ok, status: response.status, body };
     } catch (err) {
       return { ok: false, status: 0, body: { errors: [{ message: err.message }] } };
@@ -173,7 +177,8 @@
       Math.round(t.volume_m3)} m³</small>` : ""}</td><td>${statusText(t.status)}</td></tr>`).join("");
     const cameras = data.cameras.map((c) => `<li data-id="${c.id}">${esc(c.name || c.code)} <small>${esc(c.code)}</small><br>${
       metres(c.distance_m)} · ${esc(T.fov)} ${Math.round(c.fov)}° · ${statusText(c.status)}${
-      c.stream ? ` · <a href="${esc(c.stream)}" target="_blank" rel="noopener">${esc(T.live)}</a>` : ""}</li>`).join("");
+      safeLink(c.stream) ? ` · <a href="${esc(c.stream)}" target="_blank" rel="noopener noreferrer">${
+        esc(T.live)}</a>` : ""}</li>`).join("");
     const poles = data.poles.map((q) => `<li data-id="${q.id}" data-covers="${q.covers ? 1 : 0}"><label><input type="checkbox" name="pole" value="${
       q.id}"${q.covers ? " checked" : ""}> ${esc(q.name || q.code)}</label> <small>${esc(q.code)}</small><br>${
       metres(q.distance_m)} · ${esc(T.radius)} ${metres(q.broadcast_radius)}${q.covers ? ` · <b class="covers">${

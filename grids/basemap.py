@@ -1,4 +1,6 @@
-"""The base map under the command-centre map, from settings (decision 8)."""
+"""The base map under every map page (the command centre, incidents, the boundary editor),
+from settings (decision 8). In the core so that the feature apps that draw maps need not
+import `maps`."""
 
 from __future__ import annotations
 
