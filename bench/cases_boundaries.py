@@ -18,7 +18,7 @@ from grids.sql import _GRID_FOR_POINT
 
 BENCH_USERS = ("bench-author", "bench-reviewer")
 
-# The from-scratch alternative: every household keyed again by the rule of grids/sql.py
+# The from-scratch alternative: every household keyed again by the rule of grids/sql/bulk.py
 # (_GRID_FOR_POINT / POINTS_TO_GRIDS: the governance grid whose current boundary covers the
 # point, the smallest code on a shared edge), as one join from the boundaries to the points
 # and one UPDATE. Run with the figure triggers off (grids.sql.bulk_write), its best case.

@@ -12,7 +12,7 @@ SCALE = "full"
 BENCH_KEY_PREFIX = "bench-"
 SCRATCH_TABLE = "bench_scratch"
 
-# The grids a household is keyed to: the same rule as grids/sql.py (_GRID_FOR_POINT).
+# The grids a household is keyed to: the same rule as grids/sql/bulk.py (_GRID_FOR_POINT).
 CURRENT_GRIDS_SQL = """
 SELECT g.id, g.code, ST_AsBinary(b.geom)
 FROM grids_gridboundary b JOIN grids_grid g ON g.id = b.grid_id

@@ -8,6 +8,7 @@ import json
 import pyproj
 import pytest
 import shapely
+from django.utils import translation
 from shapely.geometry import LineString, MultiPolygon, box, mapping
 
 from boundaries.services import geometry
@@ -76,7 +77,15 @@ def test_geojson_round_trip_for_dicts_text_and_features():
     assert isinstance(result, MultiPolygon) and result.equals(C11)
 
 
-def test_a_self_intersecting_ring_is_refused_with_the_reason_and_where_not_repaired():
+@pytest.fixture
+def english():
+    """GEOS's reason in its own words: the messages are worded in English here (in Chinese
+    by default, tests/test_words_messages.py)."""
+    with translation.override("en"):
+        yield
+
+
+def test_a_self_intersecting_ring_is_refused_with_the_reason_and_where_not_repaired(english):
     bowtie = {
         "type": "Polygon",
         "coordinates": [

@@ -35,12 +35,17 @@ from boundaries.services.geometry import area_m2, to_geojson
 from grids.api.parsers import FormParser, MultiPartParser
 from grids.models import Grid, GridBoundary, Region
 from grids.problems import Problem
+from grids.services.imports import ApiParameters
 
 ERROR = OpenApiResponse(
     OpenApiTypes.OBJECT,
     description='{"status": n, "errors": [{"code", "message", "field", "feature", ...}]}',
 )
 REFUSALS = {400: ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
+# The layout import's form fields, which its messages name instead of the command's options.
+LAYOUT_IMPORT_PARAMETERS = ApiParameters(
+    layer="layer", crs="crs", encoding=None, columns={"code": "code_field", "name": "name_field"}
+)
 
 
 class ChangeSetPagination(PageNumberPagination):
@@ -237,6 +242,7 @@ class ChangeSetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
                 path=path,
                 title=fields["title"],
                 valid_from=fields["valid_from"],
+                parameters=LAYOUT_IMPORT_PARAMETERS,
                 **options,
             )
         return Response(self._detail(change_set.pk), status=status.HTTP_201_CREATED)

@@ -64,12 +64,15 @@ def import_layout(
     layer: str | None = None,
     crs: str | None = None,
     valid_from: dt.date | None = None,
+    parameters: imports.ApiParameters | None = None,
 ) -> ChangeSet:
     """A FILE change set (a draft of `user`) that turns the region's grids into the layout
     of the file. Raises ProblemsError naming every bad feature by row, code and field, and
-    then writes nothing; 403/409 from creating the change set (who may author, conflicts)."""
+    then writes nothing; 403/409 from creating the change set (who may author, conflicts).
+    `parameters`: the API's form fields, which the messages' hints name (None: the command's
+    options)."""
     path = Path(path)
-    with transaction.atomic():
+    with imports.worded_for(parameters), transaction.atomic():
         change_set = changesets.create(
             user=user, region=region, title=title, valid_from=valid_from, kind=Kind.FILE
         )

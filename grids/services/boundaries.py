@@ -13,6 +13,7 @@ import shapely
 from django.conf import settings
 from django.contrib.gis.geos import GEOSGeometry
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from grids import sql
 from grids.models import (
@@ -50,11 +51,17 @@ def code_problem(code: str, level: str | None, parent_code: str | None) -> Probl
     """A code is the parent's code plus 3 digits (the district: 6 digits of GB/T 2260)."""
     expected = GRID_CODE_LENGTH if level is None else CODE_LENGTH[level]
     if not code or not code.isdigit() or len(code) != expected:
-        return Problem("bad_code", f"code must be {expected} digits", field="code", feature=code)
+        return Problem(
+            "bad_code",
+            _("code must be %(n)d digits") % {"n": expected},
+            field="code",
+            feature=code,
+        )
     if parent_code is not None and not code.startswith(parent_code):
         return Problem(
             "code_not_under_parent",
-            f"code {code} does not start with its parent's code {parent_code}",
+            _("code %(code)s does not start with its parent's code %(parent)s")
+            % {"code": code, "parent": parent_code},
             field="code",
             feature=code,
         )
@@ -102,13 +109,15 @@ def _outside(child: str, parent: str, x, y, missing: bool, *, tol: float, on) ->
     if missing:
         return Problem(
             "parent_missing",
-            f"{child}: its parent {parent} has no boundary on {on}",
+            _("%(child)s: its parent %(parent)s has no boundary on %(on)s")
+            % {"child": child, "parent": parent, "on": on},
             feature=child,
             field="valid_from",
         )
     return Problem(
         "outside_parent",
-        f"{child} extends more than {tol:g} m outside its parent {parent}",
+        _("%(child)s extends more than %(tol)s m outside its parent %(parent)s")
+        % {"child": child, "tol": f"{tol:g}", "parent": parent},
         feature=child,
         field="geometry",
         location=(x, y) if x is not None else None,
@@ -125,7 +134,8 @@ def _overlaps(rows: Iterable[tuple], tol: float) -> list[Problem]:
         problems.append(
             Problem(
                 "overlap",
-                f"{code} overlaps its sibling {other} by more than {tol:g} m",
+                _("%(code)s overlaps its sibling %(other)s by more than %(tol)s m")
+                % {"code": code, "other": other, "tol": f"{tol:g}"},
                 feature=code,
                 field="geometry",
                 location=(x, y) if x is not None else None,
@@ -138,7 +148,9 @@ def future_date_problem(valid_from: dt.date) -> Problem | None:
     """Boundaries start today or earlier: a version in the future would key nobody yet and
     make the single and bulk paths disagree."""
     if valid_from > today():
-        return Problem("future_date", "a boundary cannot start in the future", field="valid_from")
+        return Problem(
+            "future_date", _("a boundary cannot start in the future"), field="valid_from"
+        )
     return None
 
 
@@ -169,7 +181,8 @@ def create_region(
         problems.append(
             Problem(
                 "bad_parent",
-                f"a {level} needs a parent of the level above",
+                _("a %(level)s needs a parent of the level above")
+                % {"level": Level(level).label if level in Level.values else level},
                 field="parent",
                 feature=code,
             )
@@ -178,7 +191,12 @@ def create_region(
         problems.append(problem)
     if Region.objects.filter(code=code).exists():
         problems.append(
-            Problem("duplicate_code", f"code {code} already exists", field="code", feature=code)
+            Problem(
+                "duplicate_code",
+                _("code %(code)s already exists") % {"code": code},
+                field="code",
+                feature=code,
+            )
         )
     if problems:
         raise ProblemsError(problems)
@@ -211,14 +229,22 @@ def create_grid(
     if community.level != Level.COMMUNITY:
         problems.append(
             Problem(
-                "bad_parent", "a grid's parent must be a community", field="community", feature=code
+                "bad_parent",
+                _("a grid's parent must be a community"),
+                field="community",
+                feature=code,
             )
         )
     if problem := code_problem(code, None, community.code):
         problems.append(problem)
     if Grid.objects.filter(code=code).exists():
         problems.append(
-            Problem("duplicate_code", f"code {code} already exists", field="code", feature=code)
+            Problem(
+                "duplicate_code",
+                _("code %(code)s already exists") % {"code": code},
+                field="code",
+                feature=code,
+            )
         )
     if problems:
         raise ProblemsError(problems)
@@ -281,8 +307,15 @@ def change_boundaries(
                     [
                         Problem(
                             "stale_version",
-                            f"grid {label} was changed by someone else (version {locked.version}, "
-                            f"you edited {change.expected_version}); reload and redraw",
+                            _(
+                                "grid %(grid)s was changed by someone else (version "
+                                "%(version)d, you edited %(edited)d); reload and redraw"
+                            )
+                            % {
+                                "grid": label,
+                                "version": locked.version,
+                                "edited": change.expected_version,
+                            },
                             field="version",
                             feature=label,
                         )
@@ -298,7 +331,8 @@ def change_boundaries(
                     [
                         Problem(
                             "before_current_version",
-                            f"{label}: the current boundary is valid from {current.valid_from}",
+                            _("%(code)s: the current boundary is valid from %(date)s")
+                            % {"code": label, "date": current.valid_from},
                             field="valid_from",
                             feature=label,
                         )

@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 import shapely
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from pyproj import CRS, Transformer
 
 WGS84 = "EPSG:4326"
@@ -31,7 +33,8 @@ ALIASES = {
     ),
     **dict.fromkeys(["BD09", "BD09LL", "BD", "BAIDU", "百度", "百度坐标", "百度坐标系"], BD09),
 }
-SPELLINGS = (
+# Lazy: worded in the language of whoever reads it (a command's --help, an API answer).
+SPELLINGS = gettext_lazy(
     "an EPSG code (e.g. EPSG:4545), WGS84, CGCS2000 (2000国家大地坐标系, EPSG:4490), "
     "GCJ-02 (gcj, 火星坐标) or BD-09 (baidu, 百度)"
 )
@@ -63,7 +66,10 @@ def normalise(crs: str | None) -> str | None:
     try:
         CRS.from_user_input(candidate)
     except Exception:  # pyproj raises CRSError, a plain Exception subclass
-        raise UnknownCRS(f"unknown coordinate system {crs!r}; use {SPELLINGS}") from None
+        raise UnknownCRS(
+            _("unknown coordinate system '%(crs)s'; use %(spellings)s")
+            % {"crs": crs, "spellings": SPELLINGS}
+        ) from None
     return candidate
 
 
@@ -114,7 +120,7 @@ def gcj02_to_wgs84(lon, lat, iterations: int = 8):
     """Invert the GCJ-02 offset: find w with gcj(w) = g by fixed-point iteration."""
     g_lon, g_lat = np.asarray(lon, float), np.asarray(lat, float)
     w_lon, w_lat = g_lon.copy(), g_lat.copy()
-    for _ in range(iterations):
+    for _step in range(iterations):
         f_lon, f_lat = wgs84_to_gcj02(w_lon, w_lat)
         w_lon, w_lat = w_lon + (g_lon - f_lon), w_lat + (g_lat - f_lat)
     return w_lon, w_lat
@@ -134,7 +140,7 @@ def bd09_to_gcj02(lon, lat, iterations: int = 3):
     z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _X_PI)
     theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _X_PI)
     g_lon, g_lat = z * np.cos(theta), z * np.sin(theta)
-    for _ in range(iterations):
+    for _step in range(iterations):
         f_lon, f_lat = gcj02_to_bd09(g_lon, g_lat)
         g_lon, g_lat = g_lon + (b_lon - f_lon), g_lat + (b_lat - f_lat)
     return g_lon, g_lat

@@ -7,11 +7,35 @@ import re
 
 import numpy as np
 import shapely
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from shapely.geometry import MultiPolygon, Polygon
 
 from grids.problems import Problem
 
 _REASON_AT = re.compile(r"^(?P<reason>.*?)\[(?P<x>[-\d.eE+]+) (?P<y>[-\d.eE+]+)")
+# GEOS's reasons (IsValidOp) in the reader's language; one GEOS adds later stays as GEOS
+# words it, as data.
+GEOS_REASONS = {
+    "Self-intersection": pgettext_lazy("GEOS reason", "Self-intersection"),
+    "Ring Self-intersection": pgettext_lazy("GEOS reason", "Ring Self-intersection"),
+    "Too few points in geometry component": pgettext_lazy(
+        "GEOS reason", "Too few points in geometry component"
+    ),
+    "Hole lies outside shell": pgettext_lazy("GEOS reason", "Hole lies outside shell"),
+    "Nested holes": pgettext_lazy("GEOS reason", "Nested holes"),
+    "Nested shells": pgettext_lazy("GEOS reason", "Nested shells"),
+    "Interior is disconnected": pgettext_lazy("GEOS reason", "Interior is disconnected"),
+    "Duplicate Rings": pgettext_lazy("GEOS reason", "Duplicate Rings"),
+    "Invalid Coordinate": pgettext_lazy("GEOS reason", "Invalid Coordinate"),
+    "Ring is not closed": pgettext_lazy("GEOS reason", "Ring is not closed"),
+}
+
+
+def geos_reason(reason: str) -> str:
+    """GEOS's reason for an invalid geometry, translated when it is one we know."""
+    known = GEOS_REASONS.get(reason.strip())
+    return str(known) if known is not None else reason.strip()
 
 
 def _polygonal_part(geom: shapely.Geometry) -> MultiPolygon | None:
@@ -48,7 +72,7 @@ def check_polygons(
                     i,
                     Problem(
                         "empty_geometry",
-                        "the feature has no geometry",
+                        _("the feature has no geometry"),
                         feature=label,
                         field="geometry",
                     ),
@@ -65,7 +89,9 @@ def check_polygons(
                         i,
                         Problem(
                             "invalid_geometry",
-                            f"invalid geometry: {reason}",
+                            # GEOS's reason ("Self-intersection") is data: the
+                            # sentence around it is the reader's language.
+                            _("invalid geometry: %(reason)s") % {"reason": geos_reason(reason)},
                             feature=label,
                             field="geometry",
                             location=location,
@@ -81,7 +107,7 @@ def check_polygons(
                     i,
                     Problem(
                         "not_polygon",
-                        f"expected a polygon, got {geom.geom_type}",
+                        _("expected a polygon, got %(type)s") % {"type": geom.geom_type},
                         feature=label,
                         field="geometry",
                     ),

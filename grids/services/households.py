@@ -66,7 +66,7 @@ def create_household(
     try:
         with transaction.atomic():
             # The grid lookup and the insert under the shared tree lock: a boundary change
-            # cannot re-key in between (grids/sql.py, TREE_LOCK).
+            # cannot re-key in between (grids/sql/tree.py, TREE_LOCK).
             sql.lock_tree(shared=True)
             grid = grid_for_point(location)
             check_in_jurisdiction(user, grid)

@@ -29,6 +29,7 @@ from grids.api.filters import parse_bbox
 from grids.api.parsers import FormParser, MultiPartParser
 from grids.api.routers import SimpleRouter
 from grids.models import Department, Region
+from grids.services.imports import ApiParameters, worded_for
 from sensors.api.serializers import (
     GatewaySerializer,
     ImportReportSerializer,
@@ -336,6 +337,10 @@ class GatewayViewSet(
 # --- imports -------------------------------------------------------------------------------
 
 
+# The import's form fields.
+SENSOR_IMPORT_PARAMETERS = ApiParameters(layer="layer", crs="crs", encoding="encoding")
+
+
 class ImportView(APIView):
     """Devices from a file (GeoPackage, GeoJSON, zipped Shapefile, CSV or XLSX with lon/lat
     columns), all or nothing. A dry run checks everything and writes nothing. Answers the
@@ -363,15 +368,17 @@ class ImportView(APIView):
                 for chunk in upload.chunks():
                     handle.write(chunk)
             try:
-                report = import_sensors(
-                    path,
-                    user=request.user,
-                    layer=fields["layer"],
-                    encoding=fields["encoding"],
-                    source_crs=fields["crs"],
-                    dry_run=fields["dry_run"],
-                    source_name=upload.name,
-                )
+                # The messages' hints name this API's form fields, not the command's options.
+                with worded_for(SENSOR_IMPORT_PARAMETERS):
+                    report = import_sensors(
+                        path,
+                        user=request.user,
+                        layer=fields["layer"],
+                        encoding=fields["encoding"],
+                        source_crs=fields["crs"],
+                        dry_run=fields["dry_run"],
+                        source_name=upload.name,
+                    )
             except ImportAborted as aborted:
                 # Refused whole: the report lists every bad row; nothing was written.
                 report = aborted.report

@@ -35,6 +35,7 @@ from grids.services.imports.coordinates import (
     source_crs,
 )
 from grids.services.imports.households import import_households, load_households
+from grids.services.imports.options import ApiParameters, api_parameters, worded_for
 from grids.services.imports.reading import (
     TABLE_SUFFIXES,
     VECTOR_SUFFIXES,
@@ -64,6 +65,9 @@ _source_crs = source_crs
 _text = text
 
 __all__ = [
+    "ApiParameters",
+    "api_parameters",
+    "worded_for",
     "BOUNDARY_FIELDS",
     "DEGREE_SYSTEMS",
     "FIELD_GUESSES",

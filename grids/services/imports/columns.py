@@ -7,6 +7,7 @@ import pandas as pd
 from django.utils.translation import gettext as _
 
 from grids.problems import Problem
+from grids.services.imports.options import api_parameters
 from grids.services.imports.report import ImportReport
 
 # Column names people use for each field, tried in order when no mapping is given.
@@ -101,12 +102,28 @@ def resolve_fields(
                 report.problems.append(
                     Problem(
                         "missing_field",
-                        _(
-                            "no column for %(field)s; map one with --field "
-                            "%(field)s=COLUMN (columns are %(columns)s)"
-                        )
-                        % {"field": name, "columns": ", ".join(map(str, lower.values()))},
+                        _no_column(name, ", ".join(map(str, lower.values()))),
                         field=name,
                     )
                 )
     return resolved
+
+
+def _no_column(name: str, columns: str) -> str:
+    """A required field without a column, with how to name one: --field on the command
+    line, the API's own field where it has one, else no hint."""
+    values = {"field": name, "columns": columns}
+    api = api_parameters()
+    if api is None:
+        message = _(
+            "no column for %(field)s; map one with --field %(field)s=COLUMN (columns are "
+            "%(columns)s)"
+        )
+    elif parameter := api.columns.get(name):
+        values["parameter"] = parameter
+        message = _(
+            "no column for %(field)s; name it in the field %(parameter)s (columns are %(columns)s)"
+        )
+    else:
+        message = _("no column for %(field)s (columns are %(columns)s)")
+    return message % values

@@ -13,6 +13,7 @@ from pyproj import Transformer
 from grids.models import Level, RegionBoundary
 from grids.problems import Problem
 from grids.services import crs as crs_service
+from grids.services.imports.options import api_parameters
 from grids.services.imports.report import ImportReport
 
 # Systems whose coordinates are degrees of longitude and latitude.
@@ -51,7 +52,18 @@ def source_crs(frame, given_crs: str | None, report: ImportReport) -> str:
 
 
 def _not_degrees(label: str) -> str:
-    """The sentence for what a caller checks (a "point" or a "coordinate"), whole."""
+    """The sentence for what a caller checks (a "point" or a "coordinate"), whole, with the
+    option that names the system: --source-crs, or the API's field."""
+    if api_parameters() is not None:
+        if label == "point":
+            return _(
+                "point (%(lon).1f, %(lat).1f) is not longitude/latitude: the file is "
+                "probably in a projected system (metres); give it in the field %(parameter)s"
+            )
+        return _(
+            "coordinate (%(lon).1f, %(lat).1f) is not longitude/latitude: the file is "
+            "probably in a projected system (metres); give it in the field %(parameter)s"
+        )
     if label == "point":
         return _(
             "point (%(lon).1f, %(lat).1f) is not longitude/latitude: "
@@ -68,13 +80,14 @@ def lonlat_range_problems(
 ) -> np.ndarray:
     """Coordinates that cannot be degrees; `skip` marks rows already reported otherwise."""
     bad = ~((np.abs(lon) <= 180) & (np.abs(lat) <= 90))
+    parameter = api.crs if (api := api_parameters()) is not None else None
     if skip is not None:
         bad &= ~skip
     for i in np.flatnonzero(bad):
         report.problems.append(
             Problem(
                 "wrong_crs",
-                _not_degrees(label) % {"lon": lon[i], "lat": lat[i]},
+                _not_degrees(label) % {"lon": lon[i], "lat": lat[i], "parameter": parameter},
                 row=int(rows[i]),
                 field="geometry",
                 location=(float(lon[i]), float(lat[i])),

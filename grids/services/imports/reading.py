@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from grids.problems import Problem
 from grids.services.imports import shapefiles
+from grids.services.imports.options import api_parameters
 from grids.services.imports.report import ImportReport
 
 VECTOR_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".kml", ".kmz", ".zip", ".fgb"}
@@ -42,12 +43,24 @@ def check_encoding(encoding: str | None) -> str | None:
     try:
         return codecs.lookup(encoding).name
     except LookupError:
-        raise Unreadable(
-            _(
+        api = api_parameters()
+        if api is None:
+            message = _(
                 "unknown encoding '%(encoding)s'; use one such as %(examples)s, or leave "
                 "--encoding out to detect it"
             )
-            % {"encoding": encoding, "examples": ENCODING_EXAMPLES}
+        else:
+            message = _(
+                "unknown encoding '%(encoding)s'; use one such as %(examples)s, or leave "
+                "the field %(parameter)s empty to detect it"
+            )
+        raise Unreadable(
+            message
+            % {
+                "encoding": encoding,
+                "examples": ENCODING_EXAMPLES,
+                "parameter": api and api.encoding,
+            }
         ) from None
 
 
@@ -119,11 +132,29 @@ def choose_layer(path: Path, layer: str | None) -> str | None:
             raise Unreadable(_no_layer(path, layer, listed))
         return layer
     if len(layers) > 1:
-        raise Unreadable(
-            _("%(file)s has %(n)d layers; choose one with --layer: %(layers)s")
-            % {"file": path.name, "n": len(layers), "layers": listed}
-        )
+        raise Unreadable(_several(path, len(layers), listed, zipped=False))
     return layers[0] if layers else None
+
+
+def _several(path: Path, n: int, listed: str, *, zipped: bool) -> str:
+    """Several layers (or shapefiles in a zip) and none chosen, with the option to choose."""
+    values = {"file": path.name, "n": n, "layers": listed}
+    api = api_parameters()
+    if api is not None:
+        values["parameter"] = api.layer
+        if zipped:
+            message = _(
+                "%(file)s has %(n)d shapefiles; choose one with the field %(parameter)s: %(layers)s"
+            )
+        else:
+            message = _(
+                "%(file)s has %(n)d layers; choose one with the field %(parameter)s: %(layers)s"
+            )
+    elif zipped:
+        message = _("%(file)s has %(n)d shapefiles; choose one with --layer: %(layers)s")
+    else:
+        message = _("%(file)s has %(n)d layers; choose one with --layer: %(layers)s")
+    return message % values
 
 
 def _no_layer(path: Path, layer: str, listed: str) -> str:
@@ -136,6 +167,27 @@ def _no_layer(path: Path, layer: str, listed: str) -> str:
 
 def _wrong_encoding(path: Path, encoding: str | None, exc: Exception) -> Unreadable:
     values = {"file": path.name, "encoding": encoding, "reason": exc, "examples": ENCODING_EXAMPLES}
+    api = api_parameters()
+    if api is not None:
+        values["parameter"] = api.encoding
+        if api.encoding is None:
+            message = _(
+                "cannot read the attributes of %(file)s (%(reason)s); save the file again "
+                "as UTF-8 or with its .cpg file"
+            )
+        elif encoding:
+            message = _(
+                "cannot read the attributes of %(file)s as %(encoding)s (%(reason)s); give "
+                "the file's encoding in the field %(parameter)s (e.g. %(examples)s), or "
+                "leave it empty to detect it"
+            )
+        else:
+            message = _(
+                "cannot read the attributes of %(file)s in the detected encoding "
+                "(%(reason)s); give the file's encoding in the field %(parameter)s (e.g. "
+                "%(examples)s)"
+            )
+        return Unreadable(message % values)
     if encoding:
         message = _(
             "cannot read the attributes of %(file)s as %(encoding)s (%(reason)s); pass the "
@@ -165,10 +217,7 @@ def _zipped_source(path: Path, layer: str | None):
             raise Unreadable(_no_layer(path, layer, listed))
         member = members[stems.index(layer)]
     elif len(members) > 1:
-        raise Unreadable(
-            _("%(file)s has %(n)d shapefiles; choose one with --layer: %(layers)s")
-            % {"file": path.name, "n": len(members), "layers": listed}
-        )
+        raise Unreadable(_several(path, len(members), listed, zipped=True))
     else:
         member = members[0]
     return f"/vsizip/{path}/{member}", None, zipped_shapefile_encoding(path, member), member

@@ -1,0 +1,135 @@
+"""Bulk loading of households through COPY: staged, keyed to their grids in one statement,
+inserted (or counted, for a dry run)."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, connection, transaction
+
+from grids.sql.bulk import POINTS_TO_GRIDS, copy_frame
+from grids.sql.figures import bulk_write
+from grids.sql.tree import lock_tree
+
+HOUSEHOLD_STAGING = """
+CREATE TEMP TABLE household_staging (
+    row integer NOT NULL,
+    address text NOT NULL,
+    lon double precision NOT NULL,
+    lat double precision NOT NULL,
+    client_key text,
+    member_count integer NOT NULL,
+    registered_on date NOT NULL,
+    removed_on date
+) ON COMMIT DROP
+"""
+
+# The staged points in the order of PostGIS's space-filling curve, with a GiST index: the
+# boundaries below find their points through index scans over neighbouring pages.
+HOUSEHOLD_POINT = """
+CREATE TEMP TABLE household_point ON COMMIT DROP AS
+SELECT row, ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS geom
+FROM household_staging
+ORDER BY geom
+"""
+
+HOUSEHOLD_POINT_INDEX = "CREATE INDEX ON household_point USING gist (geom)"
+
+# Each staged point keyed to its grid by the rule of _GRID_FOR_POINT (the governance grid
+# whose current boundary intersects it, the smallest code first), as one join from the
+# boundaries to the indexed points: one index scan per boundary instead of one per point.
+# Kept in a temporary table so that the points in no grid can be reported by row.
+HOUSEHOLD_KEYED = f"""
+CREATE TEMP TABLE household_keyed ON COMMIT DROP AS
+SELECT s.*, k.grid_id
+FROM household_staging s
+LEFT JOIN ({POINTS_TO_GRIDS.format(points="household_point")}) k ON k.row = s.row
+"""
+
+# Client keys already present are skipped: a resent file is safe to import again. Rows are
+# inserted in the order of the file.
+_HOUSEHOLD_INSERT = """
+INSERT INTO grids_household
+    (address, location, grid_id, client_key, member_count, registered_on, removed_on,
+     updated_at)
+SELECT address, ST_SetSRID(ST_MakePoint(lon, lat), 4326), grid_id,
+       COALESCE(client_key, replace(gen_random_uuid()::text, '-', '')), member_count,
+       registered_on, removed_on, now()
+FROM household_keyed k
+{where}
+ORDER BY row
+{on_conflict}
+"""
+
+# The fast path: present keys left out by an anti-join, so that every row is a plain insert
+# (ON CONFLICT makes each one a speculative insertion, about twice as slow in bulk).
+HOUSEHOLD_INSERT_NEW = _HOUSEHOLD_INSERT.format(
+    where="WHERE k.client_key IS NULL\n"
+    "   OR NOT EXISTS (SELECT 1 FROM grids_household h WHERE h.client_key = k.client_key)",
+    on_conflict="",
+)
+
+# The same with ON CONFLICT, for when another transaction wrote one of the keys meanwhile.
+HOUSEHOLD_INSERT = _HOUSEHOLD_INSERT.format(
+    where="", on_conflict="ON CONFLICT (client_key) DO NOTHING"
+)
+
+
+STAGING_COLUMNS = (
+    "row",
+    "address",
+    "lon",
+    "lat",
+    "client_key",
+    "member_count",
+    "registered_on",
+    "removed_on",
+)
+
+# What an insert would add, for a dry run: rows whose key is not there yet. A dry run counts
+# instead of inserting and rolling back, which would use up household ids.
+HOUSEHOLD_WOULD_INSERT = """
+SELECT count(*) FROM household_keyed k
+WHERE k.client_key IS NULL
+   OR NOT EXISTS (SELECT 1 FROM grids_household h WHERE h.client_key = k.client_key)
+"""
+
+
+def copy_households(table, *, progress=None, dry: bool = False) -> tuple[int, list[int]]:
+    """Bulk-load households inside the caller's transaction: COPY into a staging table, key
+    every point to its grid in one statement, insert. `table` is a DataFrame with the
+    STAGING_COLUMNS (row: the source row number; client_key None when not given;
+    registered_on a date, removed_on a date or None). Returns how many were inserted (`dry`:
+    would be, with nothing inserted) and the rows of the points that fell in no grid."""
+    lock_tree(shared=True)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS household_staging, household_point, household_keyed")
+        cursor.execute(HOUSEHOLD_STAGING)
+        copy_frame(cursor, "household_staging", table, STAGING_COLUMNS, progress=progress)
+        cursor.execute("ANALYZE household_staging")
+        cursor.execute(HOUSEHOLD_POINT)
+        cursor.execute(HOUSEHOLD_POINT_INDEX)
+        cursor.execute("ANALYZE household_point")
+        cursor.execute(HOUSEHOLD_KEYED)
+        if dry:
+            cursor.execute(HOUSEHOLD_WOULD_INSERT)
+            (inserted,) = cursor.fetchone()
+        else:
+            inserted = _insert_keyed_households(cursor)
+        cursor.execute("SELECT row FROM household_keyed WHERE grid_id IS NULL ORDER BY row")
+        flagged = [row for (row,) in cursor.fetchall()]
+        cursor.execute("DROP TABLE household_staging, household_point, household_keyed")
+        return inserted, flagged
+
+
+def _insert_keyed_households(cursor) -> int:
+    with bulk_write(cursor):
+        try:
+            with transaction.atomic():
+                cursor.execute(HOUSEHOLD_INSERT_NEW)
+        except IntegrityError:
+            cursor.execute(HOUSEHOLD_INSERT)
+        inserted = cursor.rowcount
+        cursor.execute(
+            "INSERT INTO grids_stalefigures (grid_id, everything) "
+            "SELECT DISTINCT grid_id, false FROM household_keyed"
+        )
+    return inserted
