@@ -83,7 +83,10 @@ class Period:
             month = (number - 1) * MONTHS[kind] + 1
             return cls(dt.date(year, month, 1), kind)
         raise ValueError(
-            f"{text!r} is not a period: write 2026-10 (month), 2026-Q4, 2026-H2 or 2026 (year)"
+            gettext(
+                "'%(text)s' is not a period: write 2026-10 (month), 2026-Q4, 2026-H2 or 2026 (year)"
+            )
+            % {"text": text}
         )
 
     @classmethod

@@ -62,7 +62,7 @@ def test_a_photo_declaring_too_many_pixels_is_refused_naming_file_and_limit(
     assert answer.status_code == 400, answer.content
     (error,) = answer.json()["errors"]
     assert (error["code"], error["row"], error["field"]) == ("photo_too_many_pixels", 2, "photos")
-    assert "bomb.png" in error["message"] and "50 megapixel" in error["message"]
+    assert "bomb.png" in error["message"] and "50 百万像素" in error["message"]
     assert not IncidentPhoto.objects.exists()
 
 
@@ -71,7 +71,7 @@ def test_the_pixel_limit_is_a_setting(users, incident, api, settings, tmp_path):
     settings.GRIDLINE_PHOTO_MAX_MEGAPIXELS = 0.001
     answer = _post_photos(api, users.worker, incident, real_image(size=(40, 30)))
     assert answer.status_code == 400
-    assert "40 x 30 px" in answer.json()["errors"][0]["message"]
+    assert "40 × 30 像素" in answer.json()["errors"][0]["message"]
     settings.GRIDLINE_PHOTO_MAX_MEGAPIXELS = 50
     assert _post_photos(api, users.worker, incident, real_image()).status_code == 201
 

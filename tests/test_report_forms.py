@@ -402,7 +402,8 @@ def test_a_sheet_without_a_header_is_refused():
 
     error = refused(parse_form, xlsx(title_only), "title.xlsx")
     assert [(p.code, p.field) for p in error.problems] == [("no_header", "B2")]
-    assert "only a title" in error.problems[0].message
+    message = error.problems[0].message
+    assert "只有标题（“XX社区独居老人情况统计表”），没有表头行" in message, message
 
 
 # ---- propose and confirm --------------------------------------------------------------------

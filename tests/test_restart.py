@@ -35,7 +35,7 @@ from tests.conftest import centre_of
 ROOT = Path(__file__).resolve().parent.parent
 OUTAGE_SECONDS = 4
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def control_dsn() -> str:

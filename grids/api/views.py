@@ -5,6 +5,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
@@ -217,7 +218,7 @@ class ResidentViewSet(viewsets.ReadOnlyModelViewSet):
     def list(self, request, *args, **kwargs):
         limit = request.query_params.get("limit", "100")
         if not (limit.isascii() and limit.isdecimal()) or not 1 <= int(limit) <= 1000:
-            raise ValidationError({"limit": ["limit is a whole number from 1 to 1000"]})
+            raise ValidationError({"limit": [_("limit is a whole number from 1 to 1000")]})
         limit = int(limit)
         residents = list(self.get_queryset()[:limit])
         self._audit(residents)
@@ -253,7 +254,8 @@ class RollupView(APIView):
     def get(self, request):
         level = request.query_params.get("level", Level.STREET)
         if level not in (*Level.values, "grid"):
-            raise ValidationError({"level": [f"level is one of {', '.join(Level.values)}, grid"]})
+            levels = ", ".join([*Level.values, "grid"])
+            raise ValidationError({"level": [_("level is one of %(values)s") % {"values": levels}]})
         on = parse_on(request.query_params.get("on"))
         grids = Grid.objects.visible_to(request.user)
         regions = Region.objects.visible_to(request.user)
@@ -293,9 +295,13 @@ class ExportView(APIView):
     @extend_schema(parameters=[ON], responses={(200, "application/octet-stream"): bytes})
     def get(self, request, layer: str, fmt: str):
         if layer not in LAYERS:
-            raise ValidationError({"layer": [f"layer is one of {', '.join(LAYERS)}"]})
+            raise ValidationError(
+                {"layer": [_("layer is one of %(values)s") % {"values": ", ".join(LAYERS)}]}
+            )
         if fmt not in FORMATS:
-            raise ValidationError({"format": [f"format is one of {', '.join(FORMATS)}"]})
+            raise ValidationError(
+                {"format": [_("format is one of %(values)s") % {"values": ", ".join(FORMATS)}]}
+            )
         try:
             result = export_layer(
                 request.user, layer, fmt, parse_on(request.query_params.get("on"))

@@ -9,6 +9,7 @@ from django.contrib.gis.geos import Point
 from django.db import IntegrityError, transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from grids import scoping, sql
 from grids.models import Grid, Household, Resident, new_client_key, today
@@ -29,7 +30,7 @@ def check_in_jurisdiction(user, grid: Grid | None) -> None:
             [
                 Problem(
                     "outside_jurisdiction",
-                    "the location is outside your jurisdiction",
+                    _("the location is outside your jurisdiction"),
                     field="location",
                 )
             ]
@@ -41,7 +42,13 @@ def _resent(existing: Household, user) -> Household:
     already carries is a conflict, never a way to learn about that household."""
     if user is not None and not Household.objects.visible_to(user).filter(pk=existing.pk).exists():
         raise ProblemsError(
-            [Problem("key_conflict", "this client key is already in use", field="client_key")]
+            [
+                Problem(
+                    "key_conflict",
+                    _("this client key is already in use"),
+                    field="client_key",
+                )
+            ]
         )
     return existing
 

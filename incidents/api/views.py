@@ -8,6 +8,7 @@ import datetime as dt
 from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -58,7 +59,7 @@ def _date(request, name: str, default: dt.date) -> dt.date:
     try:
         day = dt.date.fromisoformat(value)
     except ValueError as exc:
-        raise ValidationError({name: ["dates are YYYY-MM-DD"]}) from exc
+        raise ValidationError({name: [_("dates are YYYY-MM-DD")]}) from exc
     # Within the platform's years: "the 30 days before 0001-01-01" is no date at all.
     problem = timestamps.date_problem(day, name)
     if problem is not None:
@@ -242,7 +243,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         """Add photos (multipart `photos`): JPEG, PNG or WebP within the size limit."""
         files = request.FILES.getlist("photos")
         if not files:
-            raise ValidationError({"photos": ["send one or more image files as `photos`"]})
+            raise ValidationError({"photos": [_("send one or more image files as `photos`")]})
         try:
             saved = add_photos(int(pk), files, user=request.user)
         except Incident.DoesNotExist:
@@ -267,11 +268,12 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         last 30 days)."""
         by = request.query_params.get("by", "grid")
         if by not in metrics.GROUPS:
-            raise ValidationError({"by": [f"one of {', '.join(sorted(metrics.GROUPS))}"]})
+            groups = ", ".join(sorted(metrics.GROUPS))
+            raise ValidationError({"by": [_("one of %(values)s") % {"values": groups}]})
         end = _date(request, "to", timezone.localdate())
         start = _date(request, "from", end - dt.timedelta(days=29))
         if start > end:
-            raise ValidationError({"from": ["the period starts after it ends"]})
+            raise ValidationError({"from": [_("the period starts after it ends")]})
         rows = metrics.incident_metrics(Incident.objects.visible_to(request.user), by, start, end)
         return Response(MetricsRowSerializer(rows, many=True).data)
 
@@ -312,7 +314,9 @@ class TaskViewSet(
         grid = Grid.objects.visible_to(request.user).current().filter(code=fields["grid"]).first()
         if grid is None:
             # The code sent is not echoed: it may name another jurisdiction's grid.
-            raise ValidationError({"grid": ["no current grid with this code in your jurisdiction"]})
+            raise ValidationError(
+                {"grid": [_("no current grid with this code in your jurisdiction")]}
+            )
         assignee = None
         if fields["assignee"]:
             # Only the grid's own workers are looked up: whether a user name exists elsewhere
@@ -322,7 +326,12 @@ class TaskViewSet(
             ).first()
             if assignee is None:
                 raise ValidationError(
-                    {"assignee": [f"no grid worker of grid {grid.code} has this user name"]}
+                    {
+                        "assignee": [
+                            _("no grid worker of grid %(grid)s has this user name")
+                            % {"grid": grid.code}
+                        ]
+                    }
                 )
         task = tasks.create_visit_task(
             grid,
@@ -346,7 +355,7 @@ class TaskViewSet(
         """Task completion per grid or per worker."""
         by = request.query_params.get("by", "grid")
         if by not in ("grid", "worker"):
-            raise ValidationError({"by": ["grid or worker"]})
+            raise ValidationError({"by": [_("grid or worker")]})
         return Response(tasks.task_figures(Task.objects.visible_to(request.user), by))
 
 

@@ -14,6 +14,7 @@ from django.contrib.gis.geos import Point
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from grids import scoping, sql
@@ -79,10 +80,22 @@ def photo_max_pixels() -> int:
 
 
 def _too_many_pixels(name: str, size: tuple[int, int] | None, field: str, row: int) -> Problem:
-    declared = f"{size[0]} x {size[1]} px" if size else "far more pixels"
+    limit = f"{settings.GRIDLINE_PHOTO_MAX_MEGAPIXELS:g}"
+    if size:
+        message = _("%(name)s: %(width)s x %(height)s px, over the %(limit)s megapixel limit") % {
+            "name": name,
+            "width": size[0],
+            "height": size[1],
+            "limit": limit,
+        }
+    else:
+        message = _("%(name)s: far more pixels than the %(limit)s megapixel limit") % {
+            "name": name,
+            "limit": limit,
+        }
     return Problem(
         "photo_too_many_pixels",
-        f"{name}: {declared}, over the {settings.GRIDLINE_PHOTO_MAX_MEGAPIXELS:g} megapixel limit",
+        message,
         field=field,
         row=row,
     )
@@ -100,8 +113,12 @@ def check_photos(files, field_name: str = "photos") -> list[CheckedPhoto]:
             problems.append(
                 Problem(
                     "photo_too_large",
-                    f"{name}: {upload.size / 1048576:.1f} MB is over the "
-                    f"{settings.GRIDLINE_PHOTO_MAX_MB:g} MB limit",
+                    _("%(name)s: %(size)s MB is over the %(limit)s MB limit")
+                    % {
+                        "name": name,
+                        "size": f"{upload.size / 1048576:.1f}",
+                        "limit": f"{settings.GRIDLINE_PHOTO_MAX_MB:g}",
+                    },
                     field=field_name,
                     row=i + 1,
                 )
@@ -123,7 +140,10 @@ def check_photos(files, field_name: str = "photos") -> list[CheckedPhoto]:
         except BROKEN_IMAGE as error:
             problems.append(
                 Problem(
-                    "not_an_image", f"{name}: not an image ({error})", field=field_name, row=i + 1
+                    "not_an_image",
+                    _("%(name)s: not an image (%(reason)s)") % {"name": name, "reason": error},
+                    field=field_name,
+                    row=i + 1,
                 )
             )
             continue
@@ -134,7 +154,8 @@ def check_photos(files, field_name: str = "photos") -> list[CheckedPhoto]:
             problems.append(
                 Problem(
                     "not_an_image",
-                    f"{name}: {kind} images are not accepted (JPEG, PNG or WebP)",
+                    _("%(name)s: %(kind)s images are not accepted (JPEG, PNG or WebP)")
+                    % {"name": name, "kind": kind},
                     field=field_name,
                     row=i + 1,
                 )
@@ -226,12 +247,15 @@ def _place(report: Report, user) -> tuple[Grid | None, dict[str, Region | None]]
     if report.grid:
         chosen = next((g for g in choosable if g.code == report.grid), None)
         if chosen is None:
-            codes = ", ".join(g.code for g in choosable) or "none"
+            codes = ", ".join(g.code for g in choosable) or _("none")
             raise _problem(
                 "grid_not_near",
                 # The chosen code is not echoed: it may be another jurisdiction's grid.
-                f"the chosen grid is not a grid of your jurisdiction within "
-                f"{settings.GRIDLINE_INCIDENT_EDGE_M:g} m of the point (grids near it: {codes})",
+                _(
+                    "the chosen grid is not a grid of your jurisdiction within %(metres)s m "
+                    "of the point (grids near it: %(codes)s)"
+                )
+                % {"metres": f"{settings.GRIDLINE_INCIDENT_EDGE_M:g}", "codes": codes},
                 "grid",
             )
         holding = chosen
@@ -239,8 +263,11 @@ def _place(report: Report, user) -> tuple[Grid | None, dict[str, Region | None]]
         codes = ", ".join(f"{g.code} {g.name}" for g in choosable)
         raise _problem(
             "near_grid_edge",
-            f"the point is within {settings.GRIDLINE_INCIDENT_EDGE_M:g} m of a grid's edge: "
-            f"confirm the grid it is in ({codes})",
+            _(
+                "the point is within %(metres)s m of a grid's edge: "
+                "confirm the grid it is in (%(codes)s)"
+            )
+            % {"metres": f"{settings.GRIDLINE_INCIDENT_EDGE_M:g}", "codes": codes},
             "grid",
         )
     if holding is not None:
@@ -254,7 +281,8 @@ def _place(report: Report, user) -> tuple[Grid | None, dict[str, Region | None]]
     if Level.DISTRICT not in regions:
         raise _problem(
             "outside_district",
-            f"the point {point.x:.6f},{point.y:.6f} lies in no district of the platform",
+            _("the point %(lonlat)s lies in no district of the platform")
+            % {"lonlat": f"{point.x:.6f},{point.y:.6f}"},
             "location",
         )
     return None, {
@@ -278,7 +306,7 @@ def _reports_outside_grids(user, district: Region | None) -> bool:
 
 def _resent(existing: Incident, user) -> Incident:
     if not Incident.objects.visible_to(user).filter(pk=existing.pk).exists():
-        raise _problem("key_conflict", "this client key is already in use", "client_key")
+        raise _problem("key_conflict", _("this client key is already in use"), "client_key")
     return existing
 
 
@@ -296,13 +324,25 @@ def report_incident(report: Report, *, user) -> tuple[Incident, bool]:
         return _resent(existing, user), False
     category = Category.objects.filter(code=report.category, active=True).first()
     if category is None:
-        raise _problem("unknown_category", f"no active category {report.category!r}", "category")
+        raise _problem(
+            "unknown_category",
+            _("no active category %(code)s") % {"code": repr(report.category)},
+            "category",
+        )
     if report.priority not in Priority.values:
-        raise _problem("invalid_priority", f"priority is one of {Priority.values}", "priority")
+        raise _problem(
+            "invalid_priority",
+            _("priority is one of %(values)s") % {"values": ", ".join(Priority.values)},
+            "priority",
+        )
     if report.source not in Source.values:
-        raise _problem("invalid_source", f"source is one of {Source.values}", "source")
+        raise _problem(
+            "invalid_source",
+            _("source is one of %(values)s") % {"values": ", ".join(Source.values)},
+            "source",
+        )
     if not report.title.strip():
-        raise _problem("required", "a title is required", "title")
+        raise _problem("required", _("a title is required"), "title")
     photos = check_photos(report.photos)
     now = timezone.now()
     try:
@@ -314,7 +354,9 @@ def report_incident(report: Report, *, user) -> tuple[Incident, bool]:
                 check_in_jurisdiction(user, grid)
             elif not _reports_outside_grids(user, regions["district"]):
                 raise _problem(
-                    "outside_jurisdiction", "the location is outside your jurisdiction", "location"
+                    "outside_jurisdiction",
+                    _("the location is outside your jurisdiction"),
+                    "location",
                 )
             incident = Incident.objects.create(
                 client_key=report.client_key or uuid.uuid4(),

@@ -40,10 +40,10 @@ def create_visit_task(
 ) -> Task:
     """A task to visit the grid's households (those with a resident tagged `tag`, or all)."""
     if not (user.is_superuser or user.role in TASK_WRITERS):
-        raise _problem("not_permitted", "your role does not give tasks", "grid")
+        raise _problem("not_permitted", _("your role does not give tasks"), "grid")
     check_in_jurisdiction(user, grid)
     if not title.strip():
-        raise _problem("required", "a title is required", "title")
+        raise _problem("required", _("a title is required"), "title")
     if assignee is not None and not (
         assignee.role == Role.GRID_WORKER and assignee.grid_id == grid.pk
     ):
@@ -61,7 +61,7 @@ def create_visit_task(
         if Grid.objects.select_for_update().get(pk=grid.pk).valid_to is not None:
             raise _problem(
                 "grid_retired",
-                f"grid {grid.code} is retired: give the task to its successor",
+                _("grid %(grid)s is retired: give the task to its successor") % {"grid": grid.code},
                 "grid",
             )
         task = Task.objects.create(
@@ -91,7 +91,7 @@ def record_visit(
     for this household. Returns (visit, created)."""
     if client_key and (existing := Visit.objects.filter(client_key=client_key).first()):
         if existing.worker_id != user.pk:
-            raise _problem("key_conflict", "this client key is already in use", "client_key")
+            raise _problem("key_conflict", _("this client key is already in use"), "client_key")
         return existing, False
     household = (
         Household.objects.visible_to(user)
@@ -101,7 +101,9 @@ def record_visit(
     )
     if household is None:
         raise _problem(
-            "unknown_household", f"no household {household_id} in your grid", "household"
+            "unknown_household",
+            _("no household %(id)s in your grid") % {"id": household_id},
+            "household",
         )
     metres = household.metres.m
     visited_at = visited_at or timezone.now()

@@ -4,6 +4,7 @@ sheets and saves, completeness, burden and generated reports."""
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from grids import scoping
@@ -179,7 +180,7 @@ class TemplateSerializer(serializers.ModelSerializer):
 
     def validate_columns(self, columns):
         if not columns:
-            raise serializers.ValidationError("a template needs at least one column")
+            raise serializers.ValidationError(_("a template needs at least one column"))
         errors = []
         for i, column in enumerate(columns, 1):
             indicator = column["indicator"]
@@ -196,7 +197,7 @@ class TemplateSerializer(serializers.ModelSerializer):
         user = self.context["request"].user
         if user.role == "department" and owner.pk != user.department_id:
             raise serializers.ValidationError(
-                "a department defines its own templates", code="not_yours"
+                _("a department defines its own templates"), code="not_yours"
             )
         return owner
 

@@ -10,6 +10,7 @@ from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -94,20 +95,20 @@ def _region(request) -> Region:
         region = regions.filter(q).current().first()
         if region is None:
             # The code sent is not echoed: it may be another jurisdiction's region.
-            raise NotFound("no region with this code or id in your jurisdiction")
+            raise NotFound(_("no region with this code or id in your jurisdiction"))
         return region
     region = scoping.jurisdiction_region(user)
     if region is None and scoping.sees_everything(user):
         region = Region.objects.current().filter(level="district").order_by("code").first()
     if region is None:
-        raise ValidationError({"region": ["say which region"]})
+        raise ValidationError({"region": [_("say which region")]})
     return region
 
 
 def _unit(request, raw: str | None) -> Grid | Region:
     """A ledger unit by code: a grid, community or street the user may see."""
     if not raw:
-        raise ValidationError({"unit": ["say which grid, community or street (its code)"]})
+        raise ValidationError({"unit": [_("say which grid, community or street (its code)")]})
     grid = Grid.objects.visible_to(request.user).filter(code=raw).current().first()
     if grid is not None:
         return grid
@@ -119,14 +120,14 @@ def _unit(request, raw: str | None) -> Grid | Region:
         .first()
     )
     if region is None:
-        raise NotFound("no grid, community or street with this code in your jurisdiction")
+        raise NotFound(_("no grid, community or street with this code in your jurisdiction"))
     return region
 
 
 def _level(request, default: str = "grid") -> str:
     level = request.query_params.get("level", default)
     if level not in LEVELS[:3]:
-        raise ValidationError({"level": ["grid, community or street"]})
+        raise ValidationError({"level": [_("grid, community or street")]})
     return level
 
 
@@ -147,7 +148,7 @@ class IndicatorGroupViewSet(
 
     def perform_create(self, serializer):
         if self.request.user.role not in DEFINERS and not self.request.user.is_superuser:
-            raise PermissionDenied("groups are added by the district or a department")
+            raise PermissionDenied(_("groups are added by the district or a department"))
         serializer.save()
 
 
@@ -189,7 +190,7 @@ class IndicatorViewSet(
     def _check_definer(self):
         user = self.request.user
         if user.role not in DEFINERS and not user.is_superuser:
-            raise PermissionDenied("indicators are defined by the district or a department")
+            raise PermissionDenied(_("indicators are defined by the district or a department"))
 
     def perform_create(self, serializer):
         self._check_definer()
@@ -259,14 +260,16 @@ class IndicatorViewSet(
         indicator = self.get_object()
         kind = request.query_params.get("period_type") or indicator.period_type
         if kind not in PeriodType.values:
-            raise ValidationError({"period_type": [f"one of {', '.join(PeriodType.values)}"]})
+            raise ValidationError(
+                {"period_type": [_("one of %(values)s") % {"values": ", ".join(PeriodType.values)}]}
+            )
         end = _period(request, "end", default_type=kind)
         if end.type != kind:
-            raise ValidationError({"end": [f"a {kind} period"]})
+            raise ValidationError({"end": [_("a %(type)s period") % {"type": kind}]})
         try:
             count = min(max(int(request.query_params.get("periods", 12)), 1), 60)
         except ValueError as error:
-            raise ValidationError({"periods": ["a number"]}) from error
+            raise ValidationError({"periods": [_("a number")]}) from error
         raw_unit = request.query_params.get("unit")
         if raw_unit:
             unit = _unit(request, raw_unit)
@@ -315,7 +318,7 @@ class RuleViewSet(
 
     def _check(self):
         if self.request.user.role not in DEFINERS and not self.request.user.is_superuser:
-            raise PermissionDenied("rules are defined by the district or a department")
+            raise PermissionDenied(_("rules are defined by the district or a department"))
 
     def perform_create(self, serializer):
         self._check()
@@ -357,7 +360,7 @@ class TemplateViewSet(
     def perform_create(self, serializer):
         user = self.request.user
         if user.role not in DEFINERS and not user.is_superuser:
-            raise PermissionDenied("templates are defined by departments and the district")
+            raise PermissionDenied(_("templates are defined by departments and the district"))
         serializer.save()
 
     @extend_schema(
@@ -378,13 +381,13 @@ class TemplateViewSet(
         column its indicator aggregated up the tree by its rule. Logged."""
         user = request.user
         if user.role not in GENERATORS and not scoping.sees_everything(user):
-            raise PermissionDenied("reports are generated by the levels above the grid")
+            raise PermissionDenied(_("reports are generated by the levels above the grid"))
         template = self.get_object()
         period = _period(request, default_type=template.period_type)
         region = _region(request)
         fmt = request.query_params.get("output", "json")
         if fmt not in ("json", "xlsx", "csv"):
-            raise ValidationError({"output": ["json, xlsx or csv"]})
+            raise ValidationError({"output": [_("json, xlsx or csv")]})
         table, content = generate(template, period, region, user=user, format=fmt)
         if fmt == "json":
             return Response(table.as_dict())
@@ -626,7 +629,7 @@ class BurdenView(APIView):
         collected indicator once), shared indicators and conflicting periodicities."""
         month = _period(request, "month")
         if month.type != PeriodType.MONTH:
-            raise ValidationError({"month": ["a month, e.g. 2026-10"]})
+            raise ValidationError({"month": [_("a month, e.g. 2026-10")]})
         region = _region(request)
         templates = ReportTemplate.objects.visible_to(request.user).active()
         figures = burden_service.burden(region, month, templates)
@@ -697,7 +700,7 @@ class FormImportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         data.is_valid(raise_exception=True)
         department = data.validated_data.get("department") or request.user.department
         if department is None:
-            raise ValidationError({"department": ["say which department the form is from"]})
+            raise ValidationError({"department": [_("say which department the form is from")]})
         upload = data.validated_data["file"]
         form = forms.propose(request.user, department, upload.read(), upload.name)
         return Response(self._data(form), status=status.HTTP_201_CREATED)

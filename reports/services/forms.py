@@ -28,6 +28,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
@@ -380,17 +381,27 @@ def _open(data: bytes, filename: str):
     limit = settings.GRIDLINE_FORM_MAX_MB
     if len(data) > limit * 1024 * 1024:
         size = len(data) / 1024 / 1024
-        message = f"{filename} is {size:.1f} MB; the limit is {limit:g} MB"
+        message = _("%(file)s is %(size).1f MB; the limit is %(limit)s MB") % {
+            "file": filename,
+            "size": size,
+            "limit": f"{limit:g}",
+        }
         raise _refuse("too_large", message, "file", status=413)
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        message = f"{filename} is an old Excel 97-2003 file (.xls): save it as .xlsx"
+        message = _("%(file)s is an old Excel 97-2003 file (.xls): save it as .xlsx") % {
+            "file": filename
+        }
         raise _refuse("not_xlsx", message, "file")
     if not data.startswith(b"PK"):
-        raise _refuse("not_xlsx", f"{filename} is not an Excel workbook (.xlsx)", "file")
+        message = _("%(file)s is not an Excel workbook (.xlsx)") % {"file": filename}
+        raise _refuse("not_xlsx", message, "file")
     try:
         return load_workbook(io.BytesIO(data), data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
-        message = f"{filename} cannot be read as an Excel workbook (.xlsx): {error}"
+        message = _("%(file)s cannot be read as an Excel workbook (.xlsx): %(error)s") % {
+            "file": filename,
+            "error": error,
+        }
         raise _refuse("not_xlsx", message, "file") from error
 
 
@@ -437,12 +448,16 @@ def _parse_sheet(sheet: _Sheet, filename: str) -> ParsedForm:
             subtitle.extend(_flat(a.text) for a in anchors)
     if start is None:
         where = title_anchor.ref if title_anchor else "A1"
-        what = (
-            f"only a title ({title_anchor.text!r}) and no header row"
-            if title_anchor
-            else "nothing that looks like a header row (two or more headings side by side)"
-        )
-        message = f"sheet {sheet.title!r} of {filename} has {what} in its first rows"
+        if title_anchor:
+            message = _(
+                "sheet '%(sheet)s' of %(file)s has only a title ('%(title)s') and no header "
+                "row in its first rows"
+            ) % {"sheet": sheet.title, "file": filename, "title": title_anchor.text}
+        else:
+            message = _(
+                "sheet '%(sheet)s' of %(file)s has nothing that looks like a header row (two "
+                "or more headings side by side) in its first rows"
+            ) % {"sheet": sheet.title, "file": filename}
         raise _refuse("no_header", message, where)
 
     end = _header_end(sheet, start)
@@ -480,7 +495,8 @@ def _parse_sheet(sheet: _Sheet, filename: str) -> ParsedForm:
             warnings.append(
                 Problem(
                     "no_heading",
-                    f"column {get_column_letter(c)} has no heading and is left out",
+                    _("column %(column)s has no heading and is left out")
+                    % {"column": get_column_letter(c)},
                     field=f"{get_column_letter(c)}{start}",
                     severity="warning",
                 )
@@ -634,7 +650,7 @@ def _row_level(key_columns: list[dict], name_levels: list[tuple[int, str]]) -> s
         (cl for cl in levelled if rank[cl[1]] > rank[finest[1]]), key=lambda cl: rank[cl[1]]
     )
     kinds[finest[0]]["kind"] = "name"
-    for i, (col, _) in enumerate(coarser):
+    for i, (col, _level) in enumerate(coarser):
         # generate.to_xlsx fills "parent" with the unit just above the row's; a column of a
         # higher level still is kept in the layout and left blank.
         kinds[col]["kind"] = "parent" if i == 0 else "ancestor"
@@ -714,7 +730,7 @@ def _check_may(user, department: Department) -> None:
     if not may_import(user, department):
         raise FormRefused(
             "forbidden",
-            f"you may not bring in forms for {department.name}",
+            _("you may not bring in forms for %(department)s") % {"department": department.name},
             status=403,
             field="department",
         )
@@ -902,19 +918,23 @@ def _validate_spec(
     problems = []
 
     def bad(code: str, message: str, key: str) -> None:
-        problems.append(Problem(code, f"{column}: {message}", field=f"{where}.new.{key}"))
+        message = _("%(column)s: %(message)s") % {"column": column, "message": message}
+        problems.append(Problem(code, message, field=f"{where}.new.{key}"))
 
     code = str(spec.get("code") or "").strip()
     if not _CODE.match(code):
-        message = f"code {code!r} must be 2-40 capital letters, digits or _, from a letter"
+        message = _("code '%(code)s' must be 2-40 capital letters, digits or _, from a letter") % {
+            "code": code
+        }
         bad("invalid_code", message, "code")
     elif code in taken:
-        bad("code_taken", f"an indicator {code} exists already or is used twice", "code")
+        message = _("an indicator %(code)s exists already or is used twice") % {"code": code}
+        bad("code_taken", message, "code")
     name = str(spec.get("name") or "").strip()
     if not name or len(name) > 120:
-        bad("invalid_name", "a name of 1-120 characters is needed", "name")
+        bad("invalid_name", _("a name of 1-120 characters is needed"), "name")
     if len(str(spec.get("unit") or "")) > 20:
-        bad("invalid_unit", "the unit is longer than 20 characters", "unit")
+        bad("invalid_unit", _("the unit is longer than 20 characters"), "unit")
     # A weighted mean needs a weight indicator, which is set on the indicator's own page.
     aggregations = [a for a in Aggregation.values if a != Aggregation.WEIGHTED_MEAN]
     for key, allowed, default in (
@@ -927,16 +947,24 @@ def _validate_spec(
     ):
         value = spec.get(key) or default
         if value not in allowed:
-            bad(f"invalid_{key}", f"{key} {value!r} is not one of {', '.join(allowed)}", key)
+            message = _("%(key)s '%(value)s' is not one of %(values)s") % {
+                "key": key,
+                "value": value,
+                "values": ", ".join(allowed),
+            }
+            bad(f"invalid_{key}", message, key)
     if spec.get("value_type") == ValueType.CHOICE and not spec.get("choices"):
-        bad("no_choices", "a choice needs its choices", "choices")
+        bad("no_choices", _("a choice needs its choices"), "choices")
     own_period = spec.get("period_type") or period_type
     if own_period in MONTHS and MONTHS[own_period] > MONTHS.get(period_type, 99):
-        message = f"a {own_period} indicator cannot fill a {period_type} report"
+        message = _("a %(own)s indicator cannot fill a %(report)s report") % {
+            "own": own_period,
+            "report": period_type,
+        }
         bad("period_too_long", message, "period_type")
     aliases = spec.get("aliases") or []
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-        bad("invalid_aliases", "aliases must be a list of names", "aliases")
+        bad("invalid_aliases", _("aliases must be a list of names"), "aliases")
     if not problems:
         taken.add(code)
     return problems
@@ -979,8 +1007,11 @@ def confirm(
         if locked.status == FormImport.Status.CONFIRMED:
             raise FormRefused(
                 "already_confirmed",
-                f"{locked.filename} was confirmed already as template "
-                f"{locked.template.code if locked.template else '(deleted)'}",
+                _("%(file)s was confirmed already as template %(template)s")
+                % {
+                    "file": locked.filename,
+                    "template": locked.template.code if locked.template else _("(deleted)"),
+                },
                 status=409,
             )
         groups = ensure_groups()
@@ -992,7 +1023,9 @@ def confirm(
         if not problems and not plan:
             problems.append(
                 Problem(
-                    "no_columns", "every column is skipped: nothing to report", field="decisions"
+                    "no_columns",
+                    _("every column is skipped: nothing to report"),
+                    field="decisions",
                 )
             )
         if problems:
@@ -1035,23 +1068,25 @@ def _check_template_fields(title, code, period_type, row_level, due_day) -> list
     problems = []
     if not isinstance(title, str) or not title.strip() or len(title.strip()) > 200:
         problems.append(
-            Problem("invalid_title", "a title of 1-200 characters is needed", field="title")
+            Problem("invalid_title", _("a title of 1-200 characters is needed"), field="title")
         )
     if not isinstance(code, str) or not _TEMPLATE_CODE.match(code):
         problems.append(
             Problem(
                 "invalid_code",
-                f"template code {code!r} must be 1-60 letters, digits, - or _",
+                _("template code '%(code)s' must be 1-60 letters, digits, - or _") % {"code": code},
                 field="code",
             )
         )
     elif ReportTemplate.objects.filter(code=code).exists():
-        problems.append(Problem("code_taken", f"a template {code} exists already", field="code"))
+        message = _("a template %(code)s exists already") % {"code": code}
+        problems.append(Problem("code_taken", message, field="code"))
     if period_type not in PeriodType.values:
         problems.append(
             Problem(
                 "invalid_period_type",
-                f"period {period_type!r} is not one of {', '.join(PeriodType.values)}",
+                _("period '%(value)s' is not one of %(values)s")
+                % {"value": period_type, "values": ", ".join(PeriodType.values)},
                 field="period_type",
             )
         )
@@ -1059,13 +1094,18 @@ def _check_template_fields(title, code, period_type, row_level, due_day) -> list
         problems.append(
             Problem(
                 "invalid_row_level",
-                f"row level {row_level!r} is not one of {', '.join(UnitLevel.values)}",
+                _("row level '%(value)s' is not one of %(values)s")
+                % {"value": row_level, "values": ", ".join(UnitLevel.values)},
                 field="row_level",
             )
         )
     if not isinstance(due_day, int) or isinstance(due_day, bool) or not 1 <= due_day <= 31:
         problems.append(
-            Problem("invalid_due_day", f"due day {due_day!r} must be 1-31", field="due_day")
+            Problem(
+                "invalid_due_day",
+                _("due day '%(value)s' must be 1-31") % {"value": due_day},
+                field="due_day",
+            )
         )
     return problems
 
@@ -1089,7 +1129,8 @@ def _plan_columns(
             problems.append(
                 Problem(
                     "unknown_column",
-                    f"decision {i + 1} names column {column!r}, which the form does not have",
+                    _("decision %(number)s names column '%(column)s', which the form does not have")
+                    % {"number": i + 1, "column": column},
                     field=f"decisions.{i}.column",
                 )
             )
@@ -1097,14 +1138,16 @@ def _plan_columns(
             problems.append(
                 Problem(
                     "decided_twice",
-                    f"{_label(proposals[column])} is decided twice",
+                    _("%(column)s is decided twice") % {"column": _label(proposals[column])},
                     field=f"decisions.{i}.column",
                 )
             )
         else:
             by_column[column] = decision
     if not isinstance(decisions, list):
-        problems.append(Problem("invalid_decisions", "decisions must be a list", field="decisions"))
+        problems.append(
+            Problem("invalid_decisions", _("decisions must be a list"), field="decisions")
+        )
     codes = {d.get("indicator") for d in by_column.values() if d.get("indicator")}
     existing = {
         i.code: i
@@ -1120,7 +1163,9 @@ def _plan_columns(
         if decision is None:
             problems.append(
                 Problem(
-                    "undecided", f"{label}: choose an indicator, a new one or skip", field=where
+                    "undecided",
+                    _("%(column)s: choose an indicator, a new one or skip") % {"column": label},
+                    field=where,
                 )
             )
             continue
@@ -1129,7 +1174,7 @@ def _plan_columns(
             problems.append(
                 Problem(
                     "invalid_decision",
-                    f"{label}: give exactly one of indicator, new or skip",
+                    _("%(column)s: give exactly one of indicator, new or skip") % {"column": label},
                     field=where,
                 )
             )
@@ -1142,7 +1187,10 @@ def _plan_columns(
             if indicator is None:
                 problems.append(
                     Problem(
-                        "unknown_indicator", f"{label}: there is no indicator {code!r}", field=where
+                        "unknown_indicator",
+                        _("%(column)s: there is no indicator '%(code)s'")
+                        % {"column": label, "code": code},
+                        field=where,
                     )
                 )
                 continue
@@ -1150,7 +1198,13 @@ def _plan_columns(
                 problems.append(
                     Problem(
                         "retired_indicator",
-                        f"{label}: {code} ({indicator.name}) was retired on {indicator.retired_on}",
+                        _("%(column)s: %(code)s (%(name)s) was retired on %(date)s")
+                        % {
+                            "column": label,
+                            "code": code,
+                            "name": indicator.name,
+                            "date": indicator.retired_on,
+                        },
                         field=where,
                     )
                 )
@@ -1159,7 +1213,8 @@ def _plan_columns(
                 problems.append(
                     Problem(
                         "duplicate_indicator",
-                        f"{label}: {code} is already column {_label(proposals[used[code]])}",
+                        _("%(column)s: %(code)s is already %(other)s")
+                        % {"column": label, "code": code, "other": _label(proposals[used[code]])},
                         field=where,
                     )
                 )
@@ -1171,7 +1226,9 @@ def _plan_columns(
         if not isinstance(spec, dict):
             problems.append(
                 Problem(
-                    "invalid_decision", f"{label}: new must be an indicator's fields", field=where
+                    "invalid_decision",
+                    _("%(column)s: new must be an indicator's fields") % {"column": label},
+                    field=where,
                 )
             )
             continue
@@ -1186,7 +1243,10 @@ def _plan_columns(
 
 
 def _label(proposal: dict) -> str:
-    return f"column {proposal['cell']} ({proposal['heading']})"
+    return _("column %(cell)s (%(heading)s)") % {
+        "cell": proposal["cell"],
+        "heading": proposal["heading"],
+    }
 
 
 def _create_indicator(

@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
@@ -105,8 +106,13 @@ def check_template(template: ReportTemplate, period: Period) -> list[TemplateCol
             problems.append(
                 Problem(
                     "retired_indicator",
-                    f"column {column.order} ({column.heading or indicator.name}) uses "
-                    f"{indicator.code}, retired on {indicator.retired_on}",
+                    _("column %(order)s (%(heading)s) uses %(code)s, retired on %(date)s")
+                    % {
+                        "order": column.order,
+                        "heading": column.heading or indicator.name,
+                        "code": indicator.code,
+                        "date": indicator.retired_on,
+                    },
                     field=f"columns.{column.order}",
                 )
             )

@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.shortcuts import get_object_or_404
 from django.urls import path
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -101,11 +102,11 @@ def _time(request, name: str) -> dt.datetime | None:
     try:
         at = dt.datetime.fromisoformat(value)
     except ValueError as exc:
-        raise ValidationError({name: ["an ISO-8601 time is expected"]}) from exc
+        raise ValidationError({name: [_("an ISO-8601 time is expected")]}) from exc
     # The series reaches a week either side of a bound: the first and last years of
     # Python's calendar would overflow, and no reading is stamped in them.
     if not 1 < at.year < 9999:
-        raise ValidationError({name: ["a time between the years 2 and 9998 is expected"]})
+        raise ValidationError({name: [_("a time between the years 2 and 9998 is expected")]})
     return at if at.tzinfo else at.replace(tzinfo=dt.UTC)
 
 
@@ -130,7 +131,7 @@ class SeriesView(APIView):
             sensor_id = int(params.get("sensor", ""))
             limit = int(params.get("limit") or readings.SERIES_LIMIT)
         except ValueError as exc:
-            raise ValidationError({"sensor": ["sensor (an id) and limit are integers"]}) from exc
+            raise ValidationError({"sensor": [_("sensor (an id) and limit are integers")]}) from exc
         sensor = get_object_or_404(
             Sensor.objects.visible_to(request.user).only("pk", "code"), pk=sensor_id
         )

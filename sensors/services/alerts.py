@@ -85,8 +85,11 @@ def service_account(gateway: Gateway) -> User:
             [
                 Problem(
                     "service_account_taken",
-                    f"the user name {user.username!r} belongs to someone else; rename the "
-                    "gateway or that user",
+                    gettext(
+                        "the user name '%(name)s' belongs to someone else; rename the gateway "
+                        "or that user"
+                    )
+                    % {"name": user.username},
                     field="gateway",
                 )
             ]

@@ -16,6 +16,7 @@ import numpy as np
 from django.contrib.gis.geos import Point, Polygon
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import SchemaError, ValidationError
 from pyproj import Geod
@@ -140,7 +141,7 @@ def schema_problems(
         return [
             Problem(
                 "not_an_object",
-                "expected an object of named values",
+                _("expected an object of named values"),
                 row=row,
                 field=field,
                 feature=feature,
@@ -176,7 +177,7 @@ def sector_ring(lon: float, lat: float, bearing: float, fov: float, range_m: flo
         return circle_ring(lon, lat, range_m)
     steps = max(2, int(np.ceil(fov / ARC_STEP_DEGREES)) + 1)
     azimuths = np.linspace(bearing - fov / 2, bearing + fov / 2, steps)
-    lons, lats, _ = GEOD.fwd(
+    lons, lats, _back = GEOD.fwd(
         np.full(steps, lon), np.full(steps, lat), azimuths, np.full(steps, range_m)
     )
     return [(lon, lat), *zip(lons.tolist(), lats.tolist(), strict=True), (lon, lat)]
@@ -185,7 +186,7 @@ def sector_ring(lon: float, lat: float, bearing: float, fov: float, range_m: flo
 def circle_ring(lon: float, lat: float, radius_m: float):
     azimuths = np.linspace(0, 360, CIRCLE_VERTICES, endpoint=False)
     n = len(azimuths)
-    lons, lats, _ = GEOD.fwd(np.full(n, lon), np.full(n, lat), azimuths, np.full(n, radius_m))
+    lons, lats, _back = GEOD.fwd(np.full(n, lon), np.full(n, lat), azimuths, np.full(n, radius_m))
     ring = list(zip(lons.tolist(), lats.tolist(), strict=True))
     return [*ring, ring[0]]
 
@@ -256,19 +257,25 @@ def _resolve(spec: SensorSpec, district_id: int | None) -> tuple[SensorType, Dep
     sensor_type = types_for_district(district_id).filter(code=spec.type).first()
     if sensor_type is None:
         # Codes sent are not echoed (here and below): they may be another district's.
-        raise _problem("unknown_type", "no sensor type with this code in the district", "type")
+        raise _problem("unknown_type", _("no sensor type with this code in the district"), "type")
     department = None
     if spec.department:
         # Department codes are unique, but a device may only belong to its own district's.
         department = Department.objects.filter(code=spec.department, district=district_id).first()
         if department is None:
             raise _problem(
-                "unknown_department", "no department with this code in the district", "department"
+                "unknown_department",
+                _("no department with this code in the district"),
+                "department",
             )
     if spec.status and spec.status not in Status.values:
-        raise _problem("invalid_status", f"status is one of {Status.values}", "status")
+        raise _problem(
+            "invalid_status",
+            _("status is one of %(values)s") % {"values": ", ".join(Status.values)},
+            "status",
+        )
     if not spec.code or len(spec.code) > 64:
-        raise _problem("invalid_code", "a code of 1 to 64 characters is required", "code")
+        raise _problem("invalid_code", _("a code of 1 to 64 characters is required"), "code")
     if problems := schema_problems(sensor_type, spec.properties or {}):
         raise ProblemsError(problems)
     return sensor_type, department
@@ -291,13 +298,13 @@ def _place(location: Point, user) -> tuple[Grid | None, Region]:
     grid = grid_for_point(location)
     district = _district_of(location, grid)
     if district is None:
-        raise _problem("outside_district", "the location lies in no district", "location")
+        raise _problem("outside_district", _("the location lies in no district"), "location")
     if user is not None and not scoping.sees_everything(user):
         if grid is not None:
             check_in_jurisdiction(user, grid)
         elif not (user.role == "district_centre" and scoping.user_district(user) == district.pk):
             raise _problem(
-                "outside_jurisdiction", "the location is outside your jurisdiction", "location"
+                "outside_jurisdiction", _("the location is outside your jurisdiction"), "location"
             )
     return grid, district
 
@@ -309,7 +316,7 @@ def create_sensor(spec: SensorSpec, *, user=None) -> Sensor:
         # The location's district decides which district types and departments apply.
         sensor_type, department = _resolve(spec, district.pk)
         if Sensor.objects.filter(code=spec.code).exists():
-            raise _problem("duplicate_code", "a sensor with this code exists already", "code")
+            raise _problem("duplicate_code", _("a sensor with this code exists already"), "code")
         properties = spec.properties or {}
         try:
             # Two registrations of one code race past the check above: the unique
@@ -333,7 +340,7 @@ def create_sensor(spec: SensorSpec, *, user=None) -> Sensor:
             if not Sensor.objects.filter(code=spec.code).exists():
                 raise
             raise _problem(
-                "duplicate_code", "a sensor with this code exists already", "code"
+                "duplicate_code", _("a sensor with this code exists already"), "code"
             ) from None
     announce(Sensor)
     return sensor
@@ -352,14 +359,18 @@ def update_sensor(
     if properties is not None and (problems := schema_problems(sensor.type, properties)):
         raise ProblemsError(problems)
     if status is not None and status not in Status.values:
-        raise _problem("invalid_status", f"status is one of {Status.values}", "status")
+        raise _problem(
+            "invalid_status",
+            _("status is one of %(values)s") % {"values": ", ".join(Status.values)},
+            "status",
+        )
     with transaction.atomic():
         sensor = Sensor.objects.select_for_update().get(pk=sensor.pk)
         if location is not None:
             sensor.grid, district = _place(location, user)
             if district.pk != sensor.district_id:
                 raise _problem(
-                    "outside_district", "a device cannot move to another district", "location"
+                    "outside_district", _("a device cannot move to another district"), "location"
                 )
             sensor.location = location
         if properties is not None:
@@ -383,8 +394,10 @@ def delete_sensor(sensor: Sensor) -> None:
         if sensor.deliveries.exists() or sensor.alerts.exists():
             error = _problem(
                 "sensor_in_use",
-                "the device has broadcasts or alerts on record: set its status to "
-                "maintenance instead",
+                _(
+                    "the device has broadcasts or alerts on record: set its status to "
+                    "maintenance instead"
+                ),
                 "id",
             )
             error.status_code = 409

@@ -8,6 +8,7 @@ only take a properties schema its devices still satisfy.
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from grids import scoping
 from grids.problems import Problem, ProblemsError
@@ -39,7 +40,13 @@ class TypeRefused(ProblemsError):
 def _check(fields: dict, current: SensorType | None = None) -> None:
     if "role" in fields and fields["role"] not in Role.values:
         raise ProblemsError(
-            [Problem("invalid_role", f"role is one of {', '.join(Role.values)}", field="role")]
+            [
+                Problem(
+                    "invalid_role",
+                    _("role is one of %(values)s") % {"values": ", ".join(Role.values)},
+                    field="role",
+                )
+            ]
         )
     for name in ("properties_schema", "readings_schema"):
         if name in fields:
@@ -55,7 +62,7 @@ def _check(fields: dict, current: SensorType | None = None) -> None:
     problems = [
         Problem(
             "role_needs_property",
-            f"a {role} type must require the number {name!r}",
+            _("a %(role)s type must require the number '%(name)s'") % {"role": role, "name": name},
             field=f"properties_schema.properties.{name}",
         )
         for name in ROLE_PROPERTIES.get(role, ())
@@ -72,11 +79,20 @@ def create_type(*, code: str, user, **fields) -> SensorType:
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise ProblemsError(
-            [Problem("unknown_field", "not a type field", field=name) for name in sorted(unknown)]
+            [
+                Problem("unknown_field", _("not a type field"), field=name)
+                for name in sorted(unknown)
+            ]
         )
     if SensorType.objects.filter(code=code).exists():
         raise ProblemsError(
-            [Problem("duplicate_code", f"a sensor type {code!r} exists already", field="code")]
+            [
+                Problem(
+                    "duplicate_code",
+                    _("a sensor type '%(code)s' exists already") % {"code": code},
+                    field="code",
+                )
+            ]
         )
     district = None if scoping.sees_everything(user) else scoping.user_district(user)
     if district is None and not scoping.sees_everything(user):
@@ -91,7 +107,13 @@ def create_type(*, code: str, user, **fields) -> SensorType:
         if not SensorType.objects.filter(code=code).exists():
             raise
         raise ProblemsError(
-            [Problem("duplicate_code", f"a sensor type {code!r} exists already", field="code")]
+            [
+                Problem(
+                    "duplicate_code",
+                    _("a sensor type '%(code)s' exists already") % {"code": code},
+                    field="code",
+                )
+            ]
         ) from None
 
 
