@@ -268,7 +268,7 @@ if GRIDLINE_MEDIA_ACCEL not in {"none", "nginx", "apache"}:
     )
 GRIDLINE_MEDIA_ACCEL_PREFIX = os.environ.get("GRIDLINE_MEDIA_ACCEL_PREFIX", "/protected-media/")
 # Seconds a browser keeps a photo without asking again (Cache-Control: private).
-GRIDLINE_MEDIA_MAX_AGE = int(os.environ.get("GRIDLINE_MEDIA_MAX_AGE", "3600"))
+GRIDLINE_MEDIA_MAX_AGE = int(os.environ.get("GRIDLINE_MEDIA_MAX_AGE", "0"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": (

@@ -106,9 +106,13 @@ def serve(request, name: str):
         response = _body(name, path)
     response["ETag"] = etag
     response["Last-Modified"] = http_date(last_modified)
-    # Private: only the browser of someone allowed may keep it; for max-age seconds it does
-    # not ask again, so a change of jurisdiction reaches cached copies that much later.
-    response["Cache-Control"] = f"private, max-age={settings.GRIDLINE_MEDIA_MAX_AGE}"
+    # Private: no shared cache keeps it. By default (max-age 0) the browser asks every time
+    # (a cheap 304 after the scope check), so on a shared office workstation the next person
+    # cannot open a cached photo after logout; a positive max-age trades that for fewer requests.
+    max_age = settings.GRIDLINE_MEDIA_MAX_AGE
+    response["Cache-Control"] = (
+        f"private, max-age={max_age}" if max_age > 0 else "private, no-cache"
+    )
     patch_vary_headers(response, ("Cookie", "Authorization"))
     return response
 

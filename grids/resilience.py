@@ -25,13 +25,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.defaults import server_error as django_server_error
+from redis.exceptions import AuthenticationError as RedisAuthenticationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = logging.getLogger("gridline.resilience")
 
 # What a restart of PostgreSQL (a connection terminated, refused, or closed under us) or of
-# Redis looks like from inside a request.
+# Redis looks like from inside a request. Only connection-level failures count: a deadlock,
+# a statement timeout or a full disk is an OperationalError too, but a bug or an overload to
+# be seen as a 500, not a "restarting, retry" that clients would loop on.
+OUTAGE_SQLSTATES = ("57P01", "57P02", "57P03")  # admin/crash shutdown, cannot connect now
+
+# The classes an outage may raise, for code that retries (the worker's jobs) or probes
+# (/healthz) rather than answers a user: there a wider net costs only a retry.
 OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError,
     InterfaceError,
@@ -40,13 +47,32 @@ OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+def _database_outage(exc: BaseException) -> bool:
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    # Django's error wraps psycopg's (`raise … from`); a failure before or without a server
+    # answer (refused, closed, terminated) has no SQLSTATE, a server's has one.
+    state = getattr(exc.__cause__, "sqlstate", None)
+    return state is None or state.startswith("08") or state in OUTAGE_SQLSTATES
+
+
+def _redis_outage(exc: BaseException) -> bool:
+    return isinstance(exc, RedisConnectionError | RedisTimeoutError) and not isinstance(
+        exc, RedisAuthenticationError
+    )
+
+
 def is_outage(exc: BaseException | None) -> bool:
-    """The error, or one it was raised from (`raise X from exc`), is an outage."""
+    """The error, or one it was raised from (`raise X from exc`), is an outage. Only the
+    explicit cause is followed: an unrelated error raised while handling an outage is not
+    an outage."""
     seen = 0
     while exc is not None and seen < 10:
-        if isinstance(exc, OUTAGE_ERRORS):
+        if _database_outage(exc) or _redis_outage(exc):
             return True
-        exc = exc.__cause__ or exc.__context__
+        exc = exc.__cause__
         seen += 1
     return False
 

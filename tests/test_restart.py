@@ -415,3 +415,37 @@ def test_a_database_restart_loses_no_write_and_no_job(processes, tree, users):
     assert runs == dict.fromkeys(keys, 1)
     for name, child in children.items():
         assert child.poll() is None, f"the {name} process died"
+
+
+def _django_error(cls, cause):
+    error = cls("wrapped")
+    error.__cause__ = cause
+    return error
+
+
+def test_only_connection_failures_count_as_an_outage():
+    """A deadlock, a statement timeout or a full disk is a bug or an overload (a 500 to be
+    seen), never a 503 "restarting, retry" that clients would loop on."""
+    import psycopg.errors as pg
+    from django.db import InterfaceError, OperationalError
+    from redis.exceptions import AuthenticationError, ConnectionError
+
+    from grids.resilience import is_outage
+
+    assert is_outage(_django_error(OperationalError, pg.AdminShutdown("terminated")))
+    assert is_outage(_django_error(OperationalError, pg.OperationalError("refused")))
+    assert is_outage(_django_error(OperationalError, pg.CannotConnectNow("starting")))
+    assert is_outage(InterfaceError("connection already closed"))
+    assert is_outage(ConnectionError("redis away"))
+    assert not is_outage(_django_error(OperationalError, pg.DeadlockDetected("deadlock")))
+    assert not is_outage(_django_error(OperationalError, pg.QueryCanceled("timeout")))
+    assert not is_outage(_django_error(OperationalError, pg.DiskFull("full")))
+    assert not is_outage(AuthenticationError("wrong password"))
+    # An unrelated error raised while an outage was being handled is not an outage.
+    try:
+        try:
+            raise InterfaceError("closed")
+        except InterfaceError:
+            raise KeyError("a bug") from None
+    except KeyError as bug:
+        assert not is_outage(bug)
