@@ -30,8 +30,10 @@ USER = "district"
 
 
 def start_gunicorn(port: int, workers: str, env: dict | None = None) -> subprocess.Popen:
-    """gunicorn as `./gridline up` runs it, in its own process group (stopped with killpg),
-    once it accepts connections."""
+    """gunicorn with `workers` sync workers, as `./gridline up` ran it when these cases were
+    first measured (it now runs gunicorn.conf.py's gthread workers: bench.idle_connections
+    measures those), in its own process group (stopped with killpg), once it accepts
+    connections."""
     server = subprocess.Popen(
         [
             sys.executable, "-m", "gunicorn", "config.wsgi:application",

@@ -27,14 +27,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.cases_render import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "/login/"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(port: int, path: str, timeout: float) -> tuple[int, bytes]:
