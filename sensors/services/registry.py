@@ -269,11 +269,7 @@ def _resolve(spec: SensorSpec, district_id: int | None) -> tuple[SensorType, Dep
                 "department",
             )
     if spec.status and spec.status not in Status.values:
-        raise _problem(
-            "invalid_status",
-            _("status is one of %(values)s") % {"values": ", ".join(Status.values)},
-            "status",
-        )
+        raise _invalid_status()
     if not spec.code or len(spec.code) > 64:
         raise _problem("invalid_code", _("a code of 1 to 64 characters is required"), "code")
     if problems := schema_problems(sensor_type, spec.properties or {}):
@@ -309,6 +305,18 @@ def _place(location: Point, user) -> tuple[Grid | None, Region]:
     return grid, district
 
 
+def _duplicate_code() -> ProblemsError:
+    return _problem("duplicate_code", _("a sensor with this code exists already"), "code")
+
+
+def _invalid_status() -> ProblemsError:
+    return _problem(
+        "invalid_status",
+        _("status is one of %(values)s") % {"values": ", ".join(Status.values)},
+        "status",
+    )
+
+
 def create_sensor(spec: SensorSpec, *, user=None) -> Sensor:
     """Register one device at its location, keyed to the grid it lies in."""
     with transaction.atomic():
@@ -316,7 +324,7 @@ def create_sensor(spec: SensorSpec, *, user=None) -> Sensor:
         # The location's district decides which district types and departments apply.
         sensor_type, department = _resolve(spec, district.pk)
         if Sensor.objects.filter(code=spec.code).exists():
-            raise _problem("duplicate_code", _("a sensor with this code exists already"), "code")
+            raise _duplicate_code()
         properties = spec.properties or {}
         try:
             # Two registrations of one code race past the check above: the unique
@@ -339,9 +347,7 @@ def create_sensor(spec: SensorSpec, *, user=None) -> Sensor:
         except IntegrityError:
             if not Sensor.objects.filter(code=spec.code).exists():
                 raise
-            raise _problem(
-                "duplicate_code", _("a sensor with this code exists already"), "code"
-            ) from None
+            raise _duplicate_code() from None
     announce(Sensor)
     return sensor
 
@@ -359,11 +365,7 @@ def update_sensor(
     if properties is not None and (problems := schema_problems(sensor.type, properties)):
         raise ProblemsError(problems)
     if status is not None and status not in Status.values:
-        raise _problem(
-            "invalid_status",
-            _("status is one of %(values)s") % {"values": ", ".join(Status.values)},
-            "status",
-        )
+        raise _invalid_status()
     with transaction.atomic():
         sensor = Sensor.objects.select_for_update().get(pk=sensor.pk)
         if location is not None:

@@ -73,6 +73,18 @@ def _check(fields: dict, current: SensorType | None = None) -> None:
         raise ProblemsError(problems)
 
 
+def _duplicate_code(code: str) -> ProblemsError:
+    return ProblemsError(
+        [
+            Problem(
+                "duplicate_code",
+                _("a sensor type '%(code)s' exists already") % {"code": code},
+                field="code",
+            )
+        ]
+    )
+
+
 def create_type(*, code: str, user, **fields) -> SensorType:
     """A type of the user's district (an administrator's type is built in: seen by all)."""
     _check(fields)
@@ -85,15 +97,7 @@ def create_type(*, code: str, user, **fields) -> SensorType:
             ]
         )
     if SensorType.objects.filter(code=code).exists():
-        raise ProblemsError(
-            [
-                Problem(
-                    "duplicate_code",
-                    _("a sensor type '%(code)s' exists already") % {"code": code},
-                    field="code",
-                )
-            ]
-        )
+        raise _duplicate_code(code)
     district = None if scoping.sees_everything(user) else scoping.user_district(user)
     if district is None and not scoping.sees_everything(user):
         raise TypeRefused("no_district", "you work in no district", None, 403)
@@ -106,15 +110,7 @@ def create_type(*, code: str, user, **fields) -> SensorType:
     except IntegrityError:
         if not SensorType.objects.filter(code=code).exists():
             raise
-        raise ProblemsError(
-            [
-                Problem(
-                    "duplicate_code",
-                    _("a sensor type '%(code)s' exists already") % {"code": code},
-                    field="code",
-                )
-            ]
-        ) from None
+        raise _duplicate_code(code) from None
 
 
 def may_change(sensor_type: SensorType, user) -> bool:
