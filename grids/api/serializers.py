@@ -249,11 +249,7 @@ def point_from_query(params, lon: str = "lon", lat: str = "lat") -> Point:
             numbers.append(float(raw))
         except ValueError:
             raise serializers.ValidationError({name: f"{name} {_('is not a number')}"}) from None
-    found = limits.lonlat_problem(*numbers)
-    if found:
-        name, problem = found
-        raise serializers.ValidationError({name: f"{name} {problem}"})
-    return Point(*numbers, srid=4326)
+    return lonlat_point(*numbers)
 
 
 class UserSerializer(serializers.ModelSerializer):

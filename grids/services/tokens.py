@@ -43,7 +43,8 @@ def find(secret: str) -> ApiToken | None:
     """The active token with this secret, of an active user, or None."""
     token = (
         ApiToken.objects.active()
-        .select_related("user")
+        # The jurisdiction scoping reads on every request, as the session backend loads it.
+        .select_related("user__region", "user__grid__community", "user__department")
         .filter(digest=digest(secret), user__is_active=True)
         .first()
     )

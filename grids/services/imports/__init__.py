@@ -55,15 +55,6 @@ from grids.services.imports.report import (
 )
 from grids.services.imports.residents import RESIDENT_FIELDS, import_residents
 
-# The old private names (sensors.services.imports and boundaries.services.regrid used them).
-_district_area = district_area
-_lonlat_range_problems = lonlat_range_problems
-_outside_district_problems = outside_district_problems
-_report_swapped = report_swapped
-_resolve_fields = resolve_fields
-_source_crs = source_crs
-_text = text
-
 __all__ = [
     "ApiParameters",
     "api_parameters",
