@@ -151,6 +151,18 @@ def refuse_bad_text(value, path: str = "") -> None:
         raise InputRefused(400, "invalid_character", reason, field=field or None)
 
 
+def refuse_bad_form(data, files=None) -> None:
+    """Every key and value of a form (a QueryDict: query string or POST) and the name of
+    every uploaded file, each named by its key."""
+    for key, values in data.lists():
+        refuse_bad_text(key, key)
+        for value in values:
+            refuse_bad_text(value, key)
+    for key, uploads in files.lists() if files is not None else ():
+        for upload in uploads:
+            refuse_bad_text(upload.name or "", key)
+
+
 def may_hold_bad_text(text: bytes) -> bool:
     """Whether a JSON text may decode to a NUL or lone surrogate (a raw NUL is invalid JSON)."""
     return _BAD_ESCAPE.search(text) is not None

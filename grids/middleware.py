@@ -38,10 +38,7 @@ class RequestLimitsMiddleware:
             limits.check_body_size(
                 request.META.get("CONTENT_TYPE", ""), request.META.get("CONTENT_LENGTH")
             )
-            for key, values in request.GET.lists():
-                limits.refuse_bad_text(key, key)
-                for value in values:
-                    limits.refuse_bad_text(value, key)
+            limits.refuse_bad_form(request.GET)
         except limits.InputRefused as refused:
             return errors.refusal(request, refused)
         response = self.get_response(request)
@@ -68,13 +65,7 @@ class RequestLimitsMiddleware:
             if request.method == "POST" and not errors.is_api(request):
                 # A page's form (the API's parsers check their own): the CSRF check reads
                 # request.POST next anyway, so reading it here costs nothing.
-                for key, values in request.POST.lists():
-                    limits.refuse_bad_text(key, key)
-                    for value in values:
-                        limits.refuse_bad_text(value, key)
-                for key, uploads in request.FILES.lists():
-                    for upload in uploads:
-                        limits.refuse_bad_text(upload.name or "", key)
+                limits.refuse_bad_form(request.POST, request.FILES)
         except limits.InputRefused as refused:
             return errors.refusal(request, refused)
         return None

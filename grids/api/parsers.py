@@ -46,13 +46,7 @@ class RowsJSONParser(JSONParser):
 
 def _check_form(data, files=None) -> None:
     try:
-        for key in data:
-            limits.refuse_bad_text(key, key)
-            for value in data.getlist(key):
-                limits.refuse_bad_text(value, key)
-        for key in files or ():
-            for upload in files.getlist(key):
-                limits.refuse_bad_text(upload.name or "", key)
+        limits.refuse_bad_form(data, files)
     except limits.InputRefused as refused:
         _raise(refused)
 
