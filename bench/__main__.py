@@ -18,6 +18,7 @@ def all_cases() -> dict:
         cases_incidents,
         cases_ingest,
         cases_maps,
+        cases_ogc,
         cases_render,
         cases_reports,
     )
@@ -34,6 +35,7 @@ def all_cases() -> dict:
             cases_fire,
             cases_ingest,
             cases_boundaries,
+            cases_ogc,
         )
         for case in module.CASES
     }

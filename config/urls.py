@@ -30,6 +30,7 @@ urlpatterns = [
     path("api/", include("notifications.api.urls")),
     path("api/", include("reports.api.urls")),
     path("api/sensors/", include("sensors.api.urls")),
+    path("ogc/", include("ogc.urls")),
     path("", include("maps.urls")),
     path("", include("grids.urls")),
     path("", include("incidents.urls")),

@@ -85,7 +85,8 @@ def lockout_response(
     """AXES_LOCKOUT_CALLABLE: 429 with Retry-After, JSON for the API, a page for people."""
     seconds = retry_after_seconds(request, credentials)
     message = lockout_message(seconds)
-    if request.path.startswith("/api/"):
+    # HTTP Basic on /ogc/ (desktop GIS clients) is locked out the way the API is.
+    if request.path.startswith(("/api/", "/ogc/")):
         response = JsonResponse(
             {"status": 429, "errors": [{"code": "locked_out", "message": message}]},
             status=429,

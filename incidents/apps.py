@@ -39,6 +39,8 @@ class IncidentsConfig(AppConfig):
         from incidents.services.reporting import photo_max_pixels
 
         Image.MAX_IMAGE_PIXELS = photo_max_pixels()
+        # The incidents collection of OGC API – Features (ogc.registry), read-only.
+        from incidents import ogc  # noqa: F401
 
     def build_demo(self, scale, progress=None):
         """Called by `manage.py demo` once the demo district is built: a year of incidents

@@ -36,6 +36,8 @@ class SensorsConfig(AppConfig):
         from sensors.services.readings import on_post_migrate
 
         post_migrate.connect(on_post_migrate, sender=self, dispatch_uid="sensors_partitions")
+        # One OGC API – Features collection per sensor type the user may see (ogc.registry).
+        from sensors import ogc  # noqa: F401
 
     def build_demo(self, scale, progress=None):
         """Called by `manage.py demo` once the demo district is built: the forest street's

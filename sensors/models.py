@@ -163,6 +163,8 @@ class Sensor(models.Model):
         indexes = [
             models.Index(fields=["grid", "role"]),
             models.Index(fields=["type", "status"]),
+            # Each sensor type is an OGC collection (ogc), paged by code within its type.
+            models.Index(fields=["type", "code"], name="sensor_type_code"),
             # The offline sweep reads only devices believed online, oldest heartbeat first.
             models.Index(
                 fields=["last_seen_at"],

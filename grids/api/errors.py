@@ -113,8 +113,9 @@ def exception_handler(exc, context):
 # --- errors answered outside DRF's views (URL resolution, middleware, Django's handlers) -------
 
 
-# Paths machines read: their errors are JSON (vector tiles answer their own errors in JSON).
-API_PREFIXES = ("/api/", "/tiles/")
+# Paths machines read: their errors are JSON (vector tiles answer their own errors in JSON;
+# OGC API - Features, issue #19, adds its `code` and `description` inside its views).
+API_PREFIXES = ("/api/", "/tiles/", "/ogc/")
 
 
 def is_api(request) -> bool:

@@ -15,6 +15,7 @@ class AuditLog(models.Model):
     class Action(models.TextChoices):
         READ_PERSONAL = "read_personal", _("read personal data")
         EXPORT = "export", _("export")
+        EDIT = "edit", _("edit")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

@@ -42,17 +42,18 @@ class Figures:
         return {"households": self.households, "residents": self.residents, "tags": self.tags}
 
 
-def _grid_then(history: str, prefix: str = ""):
+def grid_then(history: str, prefix: str = "", field: str = "grid_id"):
     """The grid of a history row when there is one (even "no grid"), else today's grid. A
     COALESCE would take a history row's NULL (the household was in no grid then) for "no
-    history" and count it in its later grid."""
+    history" and count it in its later grid. `field` picks what of the grid is given: its id
+    (`grid_id`) or e.g. its code (`grid__code`)."""
     return Case(
-        When(**{f"{history}__id__isnull": False}, then=F(f"{history}__grid_id")),
-        default=F(f"{prefix}grid_id"),
+        When(**{f"{history}__id__isnull": False}, then=F(f"{history}__{field}")),
+        default=F(f"{prefix}{field}"),
     )
 
 
-def _households_on(on: dt.date):
+def households_on(on: dt.date):
     """Existing households annotated with the grid they belonged to on `on`."""
     households = Household.objects.existing_on(on)
     if on >= today():
@@ -62,7 +63,7 @@ def _households_on(on: dt.date):
             "grid_history",
             condition=Q(grid_history__valid_from__lte=on, grid_history__valid_to__gt=on),
         ),
-        grid_on=_grid_then("past"),
+        grid_on=grid_then("past"),
     )
 
 
@@ -80,7 +81,7 @@ def _in_grids(households, grid_ids):
 def household_figures(on: dt.date | None = None, grid_ids=None) -> dict[int | None, Figures]:
     """Households and residents per grid (None: households in no grid)."""
     on = on or today()
-    households = _in_grids(_households_on(on), grid_ids)
+    households = _in_grids(households_on(on), grid_ids)
     result: dict[int | None, Figures] = defaultdict(Figures)
     rows = (
         households.order_by()
@@ -95,7 +96,7 @@ def household_figures(on: dt.date | None = None, grid_ids=None) -> dict[int | No
 def resident_tag_figures(on: dt.date | None = None, grid_ids=None) -> dict[int | None, dict]:
     """Residents per grid and tag, one pass with a filtered count per tag."""
     on = on or today()
-    households = _in_grids(_households_on(on), grid_ids)
+    households = _in_grids(households_on(on), grid_ids)
     residents = Resident.objects.filter(household__in=households.values("pk"))
     if on < today():
         residents = residents.annotate(
@@ -106,7 +107,7 @@ def resident_tag_figures(on: dt.date | None = None, grid_ids=None) -> dict[int |
                     household__grid_history__valid_to__gt=on,
                 ),
             ),
-            grid_on=_grid_then("past", "household__"),
+            grid_on=grid_then("past", "household__"),
         )
     else:
         residents = residents.annotate(grid_on=F("household__grid_id"))

@@ -71,13 +71,47 @@ class CanWriteSensors(permissions.BasePermission):
         return _role_in(request.user, roles)
 
     def has_object_permission(self, request, view, obj):
-        user = request.user
-        if request.method in permissions.SAFE_METHODS or user.is_superuser:
-            return True
-        # A department sees the devices of its district's grids but keeps only its own.
-        if user.role == "department":
-            return obj.department_id is not None and obj.department_id == user.department_id
+        return request.method in permissions.SAFE_METHODS or keeps(request.user, obj)
+
+
+def keeps(user, sensor: Sensor) -> bool:
+    """Whether a writer may change this device (also the OGC writes: sensors.ogc_editors)."""
+    if user.is_superuser:
         return True
+    # A department sees the devices of its district's grids but keeps only its own.
+    if user.role == "department":
+        return sensor.department_id is not None and sensor.department_id == user.department_id
+    return True
+
+
+def registering_department(user, department: str | None) -> str | None:
+    """The department code a device is registered under: a department registers its own
+    devices only (its own code when it names none); the others name any or none."""
+    if user.role != "department" or user.is_superuser:
+        return department
+    own_code = Department.objects.filter(pk=user.department_id).values_list("code", flat=True)
+    own_code = own_code.first()
+    if department not in (None, own_code):
+        raise ValidationError({"department": [_("a department registers its own devices only")]})
+    return own_code
+
+
+def register_sensor(user, fields: dict) -> Sensor:
+    """A device registered from SensorCreateSerializer's validated fields, under the
+    department `registering_department` allows (also the OGC writes: sensors.ogc_editors)."""
+    return registry.create_sensor(
+        registry.SensorSpec(
+            code=fields["code"],
+            type=fields["type"],
+            location=fields["location"],
+            name=fields["name"],
+            properties=fields["properties"],
+            department=registering_department(user, fields["department"]),
+            installed_on=fields["installed_on"],
+            status=fields.get("status"),
+        ),
+        user=user,
+    )
 
 
 # --- types ---------------------------------------------------------------------------------
@@ -209,30 +243,7 @@ class SensorViewSet(
     def create(self, request, *args, **kwargs):
         serializer = SensorCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        fields = serializer.validated_data
-        department = fields["department"]
-        user = request.user
-        if user.role == "department" and not user.is_superuser:
-            own = Department.objects.filter(pk=user.department_id).values_list("code", flat=True)
-            own_code = own.first()
-            if department not in (None, own_code):
-                raise ValidationError(
-                    {"department": [_("a department registers its own devices only")]}
-                )
-            department = own_code
-        sensor = registry.create_sensor(
-            registry.SensorSpec(
-                code=fields["code"],
-                type=fields["type"],
-                location=fields["location"],
-                name=fields["name"],
-                properties=fields["properties"],
-                department=department,
-                installed_on=fields["installed_on"],
-                status=fields.get("status"),
-            ),
-            user=user,
-        )
+        sensor = register_sensor(request.user, serializer.validated_data)
         return Response(self._detail(sensor), status=status.HTTP_201_CREATED)
 
     @extend_schema(request=SensorUpdateSerializer, responses=SensorDetailSerializer)

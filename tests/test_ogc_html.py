@@ -1,0 +1,114 @@
+"""The HTML pages of /ogc/ (issue #19: a readable page per collection and item, Chinese first):
+chosen by `f=html` or a browser's Accept header, on the base page; a browser without a
+session goes to the login page; errors are pages with the same status."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.fixture
+def browser(users):
+    c = Client()
+    c.force_login(users.street)
+    return c
+
+
+def page(response, status: int = 200) -> str:
+    assert response.status_code == status, response.content[:500]
+    assert response["Content-Type"].startswith("text/html")
+    return response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/ogc/",
+        "/ogc/conformance",
+        "/ogc/collections",
+        "/ogc/collections/grids",
+        "/ogc/collections/grids/items",
+        "/ogc/collections/grids/queryables",
+    ],
+)
+def test_pages_by_accept_and_by_f(browser, url):
+    by_accept = page(browser.get(url, HTTP_ACCEPT=BROWSER))
+    assert 'class="bar"' in by_accept  # the site's own base page
+    page(browser.get(url, {"f": "html"}, HTTP_ACCEPT="application/json"))
+    # f=json wins over a browser's Accept.
+    response = browser.get(url, {"f": "json"}, HTTP_ACCEPT=BROWSER)
+    assert "json" in response["Content-Type"]
+
+
+def test_chinese_first(browser):
+    html = page(browser.get("/ogc/collections", {"f": "html"}))
+    assert '<html lang="zh-hans">' in html
+    assert "网格" in html  # the grids collection's title
+
+
+def test_collections_page_links_each_collection(browser):
+    html = page(browser.get("/ogc/collections", {"f": "html"}))
+    assert 'href="/ogc/collections/grids?f=html"' in html
+    assert 'href="/ogc/collections/households/items?f=html"' in html
+
+
+def test_items_page_table_and_next_link(browser, tree):
+    html = page(browser.get("/ogc/collections/grids/items", {"f": "html", "limit": 2}))
+    codes = sorted(g.code for key, g in tree.grids.items() if key[0] == 1)
+    for code in codes[:2]:
+        assert f'data-feature="{code}"' in html
+    assert codes[2] not in html
+    assert 'id="next-page"' in html
+    assert f"after={codes[1]}&amp;f=html" in html
+
+
+def test_items_page_last_page_has_no_next(browser):
+    html = page(browser.get("/ogc/collections/grids/items", {"f": "html", "limit": 100}))
+    assert 'id="next-page"' not in html
+
+
+def test_item_page(browser, homes):
+    home = homes[(1, 1, 1)]
+    html = page(browser.get(f"/ogc/collections/households/items/{home.pk}", {"f": "html"}))
+    assert 'id="feature-properties"' in html
+    assert home.address in html
+    # A small map from the page's own data block and static scripts (no inline script).
+    assert 'id="item-map"' in html and 'id="item-geometry" type="application/json"' in html
+    assert "ogc/item.js" in html
+
+
+def test_html_escapes_properties(browser, tree, add_household):
+    from tests.conftest import centre_of
+
+    home = add_household(centre_of(tree.grids[(1, 1, 1)]), address="<script>alert(1)</script>")
+    html = page(browser.get(f"/ogc/collections/households/items/{home.pk}", {"f": "html"}))
+    assert "<script>alert(1)</script>" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_browser_without_session_goes_to_login():
+    response = Client().get("/ogc/collections", HTTP_ACCEPT=BROWSER)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+    assert "next=/ogc/collections" in response["Location"]
+    # A desktop client asking for JSON gets the Basic challenge instead.
+    response = Client().get("/ogc/collections", HTTP_ACCEPT="application/json")
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "field"),
+    [
+        ("/ogc/collections/grids/items?f=html&bbox=1,2,3", 400, "bbox"),
+        ("/ogc/collections/grids/items?f=html&limit=abc", 400, "limit"),
+        ("/ogc/collections/nothing?f=html", 404, "collectionId"),
+        ("/ogc/collections/grids/items/nothing?f=html", 404, "featureId"),
+    ],
+)
+def test_errors_are_pages(browser, url, status, field):
+    html = page(browser.get(url), status)
+    assert f"<code>{field}</code>" in html
+    assert 'id="ogc-error"' in html
