@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Case, Exists, F, FilteredRelation, Min, OuterRef, Q, Value, When
+from django.db.models import Case, Exists, F, Min, OuterRef, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -33,7 +33,7 @@ from grids.models import (
     Theme,
     today,
 )
-from grids.services.stats import grid_then
+from grids.services.stats import grid_then, history_on
 from ogc.editors import HOUSEHOLDS as HOUSEHOLD_EDITOR
 from ogc.registry import Collection, Interval, Property, register
 
@@ -319,12 +319,7 @@ def grid_code_on(queryset, on: dt.date, user):
     households are scoped by it."""
     if on >= today():
         return queryset.annotate(grid_code=F("grid__code"))
-    queryset = queryset.annotate(
-        past=FilteredRelation(
-            "grid_history",
-            condition=Q(grid_history__valid_from__lte=on, grid_history__valid_to__gt=on),
-        )
-    )
+    queryset = queryset.annotate(past=history_on(on))
     code = grid_then("past", field="grid__code")
     if scoping.sees_everything(user):
         return queryset.annotate(grid_code=code)

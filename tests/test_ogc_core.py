@@ -115,9 +115,40 @@ def test_collection_document(users):
     assert ("items", "text/html") in rels
     assert ("self", "application/json") in rels
     assert any(rel.endswith("/queryables") for rel, _t in rels)
+    # Street 1 is the west half of the district.
     (box,) = body["extent"]["spatial"]["bbox"]
-    assert box == pytest.approx([X0, Y0, X1, Y1])
+    assert box == pytest.approx([X0, Y0, (X0 + X1) / 2, Y1])
     assert body["extent"]["temporal"]["interval"][0][0].startswith("2024-01-01")
+
+
+def test_spatial_extent_is_the_jurisdiction(users, tree):
+    """The extent tells a grid worker their grid, not the district's outline."""
+
+    def box(user):
+        body = client_for(user).get("/ogc/collections/households").json()
+        return body.get("extent", {}).get("spatial", {}).get("bbox", [None])[0]
+
+    assert box(users.worker) == pytest.approx(list(tree.grids[(1, 1, 1)].boundary_on().extent))
+    assert box(users.community) == pytest.approx(
+        list(tree.communities[(1, 1)].boundary_on().extent)
+    )
+    assert box(users.admin) == pytest.approx([X0, Y0, X1, Y1])
+    department = client_for(users.department).get("/ogc/collections/grids").json()
+    assert department["extent"]["spatial"]["bbox"][0] == pytest.approx([X0, Y0, X1, Y1])
+
+
+def test_no_district_no_zones(users):
+    """Only those who see everything are offered every district's Gauss-Krüger zones; a user
+    without a district (the database forbids it, the code does not rely on that) gets the
+    geographic CRSs only."""
+    from grids.models import Role, User
+    from ogc import crs
+    from ogc.views import base
+
+    lost = User(username="lost", role=Role.DEPARTMENT)
+    assert base.crs_district(lost) == base.NO_DISTRICT
+    assert len(crs.supported(base.crs_district(lost))) == 3
+    assert base.crs_district(users.admin) is None
 
 
 # --- items ---------------------------------------------------------------------------------------
@@ -388,6 +419,8 @@ def test_basic_lockout(users, settings):
     response = Client().get("/ogc/", HTTP_AUTHORIZATION=basic("street", "pw-street"))
     assert response.status_code == 429
     assert response.has_header("Retry-After")
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["errors"][0]["code"] == "locked_out"
 
 
 @pytest.mark.parametrize(

@@ -4,15 +4,19 @@ sensors through /ogc/, with ETag / If-Match, scope, roles, audit and bad input."
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from django.contrib.gis.geos import Point
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from grids.models import AuditLog, Household, today
 from grids.services import stats
 from grids.services import tokens as api_tokens
+from grids.signals import data_changed
 from ogc.collections import CHANGE_SETS
 from sensors.models import AlertKind, Sensor, SensorAlert
 from sensors.services import registry
@@ -202,6 +206,10 @@ def test_outside_scope_is_404_and_untouched(api, users, homes):
         assert response.status_code == 404
         assert other.grid.code not in response.content.decode()
     assert client.delete(path).status_code == 404
+    # A stale If-Match on it is still "not found": no 412, no ETag of a feature not the caller's.
+    refused = client.delete(path, headers={"If-Match": '"stale"'})
+    assert refused.status_code == 404 and not refused.has_header("ETag")
+    assert "etag" not in refused.json()
     other.refresh_from_db()
     assert (other.address, other.removed_on) == ("地址(2, 2, 2)", None)
 
@@ -479,3 +487,96 @@ def test_a_desktop_client_writes_with_its_token_and_no_csrf(users, worker_grid):
     anonymous = send(APIClient(), "post", ITEMS, body)
     assert anonymous.status_code == 401
     assert Household.objects.filter(address="令牌路").count() == 1
+
+
+# --- what other parts learn of a write, and the order of the locks ----------------------------
+
+
+def test_every_write_tells_the_tiles_after_the_commit(
+    api, users, tree, homes, worker_grid, django_capture_on_commit_callbacks
+):
+    """Map tiles and figures are invalidated by grids.signals.data_changed, sent once the
+    write commits: each OGC write of a household or a device must send it."""
+    sent = []
+
+    def heard(sender, **kwargs):
+        sent.append(sender)
+
+    data_changed.connect(heard)
+    try:
+        client = api(users.worker)
+        path = f"{ITEMS}/{homes[(1, 1, 1)].pk}"
+        writes = [
+            lambda: send(client, "post", ITEMS, feature(centre_of(worker_grid), address="新")),
+            lambda: send(client, "patch", path, {"properties": {"address": "改"}}, PATCH),
+            lambda: client.delete(path),
+            lambda: send(api(users.street), "post", TANKS, tank(centre_of(worker_grid))),
+        ]
+        for write, model in zip(writes, (Household, Household, Household, Sensor), strict=True):
+            sent.clear()
+            with django_capture_on_commit_callbacks(execute=True):
+                response = write()
+            assert response.status_code in (200, 201, 204), response.content
+            assert model in sent, (model, response.status_code)
+    finally:
+        data_changed.disconnect(heard)
+
+
+def test_a_change_takes_the_tree_lock_before_the_row(api, users, homes):
+    """A boundary change takes the tree lock, then re-keys rows: a PUT/PATCH that held the
+    row while it waited for the tree would deadlock against it. The statements' order
+    shows which lock is taken first."""
+    home = homes[(1, 1, 1)]
+    path = f"{ITEMS}/{home.pk}"
+    client = api(users.worker)
+    client.get(path)  # signs in, warms the caches
+    moved = {"type": "Point", "coordinates": [home.location.x + 0.001, home.location.y]}
+    with CaptureQueriesContext(connection) as queries:
+        response = send(client, "patch", path, {"geometry": moved}, PATCH)
+    assert response.status_code == 200, response.content
+    statements = [q["sql"] for q in queries.captured_queries]
+    tree_lock = next(i for i, sql in enumerate(statements) if "pg_advisory_xact_lock" in sql)
+    row_lock = next(i for i, sql in enumerate(statements) if "FOR UPDATE" in sql)
+    assert tree_lock < row_lock
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_feature_removed_while_the_write_waited_is_not_written(api, users, homes):
+    """Another writer holds the household and removes it; the PATCH waits for the row. Once
+    it has the row it must see the removal (not the state it saw before the wait): 404,
+    nothing written, nothing audited."""
+    home = homes[(1, 1, 1)]
+    holding, release = threading.Event(), threading.Event()
+
+    def remove_while_holding():
+        try:
+            with transaction.atomic():
+                Household.objects.select_for_update().get(pk=home.pk)
+                Household.objects.filter(pk=home.pk).update(removed_on=today())
+                holding.set()
+                # Commit only once the PATCH waits for this row (a lock wait, seen by the
+                # server), so the PATCH's row lock is taken after the removal.
+                with connection.cursor() as cursor:
+                    while not release.is_set():
+                        cursor.execute(
+                            "SELECT count(*) FROM pg_stat_activity "
+                            "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                        )
+                        if cursor.fetchone()[0]:
+                            break
+        finally:
+            connection.close()
+
+    remover = threading.Thread(target=remove_while_holding)
+    remover.start()
+    assert holding.wait(30)
+    try:
+        path = f"{ITEMS}/{home.pk}"
+        response = send(api(users.worker), "patch", path, {"properties": {"address": "迟"}}, PATCH)
+    finally:
+        release.set()
+        remover.join(30)
+    assert response.status_code == 404, response.content
+    home.refresh_from_db()
+    assert (home.address, home.removed_on) == ("地址(1, 1, 1)", today())
+    assert not AuditLog.objects.filter(action=AuditLog.Action.EDIT).exists()

@@ -112,3 +112,50 @@ def test_errors_are_pages(browser, url, status, field):
     html = page(browser.get(url), status)
     assert f"<code>{field}</code>" in html
     assert 'id="ogc-error"' in html
+
+
+def test_items_page_query_form_keeps_the_query(browser):
+    html = page(browser.get("/ogc/collections/grids/items", {"f": "html", "bbox": "1,2,3,4"}))
+    assert 'id="ogc-query"' in html
+    assert 'name="bbox" value="1,2,3,4"' in html
+    assert 'name="datetime"' in html  # grids have time
+
+
+def test_first_page_link_when_paged(browser, tree):
+    code = sorted(g.code for g in tree.grids.values())[0]
+    html = page(browser.get("/ogc/collections/grids/items", {"f": "html", "after": code}))
+    assert "limit" not in html.split('id="ogc-query"')[0][-200:]
+    assert "第一页" in html or "First page" in html
+
+
+def test_item_page_links_the_grid_and_shows_times_locally(browser, homes, tree):
+    home = homes[(1, 1, 1)]
+    html = page(browser.get(f"/ogc/collections/households/items/{home.pk}", {"f": "html"}))
+    code = tree.grids[(1, 1, 1)].code
+    assert f'href="/ogc/collections/grids/items/{code}?f=html"' in html
+    assert "+00:00" not in html  # updated_at in local time, to the minute
+
+
+def test_filter_error_marks_the_place(browser):
+    url = "/ogc/collections/grids/items?f=html&filter=code%20LIKE"
+    html = page(browser.get(url), 400)
+    assert "<mark>" in html and "<code>filter</code>" in html
+    # The retry link drops the refused parameter and keeps the format.
+    assert 'href="http://testserver/ogc/collections/grids/items?f=html"' in html
+
+
+def test_show_filter():
+    from ogc.templatetags.ogc import show
+
+    assert show(None) == "–" and show({}) == "–"
+    assert show(True, "boolean") in {"是", "yes"}
+    assert show({"fov": 87}, "object") == '{"fov": 87}'
+    assert show("2026-12-07T06:16:03.489829+00:00", "date-time") == "2026-12-07 14:16"
+
+
+def test_codes_are_shown_as_labels(browser, tree):
+    """A grid's theme is stored as a code (governance); the page shows its label."""
+    html = page(browser.get("/ogc/collections/grids/items", {"f": "html"}))
+    assert ">governance<" not in html
+    json_body = browser.get("/ogc/collections/grids/items", {"f": "json"}).json()
+    assert json_body["features"][0]["properties"]["theme"] == "governance"

@@ -14,7 +14,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from grids import scoping
+from grids import scoping, sql
 from grids.api import schema  # noqa: F401  (registers the OpenAPI extensions)
 from grids.api.filters import (
     GridFilterSet,
@@ -161,6 +161,9 @@ class HouseholdViewSet(
     def perform_update(self, serializer):
         location = serializer.validated_data.pop("location", None)
         if location is not None:
+            # The tree lock before the row (saved below), the order a boundary change takes
+            # them (tree, then the rows it re-keys); the other order can deadlock against it.
+            sql.lock_tree(shared=True)
             # Refuse a move out of the jurisdiction before anything is saved.
             households.check_in_jurisdiction(self.request.user, households.grid_for_point(location))
         household = serializer.save()

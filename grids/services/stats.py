@@ -53,18 +53,26 @@ def grid_then(history: str, prefix: str = "", field: str = "grid_id"):
     )
 
 
+def history_on(on: dt.date, prefix: str = "") -> FilteredRelation:
+    """The grid-history row of a household valid on `on` (none when it has not moved since);
+    with grid_then(), the grid the household belonged to that day."""
+    return FilteredRelation(
+        f"{prefix}grid_history",
+        condition=Q(
+            **{
+                f"{prefix}grid_history__valid_from__lte": on,
+                f"{prefix}grid_history__valid_to__gt": on,
+            }
+        ),
+    )
+
+
 def households_on(on: dt.date):
     """Existing households annotated with the grid they belonged to on `on`."""
     households = Household.objects.existing_on(on)
     if on >= today():
         return households.annotate(grid_on=F("grid_id"))
-    return households.annotate(
-        past=FilteredRelation(
-            "grid_history",
-            condition=Q(grid_history__valid_from__lte=on, grid_history__valid_to__gt=on),
-        ),
-        grid_on=grid_then("past"),
-    )
+    return households.annotate(past=history_on(on), grid_on=grid_then("past"))
 
 
 def _in_grids(households, grid_ids):
@@ -100,14 +108,7 @@ def resident_tag_figures(on: dt.date | None = None, grid_ids=None) -> dict[int |
     residents = Resident.objects.filter(household__in=households.values("pk"))
     if on < today():
         residents = residents.annotate(
-            past=FilteredRelation(
-                "household__grid_history",
-                condition=Q(
-                    household__grid_history__valid_from__lte=on,
-                    household__grid_history__valid_to__gt=on,
-                ),
-            ),
-            grid_on=grid_then("past", "household__"),
+            past=history_on(on, "household__"), grid_on=grid_then("past", "household__")
         )
     else:
         residents = residents.annotate(grid_on=F("household__grid_id"))

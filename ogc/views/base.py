@@ -4,6 +4,7 @@ the format (JSON or HTML, never a 406), finding a collection and one feature of 
 from __future__ import annotations
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import FieldDoesNotExist
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -46,13 +47,64 @@ class OgcView(APIView):
         response = super().handle_exception(exc)
         if html and response.status_code >= 400 and isinstance(response.data, dict):
             page = html_response(
-                self.request, "error.html", {"error": response.data}, response.status_code
+                self.request,
+                "error.html",
+                error_context(self.request, response.data),
+                response.status_code,
             )
             for header in ("WWW-Authenticate", "Retry-After", "Allow"):
                 if response.has_header(header):
                     page[header] = response[header]
             return page
         return response
+
+
+def _model_field(model, path: str):
+    """The model field an ORM path ends at ("grid__theme"), or None (an annotation)."""
+    field = None
+    for part in path.split("__"):
+        if model is None:
+            return None
+        try:
+            field = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return None
+        model = field.related_model if field.is_relation else None
+    return field
+
+
+def labelled(request, collection, features: list[dict]) -> list[dict]:
+    """The features of an HTML page with coded values (a status, a theme) as their labels in
+    the reader's language, from the model field's choices; JSON keeps the codes."""
+    model = collection.queryset(request.user).model
+    labels = {}
+    for prop in collection.properties:
+        if isinstance(prop.source, str):
+            field = _model_field(model, prop.source)
+            if field is not None and field.choices:
+                labels[prop.name] = {key: str(label) for key, label in field.flatchoices}
+    if labels:
+        for feature in features:
+            values = feature.get("properties") or {}
+            for name, by_code in labels.items():
+                if values.get(name) in by_code:
+                    values[name] = by_code[values[name]]
+    return features
+
+
+def error_context(request, error: dict) -> dict:
+    """An error page: the error, a link to the same page without the refused parameter, and a
+    refused filter with the place of the error marked."""
+    first = (error.get("errors") or [{}])[0]
+    field = first.get("field")
+    query = links.query_without(request, field or "", "after")
+    context = {"error": error, "retry_url": links.url(request, request.path, query)}
+    text = request.query_params.get("filter")
+    position = first.get("position")
+    if field == "filter" and text is not None and isinstance(position, int):
+        at = max(0, min(position - 1, len(text)))
+        context["filter_before"], context["filter_after"] = text[:at], text[at:]
+    return context
 
 
 def json_response(text: str, media_type: str = links.JSON, status: int = 200) -> HttpResponse:
@@ -74,13 +126,21 @@ def collection_or_404(request, collection_id: str) -> registry.Collection:
     return found
 
 
-def user_district(user) -> int | None:
-    return scoping.user_district(user)
+# No district: crs.supported() then finds no boundary and offers the geographic CRSs only.
+NO_DISTRICT = -1
+
+
+def crs_district(user) -> int | None:
+    """The district whose Gauss-Krüger zones the caller is offered: None (every district's)
+    only for those who see everything; a user with no district gets none."""
+    if scoping.sees_everything(user):
+        return None
+    return scoping.user_district(user) or NO_DISTRICT
 
 
 def offered_crs(request) -> list[str]:
     """The CRS URIs of the caller's district (every collection offers the same)."""
-    return crs.supported(user_district(request.user))
+    return crs.supported(crs_district(request.user))
 
 
 def output_crs(request, name: str = "crs") -> crs.Crs:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from django.db.models import F
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 
@@ -33,6 +34,18 @@ def narrow(request, collection, rows):
     if text is not None:
         rows = rows.filter(cql2.compile(text, lang, collection, filter_crs))
     return rows.filter(cql2.parameters_q(collection, query))
+
+
+# Properties that hold the code of a grid or community: the item page links them to that
+# feature, the page a GIS user opens next (if the collection is not theirs it answers 404).
+CODE_COLLECTIONS = {"grid": "grids", "community": "communities"}
+
+
+def _code_link(request, name: str, value) -> str | None:
+    target = CODE_COLLECTIONS.get(name)
+    if target is None or not isinstance(value, str) or not value:
+        return None
+    return reverse("ogc:item", args=[target, value]) + "?f=html"
 
 
 class ItemsView(edits.ItemsEditsMixin, OgcView):
@@ -94,7 +107,7 @@ class ItemsView(edits.ItemsEditsMixin, OgcView):
         return found
 
     def _html(self, request, collection, found, page_links, matched):
-        features = [json.loads(text) for text, _fid in found]
+        features = base.labelled(request, collection, [json.loads(text) for text, _fid in found])
         html_links = links.for_html(page_links)
         next_link = next((item for item in html_links if item["rel"] == "next"), None)
         if next_link is not None:
@@ -109,6 +122,12 @@ class ItemsView(edits.ItemsEditsMixin, OgcView):
                 "columns": list(collection.properties),
                 "links": html_links,
                 "next_link": next_link,
+                "temporal": collection.temporal is not None,
+                "first_page": links.url(
+                    request,
+                    request.path,
+                    links.query_without(request, "after", "f") + [("f", "html")],
+                ),
                 "matched": matched,
             },
         )
@@ -126,14 +145,18 @@ class ItemView(edits.ItemEditsMixin, OgcView):
             text = base.feature_text(request, collection, fid, out)
             if text is None:
                 raise OgcError(404, "not_found", "featureId", _("There is no such feature."))
-            feature = json.loads(text)
+            (feature,) = base.labelled(request, collection, [json.loads(text)])
             return base.html_response(
                 request,
                 "item.html",
                 {
                     "collection": collection,
                     "feature": feature,
-                    "rows": [(p, feature["properties"].get(p.name)) for p in collection.properties],
+                    "rows": [
+                        (p, value, _code_link(request, p.name, value))
+                        for p in collection.properties
+                        for value in [feature["properties"].get(p.name)]
+                    ],
                     # The map draws lon/lat: only when the page is in CRS84.
                     "geometry": feature.get("geometry") if out is crs.DEFAULT else None,
                     "basemap": basemap_layers(),

@@ -8,7 +8,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 
-from grids.models import Level, RegionBoundary
+from grids import scoping
+from grids.models import GridBoundary, Level, RegionBoundary, Role
 from ogc import conformance, crs, links, output, params, queryables
 from ogc.views import base, schema
 from ogc.views.base import OgcView
@@ -16,7 +17,7 @@ from ogc.views.base import OgcView
 # Each part declares the conformance classes it passes (ogc/conformance.py).
 conformance.declare(*crs.CONFORMANCE)
 
-# The spatial extent of a district changes when its boundary is redrawn, rarely.
+# The spatial extent of a jurisdiction changes when its boundary is redrawn, rarely.
 EXTENT_SECONDS = 600
 
 
@@ -69,7 +70,7 @@ class LandingView(OgcView):
             ),
         ]
         data = {
-            "title": _("Gridline OGC API – Features"),
+            "title": _("%(site)s OGC API – Features") % {"site": _("Gridline")},
             "description": _(
                 "The jurisdiction tree, grids, households, sensors and incidents as features, "
                 "scoped to the signed-in user."
@@ -90,17 +91,30 @@ class ConformanceView(OgcView):
         return _answer(request, data, "conformance.html")
 
 
-def district_extent(district_id: int | None) -> list[float] | None:
-    """The box of the caller's district (of every district for those above them): the
-    collections' spatial extent, from a handful of boundary rows, never the features."""
-    key = f"ogc:extent:{district_id if district_id is not None else 'all'}"
+def _box(rows) -> list[float]:
+    box = rows.aggregate(box=Extent("geom"))["box"]
+    return [round(v, 7) for v in box] if box else []
+
+
+def jurisdiction_extent(user) -> list[float] | None:
+    """The box of the caller's jurisdiction (their grid, their region, a department's
+    district; every district for those who see everything): the collections' spatial
+    extent, from one or a few boundary rows, never the features. Cached per jurisdiction."""
+    if scoping.sees_everything(user):
+        key, rows = "all", RegionBoundary.objects.filter(region__level=Level.DISTRICT)
+    elif user.role == Role.GRID_WORKER:
+        if not user.grid_id:
+            return None
+        key, rows = f"grid:{user.grid_id}", GridBoundary.objects.filter(grid_id=user.grid_id)
+    else:
+        region = scoping.jurisdiction_region(user)
+        if region is None:
+            return None
+        key, rows = f"region:{region.pk}", RegionBoundary.objects.filter(region_id=region.pk)
+    key = f"ogc:extent:{key}"
     found = cache.get(key)
     if found is None:
-        rows = RegionBoundary.objects.current().filter(region__level=Level.DISTRICT)
-        if district_id is not None:
-            rows = rows.filter(region_id=district_id)
-        box = rows.aggregate(box=Extent("geom"))["box"]
-        found = [round(v, 7) for v in box] if box else []
+        found = _box(rows.current())
         cache.set(key, found, EXTENT_SECONDS)
     return found or None
 
@@ -143,7 +157,8 @@ def describe(request, collection, offered: list[str], box: list[float] | None) -
     if box:
         extent["spatial"] = {"bbox": [box], "crs": crs.DEFAULT.uri}
     if collection.temporal_extent is not None:
-        start, end = collection.temporal_extent()
+        # The user's: another jurisdiction's history is not theirs to date.
+        start, end = collection.temporal_extent(request.user)
         extent["temporal"] = {
             "interval": [[start, end]],
             "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
@@ -157,8 +172,8 @@ class CollectionsView(OgcView):
     @extend_schema(**schema.COLLECTIONS_OP)
     def get(self, request):
         params.refuse_unknown(request.query_params, {"f"})
-        district = base.user_district(request.user)
-        offered, extent = crs.supported(district), district_extent(district)
+        offered = base.offered_crs(request)
+        extent = jurisdiction_extent(request.user)
         data = {
             "links": links.self_and_alternate(request, reverse("ogc:collections")),
             "collections": [
@@ -175,9 +190,15 @@ class CollectionView(OgcView):
     def get(self, request, collection_id: str):
         collection = base.collection_or_404(request, collection_id)
         params.refuse_unknown(request.query_params, {"f"})
-        district = base.user_district(request.user)
-        data = describe(request, collection, crs.supported(district), district_extent(district))
-        return _answer(request, data, "collection.html", {"collection": collection})
+        data = describe(
+            request, collection, base.offered_crs(request), jurisdiction_extent(request.user)
+        )
+        names = [
+            (uri, crs.CATALOGUE[uri].title if uri in crs.CATALOGUE else "") for uri in data["crs"]
+        ]
+        return _answer(
+            request, data, "collection.html", {"collection": collection, "crs_names": names}
+        )
 
 
 class QueryablesView(OgcView):

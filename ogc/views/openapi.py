@@ -112,18 +112,7 @@ def _parameters() -> dict:
     }
 
 
-ITEMS_PARAMETERS = [
-    "f",
-    "limit",
-    "bbox",
-    "bbox-crs",
-    "crs",
-    "datetime",
-    "filter",
-    "filter-lang",
-    "filter-crs",
-    "after",
-]
+ITEMS_PARAMETERS = sorted(params.ITEMS)
 
 
 def _json(body: dict, media_type: str = links.JSON) -> dict:
@@ -193,7 +182,7 @@ def document(request) -> dict:
     return {
         "openapi": "3.0.3",
         "info": {
-            "title": str(_("Gridline OGC API – Features")),
+            "title": _("%(site)s OGC API – Features") % {"site": _("Gridline")},
             "version": settings.SPECTACULAR_SETTINGS.get("VERSION", "1"),
         },
         "servers": [{"url": landing}],

@@ -367,6 +367,10 @@ def update_sensor(
     if status is not None and status not in Status.values:
         raise _invalid_status()
     with transaction.atomic():
+        if location is not None:
+            # The tree lock before the row, the order a boundary change takes them (tree,
+            # then the rows it re-keys); the other order can deadlock against it.
+            grids_sql.lock_tree(shared=True)
         sensor = Sensor.objects.select_for_update().get(pk=sensor.pk)
         if location is not None:
             sensor.grid, district = _place(location, user)
