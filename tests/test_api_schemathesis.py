@@ -173,6 +173,9 @@ def world(tree, users, homes, catalogue, incident, settings, tmp_path):
         "/api/sensors/deliveries/{id}": made.deliveries.first().pk,
         "/api/sensors/gateways/{id}": gateway.pk,
         "/api/sensors/sensors/{id}": pole.pk,
+        # The OGC paths below a collection take its id from this prefix.
+        "/ogc/collections/{collection_id}": "households",
+        "/ogc/collections/{collection_id}/items/{fid}": home.pk,
         "/api/sensors/types/{code}": pole.type.code,
         "/api/tasks/{id}": task.pk,
         "/api/whistle-classes/{code}": catalogue["whistle"].code,

@@ -159,3 +159,26 @@ def test_street_centre_walks_from_the_landing_page_to_one_household(street_page,
     assert {k: v for k, v in problems.items() if v} == {}
     assert page.errors == []
     assert page.outside == []
+
+
+def test_a_bad_parameter_is_a_chinese_page_and_a_stranger_is_sent_to_sign_in(
+    street_page, live_server, homes
+):
+    page = street_page
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    response = page.goto(f"{page.base}/ogc/collections/households/items?f=html&bbox=1,2,3")
+    assert response.status == 400
+    assert response.headers["content-type"].startswith("text/html")
+    assert look(page, "error-bbox", frozenset({"bbox"})) == {}
+    assert "bbox" in page.locator("#ogc-error").inner_text()
+    # The browser's own note about the 400 document is the only console line.
+    assert [e for e in page.errors if "status of 400" not in e] == []
+
+    # Without a session a browser is sent to the login page, not asked for a Basic password.
+    stranger = page.context.browser.new_page()
+    try:
+        stranger.goto(f"{live_server.url}/ogc/collections?f=html")
+        assert stranger.url.startswith(f"{live_server.url}/login/")
+        assert "next=/ogc/collections" in stranger.url
+    finally:
+        stranger.close()

@@ -13,10 +13,12 @@ the database."""
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
 import subprocess
+import sys
 from types import SimpleNamespace
 from urllib.parse import parse_qs
 
@@ -24,6 +26,7 @@ import pytest
 import requests
 from django.contrib.gis.geos import Point, Polygon
 from django.core import signals
+from pyproj import Transformer
 
 from grids.models import Household
 from grids.services import tokens
@@ -100,6 +103,7 @@ def world(live_server, settings, tree, users, homes, add_household, incident):
         secrets[name] = tokens.issue(user, "QGIS")[1]
     return SimpleNamespace(
         url=f"{live_server.url}/ogc/",
+        tree=tree,
         users=users,
         tokens=secrets,
         homes=homes,
@@ -227,6 +231,7 @@ def test_gdal_lists_and_copies_every_collection(world, tmp_path):
 
 def test_gdal_pages_bbox_and_filter_are_the_servers(world, seen):
     user, token = world.users.district, world.tokens["district"]
+    url = f"OAPIF:{world.url}"
     everyone = household_ids(user)
     assert len(everyone) == 18
 
@@ -306,15 +311,47 @@ def test_gdal_pages_bbox_and_filter_are_the_servers(world, seen):
     ).json()
     assert sorted(f["id"] for f in answered["features"]) == wanted
 
+    # One feature by its id: GDAL asks for `<the collection's items link>/<id>`, for an integer
+    # id (the FID) and for a string id compared with `=`.
+    one = world.homes[(2, 1, 2)]
+    listed = gdal(OGRINFO, "-ro", "-q", "-fid", str(one.id), url, "households", token=token)
+    assert feature_ids(listed, "households") == [one.id] and one.address in listed
+    code = world.tree.grids[(2, 1, 2)].code
+    listed = gdal(
+        OGRINFO, "-ro", "-al", "-q", "-where", f"id = '{code}'", url, "grids", token=token
+    )
+    assert len(feature_ids(listed, "grids")) == 1 and f"= {code}" in listed
 
-def _same_households(frame, user):
-    rows = {h.id: h for h in Household.objects.visible_to(user).only("id", "address", "location")}
-    assert sorted(int(i) for i in frame.index) == sorted(rows)
-    for fid, row in frame.iterrows():
-        household = rows[int(fid)]
-        assert row["address"] == household.address
-        assert abs(row.geometry.x - household.location.x) < 1e-7
-        assert abs(row.geometry.y - household.location.y) < 1e-7
+
+# pyogrio's GDAL runs in this process and holds the GIL while it reads: the live server's
+# thread could not answer it. A child process reads instead.
+PYOGRIO_READ = """
+import json, os, sys
+import pyogrio
+options = {"CRS": sys.argv[3]} if len(sys.argv) > 3 else {}
+frame = pyogrio.read_dataframe(
+    sys.argv[1], layer=sys.argv[2], fid_as_index=True, USERPWD=os.environ["OGC_USERPWD"], **options
+)
+rows = [[int(fid), row["address"], row.geometry.x, row.geometry.y] for fid, row in frame.iterrows()]
+print(json.dumps({"crs": frame.crs.to_string(), "rows": rows}))
+"""
+
+
+def rows_of(frame) -> list[tuple]:
+    return [(int(fid), r["address"], r.geometry.x, r.geometry.y) for fid, r in frame.iterrows()]
+
+
+def _same_households(rows: list, user):
+    """Feature ids, addresses and coordinates (to 1e-7°) as the database has them."""
+    households = {
+        h.id: h for h in Household.objects.visible_to(user).only("id", "address", "location")
+    }
+    assert sorted(fid for fid, *_rest in rows) == sorted(households)
+    for fid, address, x, y in rows:
+        household = households[fid]
+        assert address == household.address
+        assert abs(x - household.location.x) < 1e-7
+        assert abs(y - household.location.y) < 1e-7
 
 
 def test_households_to_geopackage_and_pyogrio(world, tmp_path):
@@ -332,14 +369,35 @@ def test_households_to_geopackage_and_pyogrio(world, tmp_path):
         "households",
         token=world.tokens["district"],
     )
-    _same_households(pyogrio.read_dataframe(gpkg, layer="households", fid_as_index=True), user)
+    _same_households(rows_of(pyogrio.read_dataframe(gpkg, fid_as_index=True)), user)
 
     # pyogrio's own GDAL (a newer one), HTTP Basic as a USERPWD open option.
-    frame = pyogrio.read_dataframe(
-        f"OAPIF:{world.url}", layer="households", fid_as_index=True, USERPWD=f"district:{PASSWORD}"
+    read = pyogrio_read(f"OAPIF:{world.url}", "households")
+    _same_households(read["rows"], user)
+    assert "4326" in read["crs"] or "CRS84" in read["crs"]
+
+    # GDAL 3.12 speaks Part 2: the CGCS2000 Gauss-Krüger zone of the district (3°, CM 105°E),
+    # easting/northing as PROJ computes them from the stored coordinates, to the millimetre.
+    read = pyogrio_read(f"OAPIF:{world.url}", "households", "EPSG:4544")
+    assert "4544" in read["crs"]
+    to_zone = Transformer.from_crs(4326, 4544, always_xy=True)
+    stored = {h.id: h.location for h in Household.objects.visible_to(user)}
+    assert sorted(fid for fid, *_rest in read["rows"]) == sorted(stored)
+    for fid, _address, easting, northing in read["rows"]:
+        expected = to_zone.transform(stored[fid].x, stored[fid].y)
+        assert abs(easting - expected[0]) < 1e-3 and abs(northing - expected[1]) < 1e-3
+
+
+def pyogrio_read(url: str, layer: str, crs: str | None = None) -> dict:
+    run = subprocess.run(
+        [sys.executable, "-c", PYOGRIO_READ, url, layer, *([crs] if crs else [])],
+        env=os.environ | {"OGC_USERPWD": f"district:{PASSWORD}"},
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
-    _same_households(frame, user)
-    assert frame.crs.to_epsg() == 4326 or "CRS84" in frame.crs.to_string()
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)
 
 
 def test_owslib_reads_landing_conformance_collections_items_queryables(world, monkeypatch):
@@ -433,3 +491,48 @@ def test_scope_through_the_clients(world):
     other.refresh_from_db()
     assert other.address == "地址(2, 2, 2)"
     assert Household.objects.filter(pk=other.pk).exists()
+
+
+def test_owslib_writes_within_the_workers_grid(world, monkeypatch):
+    """Part 4 through a client nobody here wrote: OWSLib's create, replace and delete, as a
+    grid worker, in their grid; outside it the same calls are refused and write nothing."""
+    import owslib.ogcapi
+    from owslib.ogcapi.features import Features
+
+    monkeypatch.setattr(owslib.ogcapi, "REQUEST_HEADERS", dict(owslib.ogcapi.REQUEST_HEADERS))
+    worker = Features(world.url, headers={"Authorization": f"Token {world.tokens['worker']}"})
+    x0, y0, _x1, _y1 = GRID_111
+
+    def feature(address, lon, lat):
+        return {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "properties": {"address": address},
+        }
+
+    assert worker.collection_item_create(
+        "households", feature("重庆市永川区开源路1号", x0 + 0.01, y0 + 0.02)
+    )
+    created = Household.objects.get(address="重庆市永川区开源路1号")
+    assert created.grid == world.tree.grids[(1, 1, 1)]
+    worker.collection_item_update(
+        "households", str(created.pk), feature("重庆市永川区开源路2号", x0 + 0.011, y0 + 0.02)
+    )
+    created.refresh_from_db()
+    assert created.address == "重庆市永川区开源路2号"
+    assert abs(created.location.x - (x0 + 0.011)) < 1e-9
+    worker.collection_item_delete("households", str(created.pk))
+    created.refresh_from_db()
+    assert created.removed_on is not None  # households are removed, never deleted
+
+    other = world.homes[(2, 2, 2)]
+    elsewhere = feature("重庆市永川区开源路3号", 105.99, 29.39)  # grid (2, 2, 2)
+    with pytest.raises(RuntimeError):
+        worker.collection_item_create("households", elsewhere)
+    with pytest.raises(RuntimeError):
+        worker.collection_item_update("households", str(other.pk), elsewhere)
+    with pytest.raises(RuntimeError):
+        worker.collection_item_delete("households", str(other.pk))
+    assert not Household.objects.filter(address="重庆市永川区开源路3号").exists()
+    other.refresh_from_db()
+    assert other.address == "地址(2, 2, 2)" and other.removed_on is None

@@ -118,6 +118,18 @@ def test_collection_document(users):
     # Street 1 is the west half of the district.
     (box,) = body["extent"]["spatial"]["bbox"]
     assert box == pytest.approx([X0, Y0, (X0 + X1) / 2, Y1])
+    # GDAL appends "/<id>" to the GeoJSON items link for one feature: it has no query.
+    items = next(
+        x["href"]
+        for x in body["links"]
+        if (x["rel"], x["type"]) == ("items", "application/geo+json")
+    )
+    assert "?" not in items
+    one = client_for(users.street).get(
+        f"{items}/500118001001001",
+        HTTP_ACCEPT="application/geo+json, application/json",
+    )
+    assert one.status_code == 200 and one.json()["id"] == "500118001001001"
     assert body["extent"]["temporal"]["interval"][0][0].startswith("2024-01-01")
 
 

@@ -63,6 +63,8 @@ def test_items_page_table_and_next_link(browser, tree):
     assert codes[2] not in html
     assert 'id="next-page"' in html
     assert f"after={codes[1]}&amp;f=html" in html
+    # A map of the page's features (ids and geometries only), from a data block.
+    assert 'id="ogc-map"' in html and 'id="ogc-map-data" type="application/json"' in html
 
 
 def test_items_page_last_page_has_no_next(browser):
@@ -76,8 +78,8 @@ def test_item_page(browser, homes):
     assert 'id="feature-properties"' in html
     assert home.address in html
     # A small map from the page's own data block and static scripts (no inline script).
-    assert 'id="item-map"' in html and 'id="item-geometry" type="application/json"' in html
-    assert "ogc/item.js" in html
+    assert 'id="ogc-map"' in html and 'id="ogc-map-data" type="application/json"' in html
+    assert "ogc/map.js" in html
 
 
 def test_html_escapes_properties(browser, tree, add_household):

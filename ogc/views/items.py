@@ -75,7 +75,7 @@ class ItemsView(edits.ItemsEditsMixin, OgcView):
         media = links.GEOJSON if fmt == "json" else links.HTML
         page_links = self._links(request, collection, next_after)
         if fmt == "html":
-            return self._html(request, collection, found, page_links, matched)
+            return self._html(request, collection, found, page_links, matched, out)
         text = output.feature_collection(
             [text for text, _fid in found], links=page_links, number_matched=matched
         )
@@ -106,7 +106,7 @@ class ItemsView(edits.ItemsEditsMixin, OgcView):
         )
         return found
 
-    def _html(self, request, collection, found, page_links, matched):
+    def _html(self, request, collection, found, page_links, matched, out):
         features = base.labelled(request, collection, [json.loads(text) for text, _fid in found])
         html_links = links.for_html(page_links)
         next_link = next((item for item in html_links if item["rel"] == "next"), None)
@@ -123,6 +123,18 @@ class ItemsView(edits.ItemsEditsMixin, OgcView):
                 "links": html_links,
                 "next_link": next_link,
                 "temporal": collection.temporal is not None,
+                # The map draws lon/lat: only when the page is in CRS84.
+                "map_data": {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {"type": "Feature", "id": f.get("id"), "geometry": f.get("geometry")}
+                        for f in features
+                        if f.get("geometry")
+                    ],
+                }
+                if out is crs.DEFAULT and features
+                else None,
+                "basemap": basemap_layers(),
                 "first_page": links.url(
                     request,
                     request.path,

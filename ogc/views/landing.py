@@ -126,7 +126,8 @@ def describe(request, collection, offered: list[str], box: list[float] | None) -
     found = links.self_and_alternate(request, path)
     found[0] = found[0] | {"rel": "self"}
     found += [
-        links.link(links.url(request, items, {"f": "json"}), "items", links.GEOJSON, _("features")),
+        # Bare: GDAL appends "/<id>" to this href for one feature, and negotiates GeoJSON.
+        links.link(links.url(request, items), "items", links.GEOJSON, _("features")),
         links.link(links.url(request, items, {"f": "html"}), "items", links.HTML, _("features")),
     ]
     # GDAL 3.6 knows only the short rel, the standard names the long one.
