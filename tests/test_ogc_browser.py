@@ -17,7 +17,7 @@ from tests.test_map_browser import ARTIFACTS, CHROMIUM, PASSWORD, browser  # noq
 pytestmark = [
     pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason="no chromium"),
     # A live server reads what the test wrote: the data must be committed.
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
 SHOTS = ARTIFACTS / "ogc"
