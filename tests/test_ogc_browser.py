@@ -16,7 +16,8 @@ from tests.test_map_browser import ARTIFACTS, CHROMIUM, PASSWORD, browser  # noq
 
 pytestmark = [
     pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason="no chromium"),
-    # A live server reads what the test wrote: the data must be committed.
+    # A live server reads what the test wrote: the data must be committed. Serialized like the
+    # other live-server modules: the flush afterwards would drop what the migrations seed.
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
@@ -148,6 +149,8 @@ def test_street_centre_walks_from_the_landing_page_to_one_household(street_page,
     # The street centre's street holds four of the eight households.
     rows = page.locator("#features tbody tr[data-feature]")
     assert rows.count() == 4
+    # The map of the page draws the same four households.
+    assert page.locator("#ogc-map .leaflet-overlay-pane path").count() == 4
 
     first = rows.first.get_attribute("data-feature")
     rows.first.locator("a").first.click()
@@ -155,6 +158,9 @@ def test_street_centre_walks_from_the_landing_page_to_one_household(street_page,
     assert page.url.split("?")[0].endswith(f"/ogc/collections/households/items/{first}")
     home = next(h for h in homes.values() if str(h.pk) == first)
     assert home.address in page.locator("#feature-properties").inner_text()
+    # Its map: the household, and the outline of its grid fetched from the same server (with
+    # no base map on a closed network the dot alone would say nothing).
+    page.wait_for_function("document.querySelectorAll('#ogc-map path').length === 2")
 
     assert {k: v for k, v in problems.items() if v} == {}
     assert page.errors == []

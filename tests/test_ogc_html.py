@@ -161,3 +161,18 @@ def test_codes_are_shown_as_labels(browser, tree):
     assert ">governance<" not in html
     json_body = browser.get("/ogc/collections/grids/items", {"f": "json"}).json()
     assert json_body["features"][0]["properties"]["theme"] == "governance"
+
+
+def test_code_links_only_to_pages_the_user_may_open(tree, users):
+    """A grid's page links its community for the street centre; a grid worker, who may open
+    its grid but not its community, gets the code without a link to a 404."""
+    grid = tree.grids[(1, 1, 1)]
+    community = f'href="/ogc/collections/communities/items/{grid.community.code}?f=html"'
+    street, worker = Client(), Client()
+    street.force_login(users.street)
+    worker.force_login(users.worker)
+    url = f"/ogc/collections/grids/items/{grid.code}"
+    assert community in page(street.get(url, {"f": "html"}))
+    html = page(worker.get(url, {"f": "html"}))
+    assert community not in html
+    assert grid.community.code in html

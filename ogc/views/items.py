@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 
 from grids.basemap import basemap_layers
-from ogc import cql2, crs, links, output, params
+from ogc import cql2, crs, links, output, params, registry
 from ogc.errors import OgcError
 from ogc.views import base, edits, schema
 from ogc.views.base import OgcView
@@ -42,8 +42,13 @@ CODE_COLLECTIONS = {"grid": "grids", "community": "communities"}
 
 
 def _code_link(request, name: str, value) -> str | None:
+    """The page of the grid or community a code names, when the user may open it (a grid
+    worker sees its grid, not its community: no link to a 404)."""
     target = CODE_COLLECTIONS.get(name)
     if target is None or not isinstance(value, str) or not value:
+        return None
+    found = registry.get(target, request.user)
+    if found is None or not found.queryset(request.user).filter(**{found.id_field: value}).exists():
         return None
     return reverse("ogc:item", args=[target, value]) + "?f=html"
 
