@@ -176,3 +176,29 @@ def test_code_links_only_to_pages_the_user_may_open(tree, users):
     html = page(worker.get(url, {"f": "html"}))
     assert community not in html
     assert grid.community.code in html
+
+
+def test_catalogue_codes_read_as_names(browser, tree):
+    """A sensor's type on its page reads as the type's name (视频监控), not the code `camera`;
+    its grid stays a code (the tree's codes are how GIS staff name grids) and a link. JSON
+    keeps the codes."""
+    from sensors.services.registry import SensorSpec, create_sensor
+    from tests.conftest import centre_of
+
+    grid = tree.grids[(1, 1, 1)]
+    create_sensor(
+        SensorSpec(
+            code="CAM-HTML",
+            type="camera",
+            location=centre_of(grid),
+            properties={"bearing": 0, "fov": 90, "range": 100},
+        )
+    )
+    url = "/ogc/collections/sensors-camera/items/CAM-HTML"
+    html = page(browser.get(url, {"f": "html"}))
+    assert "视频监控" in html
+    assert f'href="/ogc/collections/grids/items/{grid.code}?f=html"' in html
+    listed = page(browser.get("/ogc/collections/sensors-camera/items", {"f": "html"}))
+    assert "视频监控" in listed
+    data = browser.get(url, {"f": "json"}).json()
+    assert data["properties"]["type"] == "camera"

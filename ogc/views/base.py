@@ -73,9 +73,31 @@ def _model_field(model, path: str):
     return field
 
 
+# Codes of the jurisdiction tree stay codes on the pages (they are how GIS staff name grids
+# and regions, and the item page links them); other catalogues' codes read as their names.
+TREE_MODELS = frozenset({"grid", "region"})
+
+
+def _catalogue_names(model, path: str, features: list[dict], name: str) -> dict[str, str]:
+    """The names of the catalogue rows (a sensor type, a department) whose codes a property
+    holds on this page: one query for the page."""
+    head, _sep, last = path.rpartition("__")
+    relation = _model_field(model, head) if head and last == "code" else None
+    related = relation.related_model if relation is not None and relation.is_relation else None
+    if related is None or related._meta.model_name in TREE_MODELS:
+        return {}
+    if not any(f.name == "name" for f in related._meta.get_fields()):
+        return {}
+    codes = {(f.get("properties") or {}).get(name) for f in features} - {None}
+    if not codes:
+        return {}
+    return dict(related._default_manager.filter(code__in=codes).values_list("code", "name"))
+
+
 def labelled(request, collection, features: list[dict]) -> list[dict]:
     """The features of an HTML page with coded values (a status, a theme) as their labels in
-    the reader's language, from the model field's choices; JSON keeps the codes."""
+    the reader's language, from the model field's choices, and catalogue codes (a sensor
+    type, a department) as their names; JSON keeps the codes."""
     model = collection.queryset(request.user).model
     labels = {}
     for prop in collection.properties:
@@ -83,6 +105,8 @@ def labelled(request, collection, features: list[dict]) -> list[dict]:
             field = _model_field(model, prop.source)
             if field is not None and field.choices:
                 labels[prop.name] = {key: str(label) for key, label in field.flatchoices}
+            elif names := _catalogue_names(model, prop.source, features, prop.name):
+                labels[prop.name] = names
     if labels:
         for feature in features:
             values = feature.get("properties") or {}
