@@ -18,7 +18,7 @@ import math
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from ogc import conformance
+from ogc import conformance, params
 from ogc.cql2 import jsonform, nodes, text
 from ogc.cql2.compiler import Field, compile_tree, fields, lookup
 from ogc.errors import OgcError
@@ -46,22 +46,6 @@ CONFORMANCE = (
     _CQL2 + "property-property",
 )
 conformance.declare(*CONFORMANCE)
-
-# Items parameters a queryable of the same name cannot shadow.
-RESERVED_PARAMETERS = frozenset(
-    {
-        "f",
-        "limit",
-        "bbox",
-        "bbox-crs",
-        "crs",
-        "datetime",
-        "filter",
-        "filter-lang",
-        "filter-crs",
-        "after",
-    }
-)
 
 
 def language(value: str | None) -> str:
@@ -96,11 +80,12 @@ def compile(expression: str | dict | bool, lang: str, collection, filter_crs=Non
 
 def parameter_names(collection) -> set[str]:
     """The queryables a client may give as `?name=value` (Part 3 queryables-query-parameters):
-    those with a simple value, except where an items parameter has the name."""
+    those with a simple value, except where an items parameter (params.ITEMS) has the
+    name: it cannot be shadowed."""
     return {
         name
         for name, field in fields(collection).items()
-        if field.type not in ("geometry", "object") and name not in RESERVED_PARAMETERS
+        if field.type not in ("geometry", "object") and name not in params.ITEMS
     }
 
 
