@@ -24,6 +24,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from grids.api.errors import is_api
+
 
 def _scaled(address_failures: int) -> int:
     """The address count on the account's scale: the address limit maps onto the account's."""
@@ -85,8 +87,8 @@ def lockout_response(
     """AXES_LOCKOUT_CALLABLE: 429 with Retry-After, JSON for the API, a page for people."""
     seconds = retry_after_seconds(request, credentials)
     message = lockout_message(seconds)
-    # HTTP Basic on /ogc/ (desktop GIS clients) is locked out the way the API is.
-    if request.path.startswith(("/api/", "/ogc/")):
+    # The API's paths (HTTP Basic on /ogc/ from desktop GIS clients included) answer JSON.
+    if is_api(request):
         response = JsonResponse(
             {"status": 429, "errors": [{"code": "locked_out", "message": message}]},
             status=429,
