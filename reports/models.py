@@ -153,6 +153,15 @@ class Indicator(models.Model):
         blank=True,
         help_text=_("The registered computation of a derived indicator (reports.derived)."),
     )
+    definition = models.JSONField(
+        _("definition"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "A derived indicator defined as data: subject, filter and measure "
+            "(reports.definitions); instead of a registered computation."
+        ),
+    )
     description = models.TextField(_("description"), blank=True)
     retired_on = models.DateField(_("retired on"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -165,8 +174,9 @@ class Indicator(models.Model):
         ordering = ["group__order", "code"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(source="collected", derivation="")
-                | (Q(source="derived") & ~Q(derivation="")),
+                condition=Q(source="collected", derivation="", definition__isnull=True)
+                | (Q(source="derived") & ~Q(derivation="") & Q(definition__isnull=True))
+                | (Q(source="derived", derivation="") & Q(definition__isnull=False)),
                 name="indicator_derivation_iff_derived",
             ),
             models.CheckConstraint(

@@ -29,6 +29,7 @@ from reports.models import (
     ValueType,
 )
 from reports.periods import MONTHS, Period
+from reports.services import derive
 
 LEVELS = ["grid", "community", "street", "district"]
 RANK = {level: i for i, level in enumerate(LEVELS)}
@@ -115,13 +116,8 @@ class Values:
         return self._native[key]
 
     def _derived(self, indicator: Indicator, period: Period) -> dict[int, Cell]:
-        if derived.get(indicator.derivation) is None:
-            raise LookupError(
-                f"{indicator.name} ({indicator.code}) is computed by "
-                f"{indicator.derivation!r}, which no installed app registers"
-            )
         context = derived.Context(period, self.tree.grid_ids, self.memo)
-        values = derived.compute(indicator.derivation, context)
+        values = derive.grid_values(indicator, context)
         return {pk: Cell(value) for pk, value in values.items()}
 
     def _collected(self, indicator: Indicator) -> dict[int, Cell]:
