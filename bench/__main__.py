@@ -13,6 +13,7 @@ def all_cases() -> dict:
     from bench import (
         cases_boundaries,
         cases_fire,
+        cases_forms,
         cases_grids,
         cases_imports,
         cases_incidents,
@@ -36,6 +37,7 @@ def all_cases() -> dict:
             cases_ingest,
             cases_boundaries,
             cases_ogc,
+            cases_forms,
         )
         for case in module.CASES
     }

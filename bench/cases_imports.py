@@ -16,6 +16,7 @@ from bench.data import (
     remove_bench_households,
 )
 from bench.harness import CACHE_DIR, Case, CheckFailed, log
+from bench.scratch import indexed_scratch_like, remove_scratch_rows
 
 LAYER = "households"
 
@@ -83,18 +84,16 @@ WHERE b.client_key LIKE %(prefix)s
 class ImportVsOgr2ogr(Case):
     name = "import_vs_ogr2ogr"
     description = (
-        "Import 1,000,000 household points (address, key, point) from a GeoPackage. Ours: "
-        "grids.services.imports.import_households(path, commit=True): read, check every row, "
-        "key every point to its grid, insert into grids_household next to the demo's "
-        "1,000,000; undone (not timed) after every run. Reference: ogr2ogr -f PostgreSQL "
-        f"... -nln {SCRATCH_TABLE} -overwrite -lco SPATIAL_INDEX=GIST of the same file into "
-        "a new table."
+        "Import 1,000,000 household points (address, key, point) from a GeoPackage into a table "
+        "already holding the demo's 1,000,000. Ours: grids.services.imports.import_households("
+        "path, commit=True): read, check every row, key every point to its grid, insert into "
+        "grids_household; undone (not timed) after every run. Reference: ogr2ogr -append (COPY, "
+        f"one transaction) of the same file into {SCRATCH_TABLE}, a table made like "
+        "grids_household (same columns, primary key, GiST, unique key and grid indexes) holding "
+        "the same 1,000,000 demo rows; undone (not timed) after every run."
     )
     ours_label = "import_households(commit=True)"
-    reference_label = "ogr2ogr into a new table with a GiST index"
-    target = 1.5
-    repeats = 3
-    warmup = False
+    reference_label = "ogr2ogr -append into an indexed table like grids_household"
 
     def setup(self) -> None:
         self.ogr2ogr = shutil.which("ogr2ogr")
@@ -104,7 +103,11 @@ class ImportVsOgr2ogr(Case):
         drop_scratch_table()
         self.path, self.expected = households_gpkg()
         self.dsn, self.env = ogr_pg_connection()
+        # COPY rather than one INSERT per row: ogr2ogr's fastest way into an existing table.
+        self.env["PG_USE_COPY"] = "YES"
         self.compared: dict | None = None
+        self.reference_loaded: int | None = None
+        indexed_scratch_like("grids_household", "client_key LIKE 'demo-%'")
 
     def ours(self):
         from grids.services.imports import import_households
@@ -137,23 +140,26 @@ class ImportVsOgr2ogr(Case):
             "PostgreSQL",
             self.dsn,
             str(self.path),
+            "-append",
             "-nln",
             SCRATCH_TABLE,
-            "-overwrite",
-            "-lco",
-            "SPATIAL_INDEX=GIST",
+            "-sql",
+            f"SELECT address, key AS client_key, geom FROM {LAYER}",
+            "-gt",
+            "unlimited",
         ]
         done = subprocess.run(command, env=self.env, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"ogr2ogr failed ({done.returncode}): {done.stderr.strip()}")
         return done
 
-    def check(self, ours, reference) -> dict:
-        from django.db import connection
+    def after_reference(self, result) -> None:
+        loaded = remove_scratch_rows("client_key LIKE %s", [BENCH_KEY_PREFIX + "%"])
+        if self.reference_loaded is None:
+            self.reference_loaded = loaded
 
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT count(*) FROM {SCRATCH_TABLE}")
-            loaded = cursor.fetchone()[0]
+    def check(self, ours, reference) -> dict:
+        loaded = self.reference_loaded
         details = {
             "households": self.expected,
             "ours_written": ours.written,

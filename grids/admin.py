@@ -24,22 +24,23 @@ from leaflet.admin import LeafletGeoAdmin, LeafletGeoAdminMixin
 
 from grids import scoping
 from grids.admin_maps import BoundaryMapWidget, readonly_map
+from grids.admin_residents import WRITERS, ResidentInline
 from grids.admin_site import PermissionLabels
 from grids.models import (
+    Address,
     AuditLog,
+    Building,
     Department,
     Grid,
     GridBoundary,
     Household,
     Region,
     RegionBoundary,
-    Resident,
+    Unit,
     User,
 )
 from grids.problems import ProblemsError
 from grids.services import audit, boundaries, households
-
-WRITERS = {"grid_worker", "community_staff", "street_centre", "administrator"}
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -77,7 +78,7 @@ class ScopedAdmin(admin.ModelAdmin):
     # Choices in forms follow the same rule as lists: nobody can pick (or type the id of) a
     # region, grid or colleague outside their jurisdiction.
     def _scoped_choices(self, model, request):
-        if model in (Region, Grid):
+        if model in (Region, Grid, Building, Address, Unit):
             return model.objects.visible_to(request.user)
         if model is User:
             if scoping.sees_everything(request.user):
@@ -318,57 +319,6 @@ class GridBoundaryAdmin(VersionAdmin):
         return queryset.filter(grid__in=Grid.objects.visible_to(request.user))
 
 
-class ResidentInline(admin.TabularInline):
-    model = Resident
-    extra = 0
-    fields = ["name", "id_number", "phone", "birth_date", "sex", "tags"]
-
-    def get_readonly_fields(self, request, obj=None):
-        if scoping.sees_personal_data(request.user):
-            return []
-        return ["masked_name", "masked_id_number", "masked_phone", "masked_birth_date"]
-
-    def get_fields(self, request, obj=None):
-        if scoping.sees_personal_data(request.user):
-            return self.fields
-        return [
-            "masked_name",
-            "masked_id_number",
-            "masked_phone",
-            "masked_birth_date",
-            "sex",
-            "tags",
-        ]
-
-    @admin.display(description=_("birth date"))
-    def masked_birth_date(self, obj):
-        return scoping.mask_birth_date(obj.birth_date)
-
-    @admin.display(description=_("full name"))
-    def masked_name(self, obj):
-        return scoping.mask_name(obj.name)
-
-    @admin.display(description=_("ID card number"))
-    def masked_id_number(self, obj):
-        return scoping.mask_id_number(obj.id_number)
-
-    @admin.display(description=_("phone"))
-    def masked_phone(self, obj):
-        return scoping.mask_phone(obj.phone)
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
-
-    def has_change_permission(self, request, obj=None):
-        user = request.user
-        return scoping.sees_personal_data(user) and (user.is_superuser or user.role in WRITERS)
-
-    has_add_permission = has_change_permission
-
-    def has_delete_permission(self, request, obj=None):
-        return self.has_change_permission(request, obj)
-
-
 class HouseholdForm(forms.ModelForm):
     user = None  # set in get_form
 
@@ -394,11 +344,14 @@ class HouseholdAdmin(LeafletGeoAdmin, ScopedAdmin):
         "address",
         "location",
         "grid",
+        "building",
+        "standard_address",
         "client_key",
         "member_count",
         "registered_on",
         "removed_on",
     ]
+    raw_id_fields = ["building", "standard_address"]
     inlines = [ResidentInline]
     writer_roles = frozenset(WRITERS)
     list_select_related = ["grid"]
@@ -476,5 +429,6 @@ class AuditLogAdmin(admin.ModelAdmin):
         return False
 
 
-# People's API tokens have an admin module of their own (issue #15).
-from grids import admin_tokens  # noqa: E402, F401
+# People's API tokens have an admin module of their own (issue #15), and so have the rest of
+# 一标三实 and their catalogues (issue #17).
+from grids import admin_basedata, admin_tokens  # noqa: E402, F401

@@ -21,6 +21,17 @@ from django.utils.translation import gettext_lazy as _
 
 
 @dataclass(frozen=True)
+class History:
+    """Where re-keying records the grid a row leaves (valid_from, valid_to), so that figures
+    for earlier days do not move: the table, its column naming the row, and the row's column
+    a first period starts from."""
+
+    table: str
+    key: str
+    start: str = "registered_on"
+
+
+@dataclass(frozen=True)
 class KeyedPoints:
     key: str
     label: str
@@ -35,6 +46,10 @@ class KeyedPoints:
     # edge the reporter confirmed the grid, GRIDLINE_INCIDENT_EDGE_M). A setting, read when
     # the rows are re-keyed, so that the preview and the apply always use the same distance.
     keep_within: str | None = None
+    # The grid history the re-keying writes (grids' own kinds), or None.
+    history: History | None = None
+    # The column a re-keying sets to now(), or None.
+    touched: str | None = "updated_at"
 
     def keep_within_m(self) -> float | None:
         if self.keep_within is None:
@@ -71,8 +86,36 @@ def all_keyed() -> list[Keyed]:
 
 # Households that exist on the day the new boundaries start (`%(on)s`, given by the caller;
 # a household removed by then stays with the grid it left from); residents are the same
-# rows weighted by their member count.
+# rows weighted by their member count. Buildings and units likewise; a standard address has
+# no lifetime and no history: it is where it is.
 _EXISTING = "(removed_on IS NULL OR removed_on > %(on)s)"
-HOUSEHOLDS = KeyedPoints("households", _("households"), "grids_household", where=_EXISTING)
+HOUSEHOLDS = KeyedPoints(
+    "households",
+    _("households"),
+    "grids_household",
+    where=_EXISTING,
+    history=History("grids_householdgridhistory", "household_id"),
+)
+BUILDINGS = KeyedPoints(
+    "buildings",
+    _("buildings"),
+    "grids_building",
+    where=_EXISTING,
+    history=History("grids_buildinggridhistory", "building_id"),
+)
+UNITS = KeyedPoints(
+    "units",
+    _("units"),
+    "grids_unit",
+    where=_EXISTING,
+    history=History("grids_unitgridhistory", "unit_id"),
+)
+ADDRESSES = KeyedPoints("addresses", _("standard addresses"), "grids_address", touched=None)
 register(HOUSEHOLDS)
 register(replace(HOUSEHOLDS, key="residents", label=_("residents"), weight="member_count"))
+register(BUILDINGS)
+register(UNITS)
+register(ADDRESSES)
+
+# The kinds grids re-keys itself on a boundary change (grids.sql.rekey.reassign_places).
+PLACES = (HOUSEHOLDS, BUILDINGS, UNITS, ADDRESSES)

@@ -127,6 +127,34 @@ def household_q(user, prefix: str = "") -> Q:
     return q
 
 
+def place_q(user, prefix: str = "") -> Q:
+    """Buildings, units and standard addresses a user may see: the households' rule, except
+    that a department sees its district's (places are what departments ask about; a unit's
+    personal fields stay masked for it)."""
+    if user.is_authenticated and user.is_active and user.role == "department":
+        region = jurisdiction_region(user)
+        return grid_under_q(region, f"{prefix}grid__") if region else NOTHING
+    return household_q(user, prefix)
+
+
+def address_q(user, prefix: str = "") -> Q:
+    """Standard addresses: the places' rule, and those without a point (so in no grid) by the
+    community their text names: a grid worker sees its grid's community's."""
+    q = place_q(user, prefix)
+    if not (user.is_authenticated and user.is_active) or sees_everything(user):
+        return q
+    unlocated = Q(**{f"{prefix}grid__isnull": True})
+    if user.role == "grid_worker":
+        if not user.grid_id:
+            return q
+        # The community by id, not a join to its grids: that would repeat every address.
+        return q | (unlocated & Q(**{f"{prefix}community": user.grid.community_id}))
+    region = jurisdiction_region(user)
+    if region is None:
+        return q
+    return q | (unlocated & region_under_q(region, f"{prefix}community__"))
+
+
 def sees_unassigned(user) -> bool:
     """Households in no grid belong to no jurisdiction below the district."""
     return sees_everything(user) or (user.is_authenticated and user.role == "district_centre")

@@ -12,9 +12,10 @@ class IncidentsConfig(AppConfig):
         from grids import keyed
         from grids.signals import grid_area_changed, grids_retired
 
-        # The incidents layer on the command-centre map (maps.registry), and incident and
-        # visit figures as derived indicators of 一表通 (reports.derived).
-        from incidents import indicators, layers  # noqa: F401
+        # The incidents layer on the command-centre map (maps.registry), incident and visit
+        # figures as derived indicators of 一表通 (reports.derived), and incidents, tasks and
+        # visits as subjects of indicators defined as data (reports.subjects).
+        from incidents import indicators, layers, subjects  # noqa: F401
         from incidents.signals import on_grid_area_changed, on_grids_retired
 
         # Boundary changes (issue #7): open incidents and tasks move with the grids, and the

@@ -36,7 +36,7 @@ def _in_period(context: Context, field: str) -> Q:
     unit="件",
     group="governance",
     time_aggregation="sum",
-    aliases=("事件上报数", "受理事件数", "矛盾纠纷排查数"),
+    aliases=("事件上报数", "受理事件数"),
     description="Cases reported in the period (merged duplicates and dismissed reports left out).",
 )
 def incidents_reported(context: Context):

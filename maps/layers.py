@@ -1,14 +1,17 @@
-"""The layers of the core: the jurisdiction tree and households (issue #3). Other apps
-register theirs in their own AppConfig.ready()."""
+"""The layers of the core: the jurisdiction tree and households (issue #3), buildings and
+units (一标三实, issue #17). Other apps register theirs in their own AppConfig.ready()."""
 
 from __future__ import annotations
 
+from django.contrib.gis.db.models import GeometryField
 from django.contrib.gis.db.models.functions import PointOnSurface
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from grids import scoping
 from grids.models import (
+    Building,
     Grid,
     GridBoundary,
     GridFigures,
@@ -16,9 +19,11 @@ from grids.models import (
     Level,
     Region,
     RegionBoundary,
+    Unit,
+    UnitType,
 )
 from grids.services.stats import refresh_figures
-from maps.registry import Aggregation, Layer, register
+from maps.registry import Aggregation, Filter, Layer, register
 
 REGION_STYLE = {
     Level.DISTRICT: {"color": "#12324f", "weight": 3, "fill": False},
@@ -132,5 +137,137 @@ def register_core_layers() -> None:
             ),
             style={"color": "#b3261e", "radius": 3},
             order=50,
+        )
+    )
+    register_basedata_layers()
+
+
+# Buildings are context under everything else: footprints from street zoom, below it one
+# point per grid with its number of buildings.
+BUILDINGS_AGGREGATE_BELOW = 16
+UNITS_AGGREGATE_BELOW = 15
+
+
+def _buildings(user):
+    """Today's buildings the user may see; a building known only by its point is drawn as
+    the point. Found by the indexed point: a footprint is metres across, within the tile's
+    margin."""
+    return (
+        Building.objects.visible_to(user)
+        .existing_on()
+        .annotate(
+            fid=F("pk"),
+            shape=Coalesce("footprint", "location", output_field=GeometryField(srid=4326)),
+        )
+    )
+
+
+def _per_grid(features):
+    """Each grid holding some of `features`, as a point on its surface with their count."""
+    in_grid = features.filter(grid=OuterRef("grid_id")).order_by().values("grid")
+    return (
+        GridBoundary.objects.current()
+        .filter(Exists(in_grid))
+        .annotate(
+            fid=F("grid_id"),
+            code=F("grid__code"),
+            point=PointOnSurface("geom"),
+            n=Coalesce(
+                Subquery(in_grid.annotate(c=Count("pk")).values("c")[:1], IntegerField()), 0
+            ),
+        )
+    )
+
+
+def _units(user):
+    """Today's units the user may see, with their type and its top-level group (for the
+    symbol). The person in charge and the phone are personal: never in a tile."""
+    return (
+        Unit.objects.visible_to(user)
+        .existing_on()
+        .annotate(
+            fid=F("pk"),
+            type_code=F("type__code"),
+            group=Coalesce(F("type__parent__code"), F("type__code")),
+        )
+    )
+
+
+def _unit_type_choices(user):
+    """Every unit type, top-level ones matching their children too."""
+    return list(UnitType.objects.order_by("order", "code").values_list("code", "name"))
+
+
+def _unit_types(queryset, values):
+    return queryset.filter(Q(type__code__in=values) | Q(type__parent__code__in=values))
+
+
+def register_basedata_layers() -> None:
+    register(
+        Layer(
+            name="buildings",
+            title=_("buildings"),
+            queryset=_buildings,
+            geometry="shape",
+            bbox_field="location",
+            attributes=("fid", "code", "use", "floors"),
+            kind="polygon",
+            min_zoom=13,
+            depends_on=(Building, Grid, GridBoundary),
+            aggregation=Aggregation(
+                below_zoom=BUILDINGS_AGGREGATE_BELOW,
+                of_features=_per_grid,
+                geometry="point",
+                bbox_field="geom",
+                attributes=("fid", "code", "n"),
+            ),
+            style={
+                "color": "#8c96a0",
+                "weight": 0.6,
+                "fillColor": "#b8c0c8",
+                "fillOpacity": 0.25,
+            },  # fmt: skip
+            order=20,
+        )
+    )
+    register(
+        Layer(
+            name="units",
+            title=_("units"),
+            queryset=_units,
+            geometry="location",
+            attributes=("fid", "name", "type_code", "group", "employees"),
+            kind="point",
+            min_zoom=13,
+            depends_on=(Unit, UnitType, Grid, GridBoundary),
+            aggregation=Aggregation(
+                below_zoom=UNITS_AGGREGATE_BELOW,
+                of_features=_per_grid,
+                geometry="point",
+                bbox_field="geom",
+                attributes=("fid", "code", "n"),
+                max_points=3000,
+                cluster_pixels=24,
+            ),
+            filters={"type": Filter(_("unit type"), _unit_type_choices, _unit_types)},
+            style={
+                "color": "#6f42c1",
+                "radius": 4,
+                "off": True,
+                "groups": {
+                    "enterprise": "#1f6feb",
+                    "self_employed": "#bf8700",
+                    "shop": "#d4a72c",
+                    "restaurant": "#e16f24",
+                    "hotel": "#a371f7",
+                    "school": "#2da44e",
+                    "clinic": "#cf222e",
+                    "party_org": "#c4161c",
+                    "social_org": "#8250df",
+                    "government": "#0550ae",
+                },
+            },
+            label="name",
+            order=55,
         )
     )

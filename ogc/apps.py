@@ -7,6 +7,6 @@ class OgcConfig(AppConfig):
     verbose_name = _("OGC API – Features")
 
     def ready(self):
-        # The core's collections (regions, grids, boundary versions, households); the
-        # feature apps register theirs from their own ready().
-        from ogc import collections  # noqa: F401
+        # The core's collections (regions, grids, boundary versions, households, and the
+        # 一标三实 buildings and units); the feature apps register theirs from their own ready().
+        from ogc import basedata, collections  # noqa: F401

@@ -337,7 +337,7 @@ INDICATORS: list[CollectedIndicator] = [
         "处",
         "safety",
         time_aggregation="sum",
-        aliases=("火灾隐患整改数", "已整改隐患数"),
+        aliases=("火灾隐患整改数",),
     ),
     _i(
         "SAFE_INSPECTIONS",

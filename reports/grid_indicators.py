@@ -10,7 +10,7 @@ from django.contrib.gis.db.models import GeometryField
 from django.db.models import Count, FloatField, Func
 from django.db.models.functions import Cast
 
-from grids.models import GridBoundary, Role, Tag, User, today
+from grids.models import GridBoundary, Role, User, today
 from grids.services.stats import current_figures, grid_figures
 from reports.derived import Context, register
 
@@ -73,28 +73,31 @@ def households(context: Context):
     name="居民人数",
     unit="人",
     group="population",
-    aliases=("总人口", "常住人口", "人口数", "居民数", "户籍人口"),
+    aliases=("总人口", "常住人口", "人口数", "居民数", "实有人口"),
 )
 def residents(context: Context):
     return {pk: f.residents for pk, f in _figures(context).items() if pk is not None}
 
 
+# Aliases name the same thing only: 户籍人口 is not 居民人数 (it leaves out the floating
+# population), 低收入人口 is wider than 低保, 儿童 narrower than 未成年人, 空巢 not 独居 —
+# each of those is its own item (a definition by registration or tag, reports.definitions).
 _TAGS = {
-    Tag.ELDERLY: (
+    "elderly": (
         "POP_ELDERLY",
         "60岁以上老年人数",
         ("老年人口（60周岁及以上）", "60岁以上老人数", "老年人数"),
     ),
-    Tag.CHILD: ("POP_CHILDREN", "未成年人数", ("18岁以下人口", "儿童数", "未成年人口")),
-    Tag.DISABLED: ("POP_DISABLED", "残疾人数", ("残疾人口", "持证残疾人数", "残障人士数")),
-    Tag.LOW_INCOME: (
+    "child": ("POP_CHILDREN", "未成年人数", ("未成年人口", "未成年人")),
+    "disabled": ("POP_DISABLED", "残疾人数", ("残疾人口", "持证残疾人数", "残障人士数")),
+    "low_income": (
         "POP_LOW_INCOME",
         "低保对象人数",
-        ("低保人数", "最低生活保障对象", "低收入人口"),
+        ("低保人数", "最低生活保障对象", "低保对象"),
     ),
-    Tag.KEY_POPULATION: ("POP_KEY", "重点人员数", ("重点人群", "重点管控人员")),
-    Tag.LIVING_ALONE: ("POP_ALONE", "独居老人数", ("空巢独居老人", "独居人员数")),
-    Tag.VETERAN: ("POP_VETERANS", "退役军人数", ("退役军人及其他优抚对象", "退役士兵人数")),
+    "key_population": ("POP_KEY", "重点人员数", ("重点人群", "重点管控人员")),
+    "living_alone": ("POP_ALONE", "独居老人数", ("独居老年人数", "独居老年人")),
+    "veteran": ("POP_VETERANS", "退役军人数", ("退役军人人数", "退役士兵人数")),
 }
 
 

@@ -601,3 +601,47 @@ class FormImport(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class DerivedSnapshot(models.Model):
+    """A derived indicator's value for one grid and one period that is over, kept once
+    computed: a past period's figures are read back in one query instead of recomputed
+    (a past day's stock is a scan of the household history). Dropped when data is changed
+    with effect on or before the period's last day (`grids.changes.data_changed`), and when
+    the indicator is edited. A null value is kept too: the grid was computed, it has none."""
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="+")
+    period_type = models.CharField(max_length=10, choices=PeriodType.choices)
+    period_start = models.DateField()
+    # The period's last day: what a back-dated change invalidates (day >= its date).
+    day = models.DateField(db_index=True)
+    grid = models.ForeignKey(Grid, on_delete=models.CASCADE, related_name="+")
+    value = models.DecimalField(max_digits=30, decimal_places=10, null=True)
+
+    class Meta:
+        verbose_name = _("derived figure kept")
+        verbose_name_plural = _("derived figures kept")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "period_type", "period_start", "grid"],
+                name="derived_snapshot_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id} {self.period_type} {self.period_start} {self.grid_id}"
+
+
+class SnapshotDrop(models.Model):
+    """A back-dated change dropped the snapshots from `since` on at `at`: a computation that
+    started before `at` must not write what it read (it may have read the old data)."""
+
+    since = models.DateField()
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("dropped derived figures")
+        verbose_name_plural = _("dropped derived figures")
+
+    def __str__(self) -> str:
+        return f"{self.since} @ {self.at:%Y-%m-%d %H:%M:%S}"

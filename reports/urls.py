@@ -9,4 +9,5 @@ urlpatterns = [
     path("reports/burden/", views.burden_page, name="report-burden"),
     path("reports/forms/import/", views.form_import, name="report-form-import"),
     path("reports/indicators/", views.indicators_page, name="report-indicators"),
+    path("reports/definitions/", views.definitions_page, name="report-definitions"),
 ]

@@ -9,10 +9,11 @@ class SensorsConfig(AppConfig):
     verbose_name = _("Sensors")
 
     def ready(self) -> None:
-        # The sensor layers of the command-centre map (maps.registry) and sensor figures as
-        # derived indicators of 一表通 (reports.derived).
+        # The sensor layers of the command-centre map (maps.registry), sensor figures as
+        # derived indicators of 一表通 (reports.derived) and sensors as a subject of
+        # indicators defined as data (reports.subjects).
         from grids.signals import grid_area_changed
-        from sensors import indicators, layers  # noqa: F401
+        from sensors import indicators, layers, subjects  # noqa: F401
         from sensors.signals import on_grid_area_changed
 
         grid_area_changed.connect(on_grid_area_changed, dispatch_uid="sensors_reassign")

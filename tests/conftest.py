@@ -20,7 +20,8 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 from shapely.geometry import box
 
-from grids.models import Department, Level, Role, User
+from grids import catalogue as grids_catalogue
+from grids.models import Department, Level, ResidentTagKind, Role, UnitType, User
 from grids.services import boundaries, demo, households
 from incidents.models import Category, WhistleClass
 from incidents.services import Report, report_incident
@@ -83,6 +84,7 @@ def tree(db):
     # The catalogues migrations seed are emptied by a transactional test's flush; put the
     # built-in sensor types (and their alert categories) back as migration 0003 does.
     sensor_catalogue.seed(SensorType, Category)
+    grids_catalogue.seed(ResidentTagKind, UnitType)
     district = boundaries.create_region(
         level=Level.DISTRICT,
         code=DISTRICT,

@@ -116,7 +116,14 @@ def test_reshape_applied_moves_only_the_points_in_the_changed_area(
     change_set.refresh_from_db()
     assert change_set.status == Status.APPLIED
     assert change_set.applied_by == users.community and change_set.applied_at is not None
-    assert summary["moved"] == {"households": 1, "sensors": 1, "incidents": 1}
+    assert summary["moved"] == {
+        "households": 1,
+        "buildings": 0,
+        "units": 0,
+        "addresses": 0,
+        "sensors": 1,
+        "incidents": 1,
+    }
     assert change_set.applied_summary["moved"] == summary["moved"]
     assert summary["impact"]["totals"]["residents"] == 3
     assert change_set.events.filter(action="applied", by=users.community).exists()

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.gis.geos import Point
 from shapely.geometry import box
 
-from grids.models import Grid, Household, Resident, Tag, today
+from grids.models import Grid, Household, Resident, today
 from grids.problems import ProblemsError
 from grids.services import boundaries, households, stats
 from grids.services.imports import load_households
@@ -197,7 +197,7 @@ def test_add_residents_updates_member_count(tree, add_household):
     household = add_household(centre_of(tree.grids[(1, 1, 1)]))
     assert household.member_count == 0
     created = households.add_residents(
-        household, [resident("王芳", Tag.ELDERLY), resident("李雷", Tag.CHILD)]
+        household, [resident("王芳", "elderly"), resident("李雷", "child")]
     )
     assert len(created) == 2
     household.refresh_from_db()
@@ -223,13 +223,13 @@ def test_rollup_per_grid_and_up_the_tree(tree, homes):
     households.add_residents(
         homes[(1, 1, 1)],
         [
-            resident("甲", Tag.ELDERLY, Tag.LIVING_ALONE),
-            resident("乙", Tag.ELDERLY),
-            resident("丙", Tag.CHILD),
+            resident("甲", "elderly", "living_alone"),
+            resident("乙", "elderly"),
+            resident("丙", "child"),
         ],
     )
-    households.add_residents(homes[(1, 2, 2)], [resident("丁", Tag.ELDERLY, Tag.VETERAN)])
-    households.add_residents(homes[(2, 2, 1)], [resident("戊", Tag.DISABLED), resident("己")])
+    households.add_residents(homes[(1, 2, 2)], [resident("丁", "elderly", "veteran")])
+    households.add_residents(homes[(2, 2, 1)], [resident("戊", "disabled"), resident("己")])
     households.create_household(address="网格外", location=pt(106.01, 29.33))
 
     figures = stats.rollup()

@@ -128,7 +128,7 @@ def ind(code: str, name: str, unit: str = "人", aliases=()) -> SimpleNamespace:
 
 
 ELDERLY = ind("POP_ELDERLY", "60岁以上老年人数", aliases=["老年人口（60周岁及以上）", "老年人数"])
-RESIDENTS = ind("POP_RESIDENTS", "居民人数", aliases=["总人口", "常住人口", "人口数", "户籍人口"])
+RESIDENTS = ind("POP_RESIDENTS", "居民人数", aliases=["总人口", "常住人口", "人口数", "实有人口"])
 HOUSEHOLDS = ind("POP_HOUSEHOLDS", "户数", "户", aliases=["总户数", "常住户数"])
 LOW_INCOME = ind("POP_LOW_INCOME", "低保对象人数", aliases=["低保人数", "最低生活保障对象"])
 DISABLED = ind("POP_DISABLED", "残疾人数", aliases=["残疾人口", "持证残疾人数", "残障人士数"])
@@ -419,7 +419,8 @@ def test_propose_maps_columns_to_indicators(forms):
     mapping = {p["cell"]: (p["status"], p["choice"]) for p in form_import.proposals}
     assert mapping["C4"] == ("matched", {"indicator": "POP_RESIDENTS"})
     assert mapping["D4"] == ("matched", {"indicator": "POP_HOUSEHOLDS"})
-    assert mapping["E4"] == ("matched", {"indicator": "POP_ELDERLY"})
+    # Read as residents aged 60 or more: the seeded definition saying so (not the elderly tag).
+    assert mapping["E4"] == ("matched", {"indicator": "POP_AGE_60"})
     assert mapping["F4"] == ("matched", {"indicator": "POP_LOW_INCOME"})
     assert mapping["G4"] == ("matched", {"indicator": "POP_DISABLED"})
     assert mapping["H4"] == ("matched", {"indicator": "POP_ALONE"})
@@ -462,7 +463,7 @@ def test_confirm_makes_the_template_and_generates_it_in_its_own_layout(forms, tr
     assert [(c.order, c.indicator.code, c.heading) for c in columns] == [
         (1, "POP_RESIDENTS", "人口情况/常住人口（人）"),
         (2, "POP_HOUSEHOLDS", "人口情况/户数（户）"),
-        (3, "POP_ELDERLY", "人口情况/60岁以上老人数"),
+        (3, "POP_AGE_60", "人口情况/60岁以上老人数"),
         (4, "POP_LOW_INCOME", "特殊人群/低保对象（人）"),
         (5, "POP_DISABLED", "特殊人群/残疾人（人）"),
         (6, "POP_ALONE", "特殊人群/独居老人（人）"),
@@ -509,7 +510,7 @@ def test_confirm_with_choices_changed_and_columns_skipped(forms):
     assert template.period_type == "quarter"
     assert list(template.columns.values_list("indicator__code", flat=True)) == [
         "POP_RESIDENTS",
-        "POP_ELDERLY",
+        "POP_AGE_60",
         "POP_LOW_INCOME",
         "POP_DISABLED",
         "POP_ALONE",
@@ -544,7 +545,7 @@ def test_who_may_not_import(forms, make_user):
 def test_confirm_refuses_a_retired_or_unknown_indicator(forms):
     user = forms.users.department
     form_import = propose(user, forms.department, forms.data, "f.xlsx")
-    Indicator.objects.filter(code="POP_ELDERLY").update(retired_on=dt.date(2020, 1, 1))
+    Indicator.objects.filter(code="POP_AGE_60").update(retired_on=dt.date(2020, 1, 1))
     before = counts()
     decisions = decisions_of(form_import)
     decisions[0] = {"column": 2, "indicator": "NO_SUCH_THING"}

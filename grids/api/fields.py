@@ -37,6 +37,18 @@ class PointField(GeometryField):
         return geometry
 
 
+class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
+    """A reference by id to a place the caller may see: any other id is "does not exist",
+    the answer for one that does not (decision 4: nothing outside the jurisdiction is named)."""
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        queryset = super().get_queryset()
+        if request is None:
+            return queryset.none()
+        return queryset.visible_to(request.user)
+
+
 class MomentField(serializers.DateTimeField):
     """A date and time a client sends about something that happened: not before the
     platform's earliest date, not ahead of the server beyond the clock skew

@@ -187,3 +187,18 @@ class ResidentExtension(OpenApiSerializerExtension):
             "description": "name, ID number, phone and birth date are masked",
         }
         return schema
+
+
+# --- places without a point ---------------------------------------------------------------------
+# A standard address may be known by its text before anyone has located it: its Feature's
+# geometry is then null (GeoJSON allows a Feature without geometry).
+
+
+class UnlocatedFeatureExtension(GeoFeatureModelSerializerExtension):
+    target_class = "grids.api.basedata_serializers.AddressSerializer"
+    priority = 1
+
+    def map_serializer(self, auto_schema, direction):
+        schema = super().map_serializer(auto_schema, direction)
+        schema["properties"]["geometry"]["nullable"] = True
+        return schema

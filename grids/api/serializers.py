@@ -10,8 +10,21 @@ from rest_framework_gis.fields import GeometryField
 from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from grids import limits, scoping
-from grids.models import Department, Grid, Household, Region, Resident, Tag, User, today
+from grids.api.fields import VisibleRelatedField
+from grids.models import (
+    Address,
+    Building,
+    Department,
+    Grid,
+    Household,
+    Region,
+    Resident,
+    User,
+    today,
+)
+from grids.problems import ProblemsError
 from grids.services import crs as crs_service
+from grids.services.basedata import TagCatalogue
 
 PRECISION = 7  # about 1 cm: enough for a boundary, half the bytes of full doubles
 
@@ -108,12 +121,54 @@ class GridSerializer(BoundaryFeatureSerializer):
 
 
 class ResidentSerializer(serializers.ModelSerializer):
-    tags = serializers.ListField(child=serializers.ChoiceField(choices=Tag.choices), required=False)
+    # Codes of the tag catalogue held as data (/api/catalogues/resident-tags/), checked on
+    # write against the catalogue as it stands (households.add_residents checks them again).
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=20),
+        required=False,
+        max_length=50,
+        help_text=_("codes of the resident tag catalogue"),
+    )
+    tag_levels = serializers.DictField(
+        child=serializers.CharField(max_length=20),
+        required=False,
+        help_text=_("the level of each tag that has levels, by tag code (e.g. disabled: 二级)"),
+    )
 
     class Meta:
         model = Resident
-        fields = ["id", "household", "name", "id_number", "phone", "birth_date", "sex", "tags"]
+        fields = [
+            "id",
+            "household",
+            "name",
+            "id_number",
+            "phone",
+            "birth_date",
+            "sex",
+            "registration",
+            "residence_since",
+            "origin",
+            "relation",
+            "tags",
+            "tag_levels",
+        ]
         read_only_fields = ["household"]
+
+    def validate_residence_since(self, value):
+        if value and value > today():
+            raise serializers.ValidationError(_("the date is in the future"))
+        return value
+
+    def validate(self, attrs):
+        if "tags" in attrs or "tag_levels" in attrs:
+            carried = list(self.instance.tags) if self.instance is not None else []
+            tags = attrs.get("tags", carried)
+            levels = attrs.get("tag_levels", self.instance.tag_levels if self.instance else {})
+            # Every bad code and level at once, each naming its field (tags, tag_levels.<code>).
+            problems = TagCatalogue().check(tags, levels, carried=carried)
+            if problems:
+                raise ProblemsError(problems)
+        return attrs
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -134,6 +189,18 @@ class HouseholdSerializer(FeatureSerializer):
         source="grid.code", read_only=True, default=None, allow_null=True
     )
     flagged = serializers.BooleanField(read_only=True)
+    building = VisibleRelatedField(
+        queryset=Building.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_("the building (实有房屋) the household lives in"),
+    )
+    standard_address = VisibleRelatedField(
+        queryset=Address.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_("its standard address (标准地址)"),
+    )
     # Ranges are checked after conversion: projected coordinates (metres) are fine here.
     lon = serializers.FloatField(write_only=True, required=False)
     lat = serializers.FloatField(write_only=True, required=False)
@@ -159,6 +226,8 @@ class HouseholdSerializer(FeatureSerializer):
             "grid",
             "grid_code",
             "flagged",
+            "building",
+            "standard_address",
             "client_key",
             "member_count",
             "registered_on",

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from grids.api import tokens, views
+from grids.api import basedata, catalogues, tokens, views
 from grids.api.routers import DefaultRouter
 
 router = DefaultRouter()
@@ -9,6 +9,13 @@ router.register("grids", views.GridViewSet, basename="grid")
 router.register("households", views.HouseholdViewSet, basename="household")
 router.register("residents", views.ResidentViewSet, basename="resident")
 router.register("departments", views.DepartmentViewSet, basename="department")
+router.register("buildings", basedata.BuildingViewSet, basename="building")
+router.register("units", basedata.UnitViewSet, basename="unit")
+router.register("addresses", basedata.AddressViewSet, basename="address")
+router.register(
+    "catalogues/resident-tags", catalogues.ResidentTagKindViewSet, basename="resident-tag-kind"
+)
+router.register("catalogues/unit-types", catalogues.UnitTypeViewSet, basename="unit-type")
 
 urlpatterns = [
     path("auth/token/", tokens.ObtainTokenView.as_view(), name="api-token"),

@@ -31,6 +31,7 @@ from grids.api.serializers import (
     ResidentSerializer,
     UserSerializer,
 )
+from grids.changes import data_changed_since
 from grids.models import (
     Department,
     Grid,
@@ -39,9 +40,10 @@ from grids.models import (
     Level,
     Region,
     RegionBoundary,
+    Registration,
     Resident,
 )
-from grids.services import audit, households, stats
+from grids.services import audit, basedata, households, stats
 from grids.services.exports import FORMATS, LAYERS, UnknownLayer, export_layer
 
 ON = OpenApiParameter("on", OpenApiTypes.DATE, description="boundaries valid on this date")
@@ -151,6 +153,13 @@ class HouseholdViewSet(
             registered_on=serializer.validated_data.get("registered_on"),
             user=request.user,
         )
+        links = {
+            name: serializer.validated_data[name]
+            for name in ("building", "standard_address")
+            if name in serializer.validated_data
+        }
+        if created and links:
+            basedata.link_household(household, **links)
         household = get_object_or_404(self.get_queryset(), pk=household.pk)
         return Response(
             self.get_serializer(household).data,
@@ -166,7 +175,11 @@ class HouseholdViewSet(
             sql.lock_tree(shared=True)
             # Refuse a move out of the jurisdiction before anything is saved.
             households.check_in_jurisdiction(self.request.user, households.grid_for_point(location))
+        registered_before = serializer.instance.registered_on
         household = serializer.save()
+        if household.registered_on != registered_before:
+            # Registered on another past day: the figures kept since the earlier change.
+            data_changed_since("households", min(registered_before, household.registered_on))
         if location is not None:
             households.move_household(household, location, user=self.request.user)
 
@@ -216,6 +229,13 @@ class ResidentViewSet(viewsets.ReadOnlyModelViewSet):
             residents = residents.filter(tags__contains=[tag])
         if grid := params.get("grid"):
             residents = residents.filter(household__grid__code=grid)
+        if registration := params.get("registration"):
+            if registration not in Registration.values:
+                values = ", ".join(Registration.values)
+                raise ValidationError(
+                    {"registration": [_("registration is one of %(values)s") % {"values": values}]}
+                )
+            residents = residents.filter(registration=registration)
         return residents
 
     def list(self, request, *args, **kwargs):

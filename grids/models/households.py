@@ -10,7 +10,7 @@ from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import RegexValidator
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.utils.translation import gettext_lazy as _
 
 from grids import scoping
@@ -59,6 +59,23 @@ class Household(models.Model):
         ),
     )
     member_count = models.PositiveSmallIntegerField(_("members"), default=0)
+    # By name: buildings and addresses are defined after households (they reuse its key).
+    building = models.ForeignKey(
+        "grids.Building",
+        verbose_name=_("building"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="households",
+    )
+    standard_address = models.ForeignKey(
+        "grids.Address",
+        verbose_name=_("standard address (parsed)"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="households",
+    )
     registered_on = models.DateField(_("registered on"), default=today)
     removed_on = models.DateField(_("removed on"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -106,14 +123,20 @@ class HouseholdGridHistory(models.Model):
         indexes = [models.Index(fields=["household", "valid_from"])]
 
 
-class Tag(models.TextChoices):
-    ELDERLY = "elderly", _("elderly")
+class Registration(models.TextChoices):
+    REGISTERED = "registered", _("registered population")
+    FLOATING = "floating", _("floating population")
+    OVERSEAS = "overseas", _("overseas person")
+
+
+class Relation(models.TextChoices):
+    HEAD = "head", _("head of household")
+    SPOUSE = "spouse", _("spouse")
     CHILD = "child", _("child")
-    DISABLED = "disabled", _("disabled")
-    LOW_INCOME = "low_income", _("low income")
-    KEY_POPULATION = "key_population", _("key population")
-    LIVING_ALONE = "living_alone", _("living alone")
-    VETERAN = "veteran", _("veteran")
+    PARENT = "parent", _("parent")
+    GRANDCHILD = "grandchild", _("grandchild")
+    SIBLING = "sibling", _("sibling")
+    OTHER = "other", _("other relation")
 
 
 class Sex(models.TextChoices):
@@ -144,11 +167,36 @@ class Resident(models.Model):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     birth_date = models.DateField(_("birth date"))
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
-    tags = ArrayField(
-        models.CharField(max_length=20, choices=Tag.choices),
-        verbose_name=_("tags"),
-        default=list,
+    registration = models.CharField(
+        _("registration"),
+        max_length=10,
+        choices=Registration.choices,
+        default=Registration.REGISTERED,
+        # Database defaults as well: the bulk COPY paths (demo, imports) that do not name the
+        # new columns keep working.
+        db_default=Registration.REGISTERED,
+    )
+    residence_since = models.DateField(_("living here since"), null=True, blank=True)
+    origin = models.CharField(_("place of origin"), max_length=100, blank=True, db_default="")
+    relation = models.CharField(
+        _("relation to the head"),
+        max_length=10,
+        choices=Relation.choices,
         blank=True,
+        db_default="",
+    )
+    # Codes of grids.ResidentTagKind, a catalogue held as data: checked on write
+    # (grids.services.tags), not by choices, so that an administrator's new kind needs no
+    # release.
+    tags = ArrayField(
+        models.CharField(max_length=20), verbose_name=_("tags"), default=list, blank=True
+    )
+    tag_levels = models.JSONField(
+        _("tag levels"),
+        default=dict,
+        db_default=Value({}, models.JSONField()),
+        blank=True,
+        help_text=_("the level of a tag that has levels, by tag code (e.g. disabled: 二级)"),
     )
 
     objects = ResidentQuerySet.as_manager()

@@ -15,11 +15,13 @@ from django.contrib.gis.geos import GEOSGeometry
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from grids import sql
+from grids import changes, sql
 from grids.models import (
     CODE_LENGTH,
     GRID_CODE_LENGTH,
     PARENT_LEVEL,
+    Address,
+    Building,
     Grid,
     GridBoundary,
     Household,
@@ -27,6 +29,7 @@ from grids.models import (
     Region,
     RegionBoundary,
     Theme,
+    Unit,
     User,
     today,
 )
@@ -358,12 +361,21 @@ def change_boundaries(
 
 def rekey_area(area_ewkb: bytes, on: dt.date) -> dict[str, int]:
     """After new governance boundaries are written, inside their transaction: everything
-    keyed to grids that lies in `area` (EWKB) re-keyed from `on`, the households here and
-    the other apps' rows by their receivers of grid_area_changed. Returns how many moved,
-    per kind (households always; each receiver may answer a dict of counts)."""
-    moved = {"households": sql.reassign_households(area_ewkb, on)}
-    if moved["households"]:
-        announce(Household)
+    keyed to grids that lies in `area` (EWKB) re-keyed from `on`: grids' own kinds here
+    (households, buildings, units, standard addresses, with their grid histories) and the
+    other apps' rows by their receivers of grid_area_changed. Returns how many moved, per kind
+    (grids' kinds always; each receiver may answer a dict of counts)."""
+    # Valid from a past day: every keyed thing's grid changed from then on (sent on commit).
+    changes.data_changed_since(changes.ALL, on)
+    moved = sql.reassign_places(area_ewkb, on)
+    for model, key in (
+        (Household, "households"),
+        (Building, "buildings"),
+        (Unit, "units"),
+        (Address, "addresses"),
+    ):
+        if moved[key]:
+            announce(model)
     for _receiver, response in grid_area_changed.send(sender=Grid, area=area_ewkb, on=on):
         if isinstance(response, dict):
             for key, n in response.items():

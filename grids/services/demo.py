@@ -18,14 +18,20 @@ import numpy as np
 import pandas as pd
 import shapely
 from django.contrib.auth.hashers import make_password
-from django.db import connection, transaction
+from django.db import transaction
 from pyproj import Transformer
 from shapely.geometry import MultiPoint, Polygon
 
-from grids import sql
 from grids.models import Colour, Department, Grid, Household, Level, Region, Role, User
 from grids.problems import ProblemsError
 from grids.services import crs as crs_service
+from grids.services import demo_basedata, demo_residents
+
+# Re-exported: callers and tests use demo.reset(), demo.vacuum_all()...
+from grids.services.demo_reset import _other_demo_tables as _other_demo_tables
+from grids.services.demo_reset import reset as reset
+from grids.services.demo_reset import vacuum as vacuum
+from grids.services.demo_reset import vacuum_all as vacuum_all
 from grids.services.imports import GRID, NullProgress, Progress, load_boundaries, load_households
 
 log = logging.getLogger(__name__)
@@ -111,6 +117,7 @@ class DemoResult:
     flagged: int
     users: int
     outline: str
+    basedata: demo_basedata.BaseData | None = None
 
 
 def demo_password() -> str:
@@ -343,58 +350,6 @@ def _id_numbers(birth: np.ndarray, sex_male: np.ndarray, rng) -> np.ndarray:
     return np.char.add(body, check)
 
 
-def _copy_residents(rng, household_ids: np.ndarray, sizes: np.ndarray, progress: Progress) -> int:
-    owner = np.repeat(household_ids, sizes)
-    n = len(owner)
-    today = np.datetime64("2026-01-01")
-    # Ages: about 20 % 60 and over, about 15 % under 14 (一老一小).
-    age = np.concatenate([rng.uniform(0, 14, n), rng.uniform(14, 60, n), rng.uniform(60, 95, n)])
-    pick = rng.choice(3, n, p=[0.15, 0.65, 0.20])
-    age = age[pick * n + np.arange(n)]
-    birth = (today - (age * 365.25).astype("timedelta64[D]")).astype("datetime64[D]")
-    male = rng.random(n) < 0.5
-    names = np.char.add(
-        np.char.add(rng.choice(SURNAMES, n), rng.choice(GIVEN, n)),
-        np.where(rng.random(n) < 0.6, rng.choice(GIVEN, n), ""),
-    )
-    ids = _id_numbers(birth, male, rng)
-    phones = np.char.add(
-        rng.choice(["138", "139", "151", "177", "186", "199"], n),
-        np.char.zfill(rng.integers(0, 10**8, n).astype(str), 8),
-    )
-    alone = np.repeat(sizes == 1, sizes)
-    flags = {
-        "elderly": age >= 60,
-        "child": age < 14,
-        "disabled": rng.random(n) < 0.02,
-        "low_income": rng.random(n) < 0.03,
-        "key_population": rng.random(n) < 0.015,
-        "living_alone": alone & (age >= 60),
-        "veteran": (age >= 30) & (rng.random(n) < 0.01),
-    }
-    progress.stage("residents", n)
-    with (
-        connection.cursor() as cursor,
-        sql.bulk_write(cursor),
-        cursor.copy(
-            "COPY grids_resident (household_id, name, id_number, phone, birth_date, sex, tags)"
-            " FROM STDIN"
-        ) as copy,
-    ):
-        birth_dates = birth.astype(object)
-        sexes = np.where(male, "M", "F")
-        for i in range(n):
-            tags = [tag for tag, on in flags.items() if on[i]]
-            copy.write_row(
-                (int(owner[i]), names[i], ids[i], phones[i], birth_dates[i], sexes[i], tags)
-            )
-            if i % 50000 == 0:
-                progress.advance(50000)
-    with connection.cursor() as cursor:
-        sql.mark_all_figures_stale(cursor)
-    return n
-
-
 @transaction.atomic
 def build(scale: str = "small", *, progress: Progress | None = None) -> DemoResult:
     """Build the demo district in one transaction."""
@@ -417,7 +372,21 @@ def build(scale: str = "small", *, progress: Progress | None = None) -> DemoResu
         Household.objects.filter(client_key__startswith="demo-").values_list("client_key", "pk")
     )
     household_ids = np.array([ids[k] for k in table["client_key"]])
-    residents = _copy_residents(rng, household_ids, table["member_count"].to_numpy(), progress)
+    urban = set(
+        Household.objects.filter(
+            client_key__startswith="demo-",
+            grid__community__parent__code__lte=f"{DISTRICT_CODE}{URBAN_STREETS:03d}",
+        ).values_list("pk", flat=True)
+    )
+    people = demo_residents.resident_table(
+        rng,
+        household_ids,
+        table["member_count"].to_numpy(),
+        np.array([pk in urban for pk in household_ids]),
+        _id_numbers,
+    )
+    residents = demo_residents.copy_residents(people, progress)
+    basedata = demo_basedata.write(progress)
     users = _users()
     return DemoResult(
         streets=len(streets),
@@ -428,19 +397,8 @@ def build(scale: str = "small", *, progress: Progress | None = None) -> DemoResu
         flagged=report.flagged,
         users=users,
         outline=source,
+        basedata=basedata,
     )
-
-
-def vacuum() -> None:
-    """After a bulk build: statistics for the planner and a visibility map for index-only
-    scans (the roll-ups). VACUUM cannot run inside a transaction, so the caller runs it after
-    build() has committed."""
-    # Inside an enclosing transaction (a test, a caller's atomic block) only ANALYZE can run;
-    # autovacuum then builds the visibility map later.
-    command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
-    with connection.cursor() as cursor:
-        for table in ("grids_household", "grids_resident", "grids_gridboundary"):
-            cursor.execute(f"{command} {table}")
 
 
 def _users() -> int:
@@ -533,91 +491,3 @@ def _users() -> int:
         [Grid.workers.through(grid_id=g.pk, user_id=workers[g.pk].pk) for g in grids]
     )
     return len(users)
-
-
-def _other_demo_tables() -> tuple[list[str], list[tuple[str, str]], list[tuple[str, str]]]:
-    """The tables outside the foundation that hold demo data, from the app registry (the
-    foundation imports no other app): a model's rows are demo data when it refers to a
-    region, grid, household, resident or user, or to another such model (incidents, their
-    events, tasks, visits, notifications, tokens...). A catalogue that refers only to
-    departments (incident categories) is kept: its references are returned as (table,
-    column) to be cleared instead. So is a catalogue whose only link to demo data is a
-    nullable district (sensor types: built in, or a district's own): its rows that name a
-    region are returned as (table, column) to be deleted."""
-    from django.apps import apps
-
-    models = apps.get_models(include_auto_created=True)
-    data = {m for m in models if m._meta.app_label == "grids" and m is not Department}
-
-    def links(model):
-        return [
-            f
-            for f in model._meta.get_fields()
-            if f.is_relation and f.many_to_one and f.related_model in data
-        ]
-
-    def district_catalogue(model) -> bool:
-        found = links(model)
-        return bool(found) and all(f.related_model is Region and f.null for f in found)
-
-    changed = True
-    while changed:
-        changed = False
-        for model in models:
-            if model in data or model is Department or model._meta.app_label == "grids":
-                continue
-            if links(model) and not district_catalogue(model):
-                data.add(model)
-                changed = True
-    tables = sorted(m._meta.db_table for m in data if m._meta.app_label != "grids")
-    keep = [
-        (m._meta.db_table, f.column)
-        for m in models
-        if m not in data and m._meta.app_label != "grids"
-        for f in m._meta.get_fields()
-        if f.is_relation and f.many_to_one and f.related_model is Department and f.null
-    ]
-    own = [
-        (m._meta.db_table, f.column)
-        for m in models
-        if m not in data and m._meta.app_label != "grids" and district_catalogue(m)
-        for f in links(m)
-    ]
-    return tables, keep, own
-
-
-def vacuum_all() -> None:
-    """vacuum() for the foundation's tables and the other apps' demo data."""
-    vacuum()
-    tables, _, _ = _other_demo_tables()
-    command = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
-    with connection.cursor() as cursor:
-        for table in tables:
-            cursor.execute(f"{command} {table}")
-
-
-def reset() -> None:
-    """Remove every region, grid, household, resident and non-superuser (the demo's data),
-    and the other apps' rows that refer to them (incidents, tasks, visits, notifications),
-    keeping their catalogues (incident categories lose their department)."""
-    tables, keep, own = _other_demo_tables()
-    with connection.cursor() as cursor:
-        # Departments and regions are deleted, not truncated: TRUNCATE ... CASCADE empties
-        # every table with a foreign key to them, whatever its rows, and the incident
-        # catalogue may refer to a department (which refers to its district).
-        for table, column in keep:
-            cursor.execute(f"UPDATE {table} SET {column} = NULL WHERE {column} IS NOT NULL")
-        cursor.execute(
-            "TRUNCATE grids_resident, grids_householdgridhistory, grids_household, "
-            "grids_gridboundary, grids_grid_workers, grids_regionboundary, grids_auditlog, "
-            "grids_grid, grids_user, grids_user_groups, "
-            "grids_user_user_permissions, grids_apitoken, django_admin_log"
-            + "".join(f", {t}" for t in tables)
-            + " RESTART IDENTITY CASCADE"
-        )
-        cursor.execute("DELETE FROM grids_department")
-        for table, column in own:
-            cursor.execute(f"DELETE FROM {table} WHERE {column} IS NOT NULL")
-        cursor.execute("DELETE FROM grids_region")
-        for table in ("grids_department", "grids_region"):
-            cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), 1, false)", [table])

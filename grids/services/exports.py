@@ -16,16 +16,20 @@ import shapely
 from django.contrib.gis.db.models.functions import AsWKB
 from django.utils.translation import gettext_lazy as _
 
+from grids import scoping
 from grids.models import (
     AuditLog,
+    Building,
     Grid,
     GridBoundary,
     Household,
     Level,
     Region,
     RegionBoundary,
+    Unit,
     today,
 )
+from grids.services.audit import log_personal_read
 from grids.services.stats import household_figures
 
 FORMATS = {
@@ -38,13 +42,15 @@ REGION_LAYERS = {
     "streets": Level.STREET,
     "communities": Level.COMMUNITY,
 }
-LAYERS = (*REGION_LAYERS, "grids", "households")
+LAYERS = (*REGION_LAYERS, "grids", "households", "buildings", "units")
 LAYER_LABELS = {
     "districts": _("districts"),
     "streets": _("streets / towns"),
     "communities": _("communities / villages"),
     "grids": _("grids"),
     "households": _("households"),
+    "buildings": _("buildings"),
+    "units": _("units"),
 }
 
 
@@ -121,6 +127,10 @@ def layer_frame(user, layer: str, on: dt.date | None = None) -> gpd.GeoDataFrame
         )
         # "key" lets a re-import of the exported file recognise what is already there.
         columns = ["id", "key", "address", "grid", "members", "registered"]
+    elif layer == "buildings":
+        rows, columns = building_rows(user, on)
+    elif layer == "units":
+        rows, columns = unit_rows(user, on)
     else:
         raise UnknownLayer(f"unknown layer {layer!r}; layers are {', '.join(LAYERS)}")
     rows = list(rows)
@@ -131,6 +141,80 @@ def layer_frame(user, layer: str, on: dt.date | None = None) -> gpd.GeoDataFrame
     if "registered" in frame:
         frame["registered"] = frame["registered"].astype(str)
     return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+
+
+def building_rows(user, on: dt.date):
+    """Buildings at their points (a file holds one kind of geometry; the point is what keys a
+    building to its grid), with the code a re-import recognises them by."""
+    rows = (
+        Building.objects.visible_to(user)
+        .existing_on(on)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "code",
+            "client_key",
+            "name",
+            "use",
+            "floors",
+            "built_year",
+            "address",
+            "grid__code",
+            "registered_on",
+            AsWKB("location"),
+        )
+    )
+    columns = [
+        "id", "code", "key", "name", "use", "floors", "built_year", "address", "grid",
+        "registered",
+    ]  # fmt: skip
+    return rows, columns
+
+
+def unit_rows(user, on: dt.date):
+    """Units at their points. The legal person and the contact phone are masked for a role
+    that does not see personal data (as the API shows them); an unmasked export is logged as
+    a read of those units' personal data, besides the export itself."""
+    rows = list(
+        Unit.objects.visible_to(user)
+        .existing_on(on)
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "client_key",
+            "name",
+            "type__code",
+            "type__name",
+            "credit_code",
+            "legal_person",
+            "contact_phone",
+            "employees",
+            "address",
+            "grid__code",
+            "registered_on",
+            AsWKB("location"),
+        )
+    )
+    person, phone = 6, 7  # positions of the personal fields in a row
+    if scoping.sees_personal_data(user):
+        log_personal_read(
+            user, "unit", [r[0] for r in rows if r[person] or r[phone]], channel="export"
+        )
+    else:
+        rows = [
+            (
+                *r[:person],
+                scoping.mask_name(r[person]),
+                scoping.mask_phone(r[phone]),
+                *r[phone + 1 :],
+            )
+            for r in rows
+        ]
+    columns = [
+        "id", "key", "name", "type", "type_name", "credit_code", "legal_person", "phone",
+        "employees", "address", "grid", "registered",
+    ]  # fmt: skip
+    return rows, columns
 
 
 def export_layer(user, layer: str, fmt: str, on: dt.date | None = None) -> Export:

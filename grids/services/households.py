@@ -12,8 +12,10 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from grids import scoping, sql
+from grids.changes import data_changed_since
 from grids.models import Grid, Household, Resident, new_client_key, today
 from grids.problems import Problem, ProblemsError
+from grids.services.basedata.tags import TagCatalogue
 from grids.signals import announce
 
 
@@ -89,6 +91,8 @@ def create_household(
             return _resent(existing, user), False
         raise
     announce(Household)
+    # Registered on a past day: the figures kept for the days since then change.
+    data_changed_since("households", household.registered_on)
     return household, True
 
 
@@ -122,8 +126,11 @@ def refresh_member_counts(household_ids: Iterable[int] | None = None) -> int:
 @transaction.atomic
 def add_residents(household: Household, residents: Sequence[dict]) -> list[Resident]:
     objs = [Resident(household=household, **fields) for fields in residents]
+    catalogue = TagCatalogue()
     for obj in objs:
         obj.full_clean(exclude=["household"])
+        # Tags are codes of a catalogue held as data, not choices: checked here.
+        obj.tags, obj.tag_levels = catalogue.clean(obj.tags, obj.tag_levels)
     created = Resident.objects.bulk_create(objs)
     refresh_member_counts([household.pk])
     announce(Household)

@@ -12,7 +12,7 @@ from django.db.models import Case, Count, F, FilteredRelation, Q, Sum, When
 from django.db.models.functions import Coalesce
 
 from grids import sql
-from grids.models import Grid, GridFigures, Household, Region, Resident, Tag, today
+from grids.models import Grid, GridFigures, Household, Region, Resident, ResidentTagKind, today
 
 
 @dataclass
@@ -67,12 +67,18 @@ def history_on(on: dt.date, prefix: str = "") -> FilteredRelation:
     )
 
 
+def existing_with_grid_on(model, on: dt.date):
+    """The rows of a keyed model with a lifetime and a grid history (Household, Building,
+    Unit) that exist on `on`, annotated with the grid they belonged to that day (grid_on)."""
+    rows = model.objects.existing_on(on)
+    if on >= today():
+        return rows.annotate(grid_on=F("grid_id"))
+    return rows.annotate(past=history_on(on), grid_on=grid_then("past"))
+
+
 def households_on(on: dt.date):
     """Existing households annotated with the grid they belonged to on `on`."""
-    households = Household.objects.existing_on(on)
-    if on >= today():
-        return households.annotate(grid_on=F("grid_id"))
-    return households.annotate(past=history_on(on), grid_on=grid_then("past"))
+    return existing_with_grid_on(Household, on)
 
 
 def _in_grids(households, grid_ids):
@@ -112,7 +118,9 @@ def resident_tag_figures(on: dt.date | None = None, grid_ids=None) -> dict[int |
         )
     else:
         residents = residents.annotate(grid_on=F("household__grid_id"))
-    aggregates = {tag: Count("pk", filter=Q(tags__contains=[tag])) for tag in Tag.values}
+    # Every kind of the catalogue, retired ones too: residents may still carry them.
+    codes = ResidentTagKind.objects.order_by("code").values_list("code", flat=True)
+    aggregates = {tag: Count("pk", filter=Q(tags__contains=[tag])) for tag in codes}
     rows = residents.order_by().values("grid_on").annotate(**aggregates)
     return {row.pop("grid_on"): row for row in rows}
 

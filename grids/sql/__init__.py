@@ -8,7 +8,7 @@ of a changed area (rekey). Values are always passed as parameters, geometries as
 Every name stays importable from `grids.sql` for the callers of other apps.
 """
 
-from grids.sql.bulk import _GRID_FOR_POINT, COPY_CHUNK, POINTS_TO_GRIDS, copy_frame
+from grids.sql.bulk import _GRID_FOR_POINT, BULK_SETTINGS, COPY_CHUNK, POINTS_TO_GRIDS, copy_frame
 from grids.sql.figures import (
     FIGURES_ARE_CURRENT,
     FIGURES_LOCK,
@@ -35,6 +35,8 @@ from grids.sql.rekey import (
     REASSIGN_HOUSEHOLDS,
     points_in_area,
     reassign_households,
+    reassign_places,
+    reassign_statement,
     rekeyed,
 )
 from grids.sql.tree import (
@@ -55,6 +57,7 @@ from grids.sql.tree import (
 __all__ = [
     "_GRID_FOR_POINT",
     "BOUNDARY_CHANGE_DATES",
+    "BULK_SETTINGS",
     "COPY_CHUNK",
     "FIGURES_ARE_CURRENT",
     "FIGURES_LOCK",
@@ -87,6 +90,8 @@ __all__ = [
     "mark_all_figures_stale",
     "points_in_area",
     "reassign_households",
+    "reassign_places",
+    "reassign_statement",
     "regions_outside_parent",
     "regions_overlapping",
     "rekeyed",

@@ -31,6 +31,11 @@ POINTS_TO_GRIDS = """
 
 COPY_CHUNK = 50_000
 
+# For the rest of a bulk load's transaction: sorts and hashes of a million staged rows in
+# memory rather than in temporary files (the default 4 MB spills them to disk), and no JIT:
+# compiling each large statement costs more than it saves on plain scans and joins.
+BULK_SETTINGS = "SELECT set_config('work_mem', '256MB', true), set_config('jit', 'off', true)"
+
 
 def copy_frame(cursor, target: str, table, columns, *, progress=None) -> None:
     """COPY the `columns` of a DataFrame into `target` (a table name from code, never input),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, connection, transaction
 
-from grids.sql.bulk import POINTS_TO_GRIDS, copy_frame
+from grids.sql.bulk import BULK_SETTINGS, POINTS_TO_GRIDS, copy_frame
 from grids.sql.figures import bulk_write
 from grids.sql.tree import lock_tree
 
@@ -37,9 +37,14 @@ HOUSEHOLD_POINT_INDEX = "CREATE INDEX ON household_point USING gist (geom)"
 # whose current boundary intersects it, the smallest code first), as one join from the
 # boundaries to the indexed points: one index scan per boundary instead of one per point.
 # Kept in a temporary table so that the points in no grid can be reported by row.
+# A row without a client key gets a generated one here, so that the insert below is a plain
+# anti-join on the key (with "key IS NULL OR NOT EXISTS" the planner probes the unique
+# index once per row instead of hashing the table once).
 HOUSEHOLD_KEYED = f"""
 CREATE TEMP TABLE household_keyed ON COMMIT DROP AS
-SELECT s.*, k.grid_id
+SELECT s.row, s.address, s.lon, s.lat,
+       COALESCE(s.client_key, replace(gen_random_uuid()::text, '-', '')) AS client_key,
+       s.member_count, s.registered_on, s.removed_on, k.grid_id
 FROM household_staging s
 LEFT JOIN ({POINTS_TO_GRIDS.format(points="household_point")}) k ON k.row = s.row
 """
@@ -50,8 +55,7 @@ _HOUSEHOLD_INSERT = """
 INSERT INTO grids_household
     (address, location, grid_id, client_key, member_count, registered_on, removed_on,
      updated_at)
-SELECT address, ST_SetSRID(ST_MakePoint(lon, lat), 4326), grid_id,
-       COALESCE(client_key, replace(gen_random_uuid()::text, '-', '')), member_count,
+SELECT address, ST_SetSRID(ST_MakePoint(lon, lat), 4326), grid_id, client_key, member_count,
        registered_on, removed_on, now()
 FROM household_keyed k
 {where}
@@ -62,8 +66,7 @@ ORDER BY row
 # The fast path: present keys left out by an anti-join, so that every row is a plain insert
 # (ON CONFLICT makes each one a speculative insertion, about twice as slow in bulk).
 HOUSEHOLD_INSERT_NEW = _HOUSEHOLD_INSERT.format(
-    where="WHERE k.client_key IS NULL\n"
-    "   OR NOT EXISTS (SELECT 1 FROM grids_household h WHERE h.client_key = k.client_key)",
+    where="WHERE NOT EXISTS (SELECT 1 FROM grids_household h WHERE h.client_key = k.client_key)",
     on_conflict="",
 )
 
@@ -88,8 +91,7 @@ STAGING_COLUMNS = (
 # instead of inserting and rolling back, which would use up household ids.
 HOUSEHOLD_WOULD_INSERT = """
 SELECT count(*) FROM household_keyed k
-WHERE k.client_key IS NULL
-   OR NOT EXISTS (SELECT 1 FROM grids_household h WHERE h.client_key = k.client_key)
+WHERE NOT EXISTS (SELECT 1 FROM grids_household h WHERE h.client_key = k.client_key)
 """
 
 
@@ -101,6 +103,7 @@ def copy_households(table, *, progress=None, dry: bool = False) -> tuple[int, li
     would be, with nothing inserted) and the rows of the points that fell in no grid."""
     lock_tree(shared=True)
     with connection.cursor() as cursor:
+        cursor.execute(BULK_SETTINGS)
         cursor.execute("DROP TABLE IF EXISTS household_staging, household_point, household_keyed")
         cursor.execute(HOUSEHOLD_STAGING)
         copy_frame(cursor, "household_staging", table, STAGING_COLUMNS, progress=progress)

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 from django.db import connection
 
-from grids.keyed import HOUSEHOLDS
+from grids.keyed import HOUSEHOLDS, PLACES, KeyedPoints
 
 # --- re-keying the points of a changed area ---------------------------------------------------
 #
@@ -112,39 +112,67 @@ def points_in_area(points: str, kinds: list, area_ewkb: bytes, params: dict | No
         cursor.execute(f"DROP TABLE {points}")
 
 
-# The grid each moved household leaves is kept in the history, so that figures for earlier
-# dates do not move. The history is written from the UPDATE's RETURNING: the moved rows'
-# registration dates come with the rows written anyway, not from a second read of the table.
-REASSIGN_HOUSEHOLDS = f"""
+# The grid each moved row leaves is kept in its kind's history (grids.keyed.History), so that
+# figures for earlier dates do not move. The history is written from the UPDATE's RETURNING:
+# the moved rows' start dates come with the rows written anyway, not from a second read of
+# the table. One statement per kind over the rows of all kinds staged once.
+_REASSIGN = """
 WITH moved AS (
     SELECT k.row AS id, k.old_grid, k.new_grid
-    FROM ({rekeyed("household_rekey")}) k
-    WHERE k.old_grid IS DISTINCT FROM k.new_grid
+    FROM ({rekeyed}) k
+    WHERE k.kind = %(kind)s AND k.old_grid IS DISTINCT FROM k.new_grid
 ), updated AS (
-    UPDATE grids_household h SET grid_id = m.new_grid, updated_at = now()
-    FROM moved m WHERE h.id = m.id
-    RETURNING h.id, m.old_grid, h.registered_on
-), history AS (
-    INSERT INTO grids_householdgridhistory (household_id, grid_id, valid_from, valid_to)
-    SELECT u.id, u.old_grid,
-           COALESCE((SELECT max(x.valid_to) FROM grids_householdgridhistory x
-                     WHERE x.household_id = u.id), u.registered_on),
-           %(on)s
-    FROM updated u
-    WHERE %(on)s > COALESCE((SELECT max(x.valid_to) FROM grids_householdgridhistory x
-                             WHERE x.household_id = u.id), u.registered_on)
-)
+    UPDATE {table} t SET {grid} = m.new_grid{touch}
+    FROM moved m WHERE t.id = m.id
+    RETURNING t.id, m.old_grid{start}
+){history}
 SELECT count(*) FROM updated
 """
+
+_HISTORY = """, history AS (
+    INSERT INTO {table} ({key}, grid_id, valid_from, valid_to)
+    SELECT u.id, u.old_grid,
+           COALESCE((SELECT max(x.valid_to) FROM {table} x WHERE x.{key} = u.id), u.start),
+           %(on)s
+    FROM updated u
+    WHERE %(on)s > COALESCE((SELECT max(x.valid_to) FROM {table} x WHERE x.{key} = u.id),
+                            u.start)
+)"""
+
+
+def reassign_statement(kind: KeyedPoints, points: str) -> str:
+    """The statement re-keying the rows of `kind` staged in `points` (with the rows of other
+    kinds) and writing its history. Parameters: area, on, kind (the kind's key)."""
+    history = kind.history
+    return _REASSIGN.format(
+        rekeyed=rekeyed(points),
+        table=kind.table,
+        grid=kind.grid,
+        touch=f", {kind.touched} = now()" if kind.touched else "",
+        start=f", t.{history.start} AS start" if history else "",
+        history=_HISTORY.format(table=history.table, key=history.key) if history else "",
+    )
+
+
+REASSIGN_HOUSEHOLDS = reassign_statement(HOUSEHOLDS, "household_rekey")
+
+
+def reassign_places(area_ewkb: bytes, on: dt.date, kinds=PLACES) -> dict[str, int]:
+    """Re-key grids' own kinds in the changed area (households, buildings, units, standard
+    addresses; after the new versions are written): how many moved, per kind."""
+    params = {"area": area_ewkb, "on": on}
+    moved = {}
+    with (
+        points_in_area("place_rekey", list(kinds), area_ewkb, params),
+        connection.cursor() as cursor,
+    ):
+        for kind in kinds:
+            cursor.execute(reassign_statement(kind, "place_rekey"), {**params, "kind": kind.key})
+            moved[kind.key] = cursor.fetchone()[0]
+    return moved
 
 
 def reassign_households(area_ewkb: bytes, on: dt.date) -> int:
     """Re-key the households in the changed area (after the new versions are written);
     how many moved."""
-    params = {"area": area_ewkb, "on": on}
-    with (
-        points_in_area("household_rekey", [HOUSEHOLDS], area_ewkb, params),
-        connection.cursor() as cursor,
-    ):
-        cursor.execute(REASSIGN_HOUSEHOLDS, params)
-        return cursor.fetchone()[0]
+    return reassign_places(area_ewkb, on, kinds=(HOUSEHOLDS,))["households"]

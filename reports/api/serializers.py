@@ -6,10 +6,11 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from grids import scoping
 from grids.models import Department
-from reports import derived
+from reports import definitions, derived
 from reports.models import (
     Aggregation,
     Indicator,
@@ -22,6 +23,7 @@ from reports.models import (
     ValueType,
 )
 from reports.periods import Period
+from reports.services import levels
 
 
 class DistrictDepartmentField(serializers.SlugRelatedField):
@@ -95,6 +97,7 @@ class IndicatorSerializer(serializers.ModelSerializer):
             "period_type",
             "source",
             "derivation",
+            "definition",
             "description",
             "retired_on",
             "templates",
@@ -104,13 +107,28 @@ class IndicatorSerializer(serializers.ModelSerializer):
     def validate(self, attrs):
         merged = {**self._current(), **attrs}
         errors = {}
-        if merged.get("source") == Source.DERIVED:
+        definition = merged.get("definition")
+        if merged.get("source") == Source.DERIVED and definition is not None:
+            # Defined as data (issue #17): every problem named by its place in the JSON.
+            if merged.get("derivation"):
+                errors["derivation"] = _("a definition and a computation: give one of them")
+            problems = definitions.validate(definition)
+            if problems:
+                errors["definition"] = {
+                    p.field or "definition": [ErrorDetail(p.message, code=p.code)] for p in problems
+                }
+            elif not (attrs.get("description") or getattr(self.instance, "description", "")):
+                # Read out, so that lists and the merge show what it counts.
+                attrs["description"] = definitions.describe(definition)
+        elif merged.get("source") == Source.DERIVED:
             key = merged.get("derivation", "")
             if derived.get(key) is None:
                 known = ", ".join(sorted(d.key for d in derived.all_derivations()))
                 errors["derivation"] = f"{key!r} is not a registered computation ({known})"
         elif merged.get("derivation"):
             errors["derivation"] = "only a derived indicator has a computation"
+        elif definition is not None:
+            errors["definition"] = _("only a derived indicator has a definition")
         if merged.get("aggregation") == Aggregation.WEIGHTED_MEAN and not merged.get("weight"):
             errors["weight"] = "a weighted mean needs the indicator it is weighted by"
         if merged.get("value_type") == ValueType.CHOICE and not merged.get("choices"):
@@ -118,6 +136,11 @@ class IndicatorSerializer(serializers.ModelSerializer):
         low, high = merged.get("min_value"), merged.get("max_value")
         if low is not None and high is not None and low > high:
             errors["min_value"] = "the minimum is above the maximum"
+        # Who types it cannot change once typed: the values stay at the old level.
+        if self.instance is not None and (
+            problem := levels.level_problem(self.instance, attrs.get("level", self.instance.level))
+        ):
+            errors["level"] = [ErrorDetail(problem.message, code=problem.code)]
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
@@ -127,7 +150,15 @@ class IndicatorSerializer(serializers.ModelSerializer):
             return {}
         return {
             f: getattr(self.instance, f)
-            for f in ("source", "derivation", "aggregation", "weight", "value_type", "choices")
+            for f in (
+                "source",
+                "derivation",
+                "definition",
+                "aggregation",
+                "weight",
+                "value_type",
+                "choices",
+            )
         } | {"min_value": self.instance.min_value, "max_value": self.instance.max_value}
 
 

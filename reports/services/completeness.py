@@ -19,7 +19,13 @@ from grids.models import Grid, Region
 from notifications.services import notify
 from reports.models import LedgerSubmission, Reminder, ReportTemplate, Source
 from reports.periods import MONTHS, Period
-from reports.services.ledger import district_of, due_date, responsible_users, unit_kwargs
+from reports.services.ledger import (
+    district_of,
+    due_date,
+    due_indicators,
+    responsible_users,
+    unit_kwargs,
+)
 from reports.services.values import Tree, Unit, tree_under
 
 
@@ -106,10 +112,16 @@ def summary(statuses: list[UnitStatus]) -> dict:
 
 def ledger_completeness(period: Period, region: Region, level: str = "grid") -> list[UnitStatus]:
     """Per unit of `level`: did it submit its ledger for `period` (the completeness
-    choropleth of the command-centre map), on time against the ledger's own due date."""
+    choropleth of the command-centre map), on time against the ledger's own due date.
+    A level with nothing to type for the period (every item its district's templates ask is
+    collected at another level, or derived) expects nothing: no unit of it is missing."""
+    district = district_of(region)
+    needed = due_indicators(level, period.type, district)
+    if not needed:
+        return []
     tree = tree_under(region, min(period.last_day, timezone.localdate()))
     submitted = _submissions(tree, level, [period])
-    due, _grace = due_date(level, period, district_of(region))
+    due, _grace = due_date(level, period, district, needed)
     result = []
     for unit in tree.under(level):
         at = submitted.get((unit.pk, period))

@@ -19,7 +19,7 @@ from grids.models import Region
 from grids.problems import Problem, ProblemsError
 from reports.models import Indicator, ReportRun, ReportTemplate, TemplateColumn
 from reports.periods import MONTHS, Period
-from reports.services.values import Values, display, tree_under
+from reports.services.values import Values, display, displayer, tree_under
 
 LEVEL_NAMES = {"grid": "网格", "community": "社区", "street": "街道（镇）", "district": "区县"}
 
@@ -121,13 +121,19 @@ def check_template(template: ReportTemplate, period: Period) -> list[TemplateCol
     return columns
 
 
-def build_table(template: ReportTemplate, period: Period, region: Region) -> ReportTable:
+def build_table(
+    template: ReportTemplate, period: Period, region: Region, *, snapshots: bool = True
+) -> ReportTable:
     """The report's values: one row per unit of the template's row level under `region`
-    valid in `period`, one column per template column, and the total of the region."""
+    valid in `period`, one column per template column, and the total of the region.
+    `snapshots=False` computes every derived figure of a past period afresh instead of
+    reading the kept ones (the bench's full computation; the figures are the same)."""
     columns = check_template(template, period)
     on = min(period.last_day, timezone.localdate())
     tree = tree_under(region, on)
-    values = Values(tree, period, together=frozenset(c.indicator_id for c in columns))
+    values = Values(
+        tree, period, together=frozenset(c.indicator_id for c in columns), snapshots=snapshots
+    )
     level = template.row_level
     units = tree.under(level)
     regions = {u.pk: u for lv in ("community", "street", "district") for u in tree.under(lv)}
@@ -148,14 +154,8 @@ def build_table(template: ReportTemplate, period: Period, region: Region) -> Rep
                 f"{column.heading or indicator.name}: collected per "
                 f"{LEVEL_NAMES[indicator.level]}, so there is no value per {LEVEL_NAMES[level]}"
             )
-        grid.append(
-            [
-                display(indicator, cells[u.pk].value, level != indicator.level)
-                if u.pk in cells
-                else None
-                for u in units
-            ]
-        )
+        show = displayer(indicator, level != indicator.level)
+        grid.append([show(cells[u.pk].value) if u.pk in cells else None for u in units])
         totals.append(display(indicator, total.value, True) if total else None)
 
     def name(pk):

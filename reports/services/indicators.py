@@ -64,10 +64,48 @@ def sync_derived() -> list[Indicator]:
     return created
 
 
+@transaction.atomic
+def sync_defined() -> list[Indicator]:
+    """Create the indicators seeded as definitions (reports.definitions.seeds) whose code
+    no indicator has yet. A seed whose subject no installed app registers, or that does not
+    validate against the catalogues as they are, is left out until it does."""
+    from reports import definitions
+    from reports.definitions.seeds import SEEDS
+
+    groups = ensure_groups()
+    have = set(
+        Indicator.objects.filter(code__in=[s[0] for s in SEEDS]).values_list("code", flat=True)
+    )
+    created = []
+    for code, name, unit, group, aliases, definition in SEEDS:
+        if code in have or definitions.validate(definition):
+            continue
+        flow = definition.get("time", "stock") != "stock"
+        created.append(
+            Indicator.objects.create(
+                code=code,
+                name=name,
+                unit=unit,
+                aliases=list(aliases),
+                group=groups[group],
+                value_type="integer",
+                aggregation="sum",
+                time_aggregation="sum" if flow else "latest",
+                period_type="month",
+                level="grid",
+                source=Source.DERIVED,
+                definition=definition,
+                description=definitions.describe(definition),
+            )
+        )
+    return created
+
+
 def sync_derived_after_migrate(sender, **kwargs) -> None:
     # After every migrate (and a test database's flush): a feature app that registered a new
-    # derivation gets its indicator without a migration of its own.
+    # derivation gets its indicator without a migration of its own; so do seeded definitions.
     sync_derived()
+    sync_defined()
 
 
 class OutOfRange(ValueError):

@@ -96,6 +96,46 @@ UNITS: dict[str, tuple[str, float]] = {
     "公顷": ("area", 10_000),
     "千米": ("length", 1000),
     "米": ("length", 1),
+    "根": ("thing", 1),
+    "具": ("thing", 1),
+    "条": ("thing", 1),
+    "张": ("thing", 1),
+    "只": ("thing", 1),
+    "块": ("thing", 1),
+    "把": ("thing", 1),
+    "口": ("thing", 1),
+    "眼": ("thing", 1),
+    "棵": ("plant", 1),
+    "株": ("plant", 1),
+    "头": ("animal", 1),
+    "艘": ("vehicle", 1),
+    "架": ("device", 1),
+    "部": ("device", 1),
+    "支": ("team", 1),
+    "队": ("team", 1),
+    "项": ("item", 1),
+    "批": ("item", 1),
+    "份": ("item", 1),
+    "册": ("item", 1),
+    "本": ("item", 1),
+    "篇": ("item", 1),
+    "期": ("event", 1),
+    "班": ("event", 1),
+    "户次": ("time", 1),
+    "床": ("thing", 1),
+    "立方米": ("volume", 1),
+    "公斤": ("mass", 0.001),
+    "千克": ("mass", 0.001),
+    "千瓦": ("power", 1),
+    "万户": ("household", 10_000),
+    "个/千人": ("per_thousand", 1),
+    "张/千人": ("per_thousand", 1),
+    "人/千人": ("per_thousand", 1),
+    "名/千人": ("per_thousand", 1),
+    "人/平方千米": ("density", 1),
+    "元/人": ("money_per_person", 1),
+    "元/月": ("money_per_month", 1),
+    "元/人/月": ("money_per_person", 1),
     "%": ("ratio", 0.01),
     "‰": ("ratio", 0.001),
     "岁": ("age", 1),
@@ -116,15 +156,29 @@ UNIT_SPELLINGS = {
     "人数": "人",
     "户数": "户",
     "个数": "个",
+    "km": "千米",
+    "m": "米",
+    "kg": "千克",
+    "t": "吨",
+    "人/km2": "人/平方千米",
+    "人/平方公里": "人/平方千米",
+    "个/千人口": "个/千人",
+    "张/千人口": "张/千人",
+    "人/千人口": "人/千人",
+    "名/千人口": "名/千人",
+    "每千人": "个/千人",
 }
 # "个" is the general classifier: a form counting 小区 in 个 and an indicator in 处 agree.
 _GENERAL = "thing"
 
 _UNIT_WORDS = sorted(set(UNITS) | set(UNIT_SPELLINGS), key=len, reverse=True)
 _UNIT_ALTERNATION = "|".join(re.escape(u) for u in _UNIT_WORDS)
-# "（人）", "(户)", "（单位：人）", "单位：万元", "(%)" — at the end of a heading.
+# "（人）", "(户)", "（单位：人）", "单位：万元", "(%)", "面积/公顷" — at the end of a heading.
 _UNIT_IN_BRACKETS = re.compile(rf"[(\[]\s*(?:单位\s*[:：]?\s*)?({_UNIT_ALTERNATION})\s*[)\]]\s*$")
 _UNIT_AFTER_LABEL = re.compile(rf"[,，;；\s]*单位\s*[:：]\s*({_UNIT_ALTERNATION})\s*$")
+# After a slash only a unit of more than one character or a general measure: "人口/人" is
+# ambiguous with a group path, "面积/公顷" and "户数/户" are not (the part before is a name).
+_UNIT_AFTER_SLASH = re.compile(rf"(?<=[^/\s])\s*/\s*({_UNIT_ALTERNATION})\s*$")
 
 
 def canonical_unit(text: str | None) -> str:
@@ -138,9 +192,9 @@ def canonical_unit(text: str | None) -> str:
 def split_unit(heading: str) -> tuple[str, str]:
     """A heading without its unit, and the unit: "常住人口（人）" → ("常住人口", "人")."""
     text = unicodedata.normalize("NFKC", heading or "").strip()
-    for pattern in (_UNIT_IN_BRACKETS, _UNIT_AFTER_LABEL):
+    for pattern in (_UNIT_IN_BRACKETS, _UNIT_AFTER_LABEL, _UNIT_AFTER_SLASH):
         match = pattern.search(text)
-        if match:
+        if match and match.start() > 0:
             return text[: match.start()].strip(), canonical_unit(match.group(1))
     return text, ""
 
@@ -179,6 +233,8 @@ SYNONYMS = {
     "残障": "残疾",
     "最低生活保障": "低保",
     "中共党员": "党员",
+    # A grid's or community's party organisation is its 党支部 (or 党小组): one item.
+    "党支部": "党组织",
     "共产党员": "党员",
     "人口数": "人数",
     "人员数": "人数",
@@ -200,6 +256,8 @@ _SYNONYM_PATTERN = re.compile(
 
 # Words before a noun that do not change what is counted (总户数 = 户数).
 NEUTRAL_PREFIXES = ("合计", "共计", "实有", "现有", "总")
+# Words after it that do not either (60岁以上老人合计 = 60岁以上老人).
+NEUTRAL_SUFFIXES = ("合计", "总计", "小计", "总数", "总量")
 
 # The counted noun at the end of a heading, taken off as its implied unit (longest first).
 COUNTED = [
@@ -239,12 +297,22 @@ def _strip_main(main: str) -> tuple[str, str]:
         if main.startswith(prefix) and len(main) > len(prefix) + 1:
             main = main[len(prefix) :]
             break
-    for noun, noun_unit in COUNTED:
-        if main == noun:  # "户数" alone: the noun is all there is
-            return main, noun_unit
-        if main.endswith(noun):
-            return main[: -len(noun)], noun_unit
-    return main, ""
+    for suffix in NEUTRAL_SUFFIXES:
+        if main.endswith(suffix) and len(main) > len(suffix) + 1:
+            main = main[: -len(suffix)]
+            break
+    unit = ""
+    # Twice at most: "户籍人口数" is 户籍 counted in 人 as "户籍人口" is.
+    for _round in range(2):
+        for noun, noun_unit in COUNTED:
+            if main == noun:  # "户数" alone: the noun is all there is
+                return main, unit or noun_unit
+            if main.endswith(noun):
+                main, unit = main[: -len(noun)], unit or noun_unit
+                break
+        else:
+            break
+    return main, unit
 
 
 def canonical(raw: str, unit: str = "") -> Text:
@@ -291,11 +359,28 @@ def wording(a: Text, b: Text) -> float:
     )
     score = max(whole, by_token)
     short, long = sorted((a.text, b.text), key=len)
-    # One wording inside the other ("独居老年" in "空巢独居老年"): likely the same item named
-    # more or less fully; too short a text (2 characters) is inside too many others.
+    # One wording inside the other: the same item named more or less fully when what is
+    # added only places or qualifies it loosely ("辖区企业" is 企业); a narrower item when it
+    # adds a thing ("食品安全检查" is not every 安全检查, "网格党组织" not every 党组织).
+    # Too short a text (2 characters) is inside too many others.
     if len(short) >= 3 and short in long:
-        score = max(score, 0.6 + 0.4 * len(short) / len(long))
+        extra = long.replace(short, "", 1)
+        if not _NEUTRAL_EXTRA.sub("", extra):
+            score = max(score, 0.6 + 0.4 * len(short) / len(long))
+        else:
+            score = max(score, 0.5 + 0.3 * len(short) / len(long))
+    # The same words in another order ("巡山护林" and "护林巡山").
+    if len(a.text) >= 4 and sorted(a.text) == sorted(b.text):
+        score = max(score, 0.9)
     return score
+
+
+# What a wording may add to another and still name the same item.
+_NEUTRAL_EXTRA = re.compile(
+    r"辖区|本辖区|区内|全部|各类|所有|累计|合计|共计|总|实有|现有|在册|登记|持证|已|有|排查|发现|"
+    r"数|量|情况|"
+    r"人员|对象|人|户|个|家|名"
+)
 
 
 def _numbers_agree(heading: Text, names: list[Text]) -> tuple[float, str]:
@@ -352,12 +437,30 @@ def score(heading: str, unit: str, indicator: Named) -> Candidate:
 
 
 def rank(
-    heading: str, unit: str, indicators: Iterable[Named], *, limit: int = 5
+    heading: str,
+    unit: str,
+    indicators: Iterable[Named],
+    *,
+    limit: int = 5,
+    uses: dict[str, int] | None = None,
 ) -> list[Candidate]:
-    """The indicators `heading` may be, best first, down to half of a match."""
+    """The indicators `heading` may be, best first, down to half of a match.
+
+    Equal scores are told apart by meaning, then use, never by code: the unit written
+    with the heading being the indicator's own, the heading naming the indicator by its
+    name rather than an alias, then how many templates ask for it already (`uses`, by
+    code), then the closer length of wording."""
+    uses = uses or {}
+    own = canonical(heading, unit)
     candidates = [score(heading, unit, indicator) for indicator in indicators]
     candidates = [c for c in candidates if c.score >= SUGGESTED * 0.6]
-    candidates.sort(key=lambda c: (-c.score, c.code))
+
+    def order(c: Candidate):
+        same_unit = bool(own.unit) and canonical_unit(c.unit) == own.unit
+        length = abs(len(canonical(c.via).text) - len(own.text))
+        return (-round(c.score, 3), not same_unit, c.via != c.name, -uses.get(c.code, 0), length)
+
+    candidates.sort(key=order)
     return candidates[:limit]
 
 

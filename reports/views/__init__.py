@@ -24,6 +24,7 @@ from reports.views.common import (
     running_option,
 )
 from reports.views.completeness import completeness_page
+from reports.views.definitions import definitions_page
 from reports.views.hub import hub
 from reports.views.ledger import ledger_page
 
@@ -37,6 +38,7 @@ __all__ = [
     "UNIT_ROWS",
     "burden_page",
     "completeness_page",
+    "definitions_page",
     "form_import",
     "hub",
     "indicators_page",

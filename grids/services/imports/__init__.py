@@ -11,12 +11,16 @@ was found. Every problem is reported with its row, field, value and reason.
 The modules, by idea: reading (files, encodings, layers), columns (which column is which
 field), coordinates (systems and point checks), alignment (GCJ-02/BD-09 labelled WGS84),
 codes (generated codes), boundaries and households (the two imports), people and
-residents (residents, one row per person, into existing households), report (what was
-found). The names below are the package's public interface; the underscore names are the
-old ones, kept for callers not yet moved to the public ones.
+residents (residents, one row per person, into existing households), places (what the
+importers of buildings, units and addresses share), buildings, units and addresses (the
+一标三实 places), report (what was found). The names below are the package's public
+interface; the underscore names are the old ones, kept for callers not yet moved to the
+public ones.
 """
 
+from grids.services.imports.addresses import ADDRESS_FIELDS, import_addresses
 from grids.services.imports.boundaries import GRID, LEVELS, import_boundaries, load_boundaries
+from grids.services.imports.buildings import BUILDING_FIELDS, import_buildings
 from grids.services.imports.columns import (
     BOUNDARY_FIELDS,
     FIELD_GUESSES,
@@ -54,8 +58,15 @@ from grids.services.imports.report import (
     Progress,
 )
 from grids.services.imports.residents import RESIDENT_FIELDS, import_residents
+from grids.services.imports.units import UNIT_FIELDS, import_units
 
 __all__ = [
+    "ADDRESS_FIELDS",
+    "BUILDING_FIELDS",
+    "UNIT_FIELDS",
+    "import_addresses",
+    "import_buildings",
+    "import_units",
     "ApiParameters",
     "api_parameters",
     "worded_for",

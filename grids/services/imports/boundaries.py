@@ -309,7 +309,7 @@ def load_boundaries(
         if level == GRID and theme == Theme.GOVERNANCE and not report.errors:
             if new.any():
                 area = shapely.union_all(fixed[new])
-                sql.reassign_households(bytes(to_geos(area).ewkb), valid_from)
+                sql.reassign_places(bytes(to_geos(area).ewkb), valid_from)
             if changed_area is not None and not changed_area.is_empty:
                 rekey_area(bytes(to_geos(changed_area).ewkb), valid_from)
         report.written = 0 if report.errors else len(ids)

@@ -15,7 +15,7 @@ import unicodedata
 from django.utils.translation import gettext as _
 
 from grids import scoping
-from grids.models import Sex, Tag, today
+from grids.models import Sex, today
 from grids.problems import Problem
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -41,47 +41,48 @@ SEX_WORDS = {Sex.MALE: "男", Sex.FEMALE: "女"}
 
 # The words 社区 spreadsheets use for the resident tags; some words carry two tags.
 TAG_SPELLINGS: dict[str, tuple[str, ...]] = {
-    **{tag.value: (tag.value,) for tag in Tag},
-    "老年人": (Tag.ELDERLY,),
-    "老人": (Tag.ELDERLY,),
-    "高龄老人": (Tag.ELDERLY,),
-    "60岁以上老人": (Tag.ELDERLY,),
-    "儿童": (Tag.CHILD,),
-    "未成年人": (Tag.CHILD,),
-    "留守儿童": (Tag.CHILD,),
-    "困境儿童": (Tag.CHILD,),
-    "残疾": (Tag.DISABLED,),
-    "残疾人": (Tag.DISABLED,),
-    "残障": (Tag.DISABLED,),
-    "残障人士": (Tag.DISABLED,),
-    "低保": (Tag.LOW_INCOME,),
-    "低保户": (Tag.LOW_INCOME,),
-    "低保对象": (Tag.LOW_INCOME,),
-    "低收入": (Tag.LOW_INCOME,),
-    "低收入户": (Tag.LOW_INCOME,),
-    "特困": (Tag.LOW_INCOME,),
-    "特困人员": (Tag.LOW_INCOME,),
-    "重点人员": (Tag.KEY_POPULATION,),
-    "重点人群": (Tag.KEY_POPULATION,),
-    "重点人口": (Tag.KEY_POPULATION,),
-    "独居": (Tag.LIVING_ALONE,),
-    "独居人员": (Tag.LIVING_ALONE,),
-    "独居老人": (Tag.ELDERLY, Tag.LIVING_ALONE),
-    "空巢老人": (Tag.ELDERLY, Tag.LIVING_ALONE),
-    "退役军人": (Tag.VETERAN,),
-    "退伍军人": (Tag.VETERAN,),
-    "复员军人": (Tag.VETERAN,),
-    "转业军人": (Tag.VETERAN,),
+    "老年人": ("elderly",),
+    "老人": ("elderly",),
+    "高龄老人": ("elderly",),
+    "60岁以上老人": ("elderly",),
+    "儿童": ("child",),
+    "未成年人": ("child",),
+    "留守儿童": ("child",),
+    "困境儿童": ("child",),
+    "残疾": ("disabled",),
+    "残疾人": ("disabled",),
+    "残障": ("disabled",),
+    "残障人士": ("disabled",),
+    "低保": ("low_income",),
+    "低保户": ("low_income",),
+    "低保对象": ("low_income",),
+    "低收入": ("low_income",),
+    "低收入户": ("low_income",),
+    "特困": ("low_income",),
+    "特困人员": ("low_income",),
+    "重点人员": ("key_population",),
+    "重点人群": ("key_population",),
+    "重点人口": ("key_population",),
+    "独居": ("living_alone",),
+    "独居人员": ("living_alone",),
+    "独居老人": ("elderly", "living_alone"),
+    "空巢老人": ("elderly", "living_alone"),
+    "退役军人": ("veteran",),
+    "退伍军人": ("veteran",),
+    "复员军人": ("veteran",),
+    "转业军人": ("veteran",),
 }
 TAG_WORDS = {
-    Tag.ELDERLY: "老年人",
-    Tag.CHILD: "儿童",
-    Tag.DISABLED: "残疾人",
-    Tag.LOW_INCOME: "低保",
-    Tag.KEY_POPULATION: "重点人员",
-    Tag.LIVING_ALONE: "独居",
-    Tag.VETERAN: "退役军人",
+    "elderly": "老年人",
+    "child": "儿童",
+    "disabled": "残疾人",
+    "low_income": "低保",
+    "key_population": "重点人员",
+    "living_alone": "独居",
+    "veteran": "退役军人",
 }
+# A code is its own spelling.
+TAG_SPELLINGS.update({code: (code,) for code in TAG_WORDS})
 # Cells of a yes/no column (是否低保, 是否独居 …).
 YES = {"是", "y", "yes", "true", "1", "√", "✓", "✔", "有"}
 NO = {"否", "n", "no", "false", "0", "×", "无", ""}
@@ -112,7 +113,7 @@ def tag_names() -> str:
     return _(
         "%(names)s (or other usual names such as 独居老人、空巢老人、低保户、特困人员; or the "
         "codes %(codes)s)"
-    ) % {"names": "、".join(TAG_WORDS.values()), "codes": ", ".join(Tag.values)}
+    ) % {"names": "、".join(TAG_WORDS.values()), "codes": ", ".join(TAG_WORDS)}
 
 
 def check_name(value: str, limit: int) -> Checked:

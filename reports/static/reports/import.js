@@ -1,6 +1,8 @@
 // Bringing a department's Excel form in: upload (POST multipart to /api/reports/form-imports/),
-// then one row per column of the form with the proposed indicator (a candidate, a new one to
-// collect, or skip), the template's fields, and Confirm (POST .../confirm/) → the hub.
+// then one row per column of the form with the proposed indicator (a candidate, computed by a
+// definition, a new one typed at a level and period set here, or skip) and the district's
+// current figure, a preview of what communities will still type, the template's fields, and
+// Confirm (POST .../confirm/) → the hub.
 (() => {
   "use strict";
   const { call, messages, flash, keepFlash, esc } = window.gridline;
@@ -69,36 +71,42 @@
   function newSpec(p, spec) {
     const s = spec || p.new || {};
     const type = s.value_type || p.value_type || "integer";
-    return `<div class="new-spec" data-new-for="${p.column}"${p.choice && p.choice.new ? "" : " hidden"}>
+    const open = p.choice && p.choice.new && !p.choice.definition;
+    return `<div class="new-spec" data-new-for="${p.column}"${open ? "" : " hidden"}>
       <label>${esc(T.code)} <input data-key="code" value="${esc(s.code || "")}"></label>
       <label>${esc(T.name)} <input data-key="name" value="${esc(s.name || p.name || "")}"></label>
       <label>${esc(T.unit)} <input data-key="unit" value="${esc(s.unit || "")}"></label>
       <label>${esc(T.type)} <select data-key="value_type">${options(config.value_types, type)}</select></label>
       <label>${esc(T.group)} <select data-key="group">${options(groups, s.group)}</select></label>
+      <label>${esc(T.level)} <select data-key="level">${options(config.levels, s.level || "grid")}</select></label>
+      <label>${esc(T.period)} <select data-key="period_type">${options(config.period_types, s.period_type || "month")}</select></label>
       <label data-choices${type === "choice" ? "" : " hidden"}>${esc(T.choices)} <input data-key="choices" value="${esc((s.choices || []).join(","))}"></label>
     </div>`;
   }
 
   function row(p) {
     const chosen = p.choice || {};
-    const picked = chosen.indicator ? `i:${chosen.indicator}` : chosen.skip ? "skip" : "new";
+    const picked = chosen.indicator ? `i:${chosen.indicator}` : chosen.skip ? "skip" : chosen.definition ? "def" : "new";
     const cands = (p.candidates || []).map((c) => {
       const level = c.score >= 0.75 ? "high" : c.score >= 0.5 ? "mid" : "";
       return { value: `i:${c.code}`, label: `${c.name}${c.unit ? `（${c.unit}）` : ""} · ${c.code} · ${Math.round(c.score * 100)}%`, level, reason: c.reason };
     });
-    const state = { matched: T.matched, suggested: T.suggested, new: T.new }[p.status] || p.status;
+    const state = { matched: T.matched, suggested: T.suggested, new: T.new, defined: T.defined }[p.status] || p.status;
+    const figure = p.figure ? `<br><small class="muted">${esc(T.figure)} ${esc(p.figure.region)} ${esc(p.figure.period)}: <strong>${esc(p.figure.value)}</strong></small>` : "";
     const top = (p.candidates || [])[0];
     const scoreClass = top ? (top.score >= 0.75 ? "high" : top.score >= 0.5 ? "mid" : "") : "";
     return `<tr data-column="${p.column}" class="${picked === "new" ? "is-new" : picked === "skip" ? "is-skip" : ""}">
       <td>${esc(p.cell)}</td>
       <td>${esc(p.heading)}<br><span class="score ${scoreClass}">${esc(state)}</span>${
-        p.duplicate_of !== undefined ? ` <small class="muted">${esc(T.duplicate)} ${esc(p.duplicate_of + 1)}</small>` : ""}</td>
+        p.duplicate_of !== undefined ? ` <small class="muted">${esc(T.duplicate)} ${esc(p.duplicate_of + 1)}</small>` : ""}${
+        p.part_of !== null && p.part_of !== undefined ? ` <small class="muted">${esc(T.partOf)}</small>` : ""}${figure}</td>
       <td>${esc(p.unit || "")}</td>
       <td class="muted">${esc((p.samples || []).filter((v) => v !== null && v !== "").slice(0, 3).join(", "))}</td>
       <td>
         <select data-decision="${p.column}">
           ${cands.length ? `<optgroup label="${esc(T.existing)}">${cands.map((c) =>
             `<option value="${esc(c.value)}" title="${esc(c.reason || "")}"${c.value === picked ? " selected" : ""}>${esc(c.label)}</option>`).join("")}</optgroup>` : ""}
+          ${p.definition && !chosen.indicator ? `<option value="def"${picked === "def" ? " selected" : ""}>${esc(T.computeIt)}</option>` : ""}
           <option value="new"${picked === "new" ? " selected" : ""}>${esc(T.newIndicator)}</option>
           <option value="skip"${picked === "skip" ? " selected" : ""}>${esc(T.skip)}</option>
         </select>
@@ -109,11 +117,45 @@
 
   function summarise() {
     const picks = [...rows.querySelectorAll("select[data-decision]")].map((s) => s.value);
-    const counts = { matched: 0, suggested: 0, new: 0 };
+    const counts = { matched: 0, suggested: 0, new: 0, defined: 0 };
     (current.proposals || []).forEach((p) => { counts[p.status] = (counts[p.status] || 0) + 1; });
     document.getElementById("mapping-summary").textContent =
-      `${current.proposals.length} ${T.summary}: ${counts.matched} / ${counts.suggested} / ${counts.new}` +
-      ` → ${picks.filter((v) => v.startsWith("i:")).length} + ${picks.filter((v) => v === "new").length}`;
+      `${current.proposals.length} ${T.summary}: ${counts.matched} / ${counts.suggested} / ${counts.defined} / ${counts.new}` +
+      ` → ${picks.filter((v) => v.startsWith("i:")).length} + ${picks.filter((v) => v === "def").length} + ${picks.filter((v) => v === "new").length}`;
+    typingPreview();
+  }
+
+  // What communities will still type as the choices stand (the same rules as
+  // reports.services.forms.still_typed, on the proposal's candidates).
+  function typingOf(p) {
+    const tr = rows.querySelector(`tr[data-column="${p.column}"]`);
+    const value = tr.querySelector("select[data-decision]").value;
+    if (value === "skip" || value === "def") return { typed: false, why: value === "def" ? "computed" : "skipped" };
+    if (value === "new") return { typed: true, level: tr.querySelector(".new-spec [data-key=level]").value, why: "new" };
+    const c = (p.candidates || []).find((x) => `i:${x.code}` === value) || {};
+    if (c.source === "derived") return { typed: false, why: "computed" };
+    if (c.asked) return { typed: false, level: c.level, why: "collected_already" };
+    return { typed: true, level: c.level || "grid", why: "collected" };
+  }
+  function typingPreview() {
+    const box = document.getElementById("typing-preview");
+    const guessed = (current.layout && current.layout.form) || {};
+    const units = (guessed.typing && guessed.typing.units) || {};
+    if (!box || !units.community) { if (box) box.hidden = true; return; }
+    const level = confirmForm.row_level.value || guessed.row_level || "grid";
+    const before = (units[level] || 0) * current.proposals.length;
+    let after = 0;
+    const typed = [];
+    current.proposals.forEach((p) => {
+      const t = typingOf(p);
+      if (t.typed) { after += units[t.level] || 0; typed.push(`${p.heading}（${T.levels[t.level] || t.level} · ${T.why[t.why] || t.why}）`); }
+    });
+    const per = (n) => (n / units.community).toFixed(1);
+    const cut = before ? Math.round((1 - after / before) * 1000) / 10 : 0;
+    const sign = cut > 0 ? "−" : cut < 0 ? "+" : "±";
+    box.hidden = false;
+    box.innerHTML = `<p>${esc(T.perCommunity)}: <strong>${esc(per(before))} → ${esc(per(after))}</strong> (${esc(sign)}${esc(Math.abs(cut).toFixed(1))}%)</p>` +
+      (typed.length ? `<p>${esc(T.stillTyped)}</p><ul>${typed.map((t) => `<li>${esc(t)}</li>`).join("")}</ul>` : `<p>${esc(T.nothingTyped)}</p>`);
   }
 
   function show(form) {
@@ -138,7 +180,7 @@
     rows.querySelectorAll("select[data-decision]").forEach((select) => select.addEventListener("change", () => {
       const tr = select.closest("tr");
       const spec = tr.querySelector(".new-spec");
-      spec.hidden = select.value !== "new";
+      spec.hidden = select.value !== "new" && select.value !== "def";
       tr.classList.toggle("is-new", select.value === "new");
       tr.classList.toggle("is-skip", select.value === "skip");
       summarise();
@@ -146,6 +188,8 @@
     rows.querySelectorAll("select[data-key=value_type]").forEach((select) => select.addEventListener("change", () => {
       select.closest(".new-spec").querySelector("[data-choices]").hidden = select.value !== "choice";
     }));
+    rows.querySelectorAll(".new-spec [data-key=level]").forEach((select) => select.addEventListener("change", typingPreview));
+    confirmForm.row_level.addEventListener("change", typingPreview);
     summarise();
     document.getElementById("mapping-card").hidden = false;
     page.dataset.proposed = String(form.id);
@@ -158,10 +202,11 @@
       const value = tr.querySelector("select[data-decision]").value;
       if (value === "skip") return { column: p.column, skip: true };
       if (value.startsWith("i:")) return { column: p.column, indicator: value.slice(2) };
-      const spec = { ...(p.new || {}) };
+      const spec = { ...((p.choice && p.choice.new) || p.new || {}) };
       tr.querySelectorAll(".new-spec [data-key]").forEach((el) => { spec[el.dataset.key] = el.value.trim(); });
       spec.choices = spec.value_type === "choice" ? spec.choices.split(/[,，、]/).map((c) => c.trim()).filter(Boolean) : [];
       if (spec.value_type !== (p.new || {}).value_type) spec.aggregation = aggregationFor(spec.value_type);
+      if (value === "def") return { column: p.column, definition: p.definition, new: spec };
       return { column: p.column, new: spec };
     });
   }
