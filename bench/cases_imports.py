@@ -94,6 +94,9 @@ class ImportVsOgr2ogr(Case):
     )
     ours_label = "import_households(commit=True)"
     reference_label = "ogr2ogr -append into an indexed table like grids_household"
+    target = 1.5
+    repeats = 3
+    warmup = False
 
     def setup(self) -> None:
         self.ogr2ogr = shutil.which("ogr2ogr")

@@ -233,13 +233,6 @@ INDICATORS: list[CollectedIndicator] = [
     ),
     # ---- 人口情况 ----------------------------------------------------------------------
     _i(
-        "POP_FLOATING",
-        "流动人口数",
-        "人",
-        "population",
-        aliases=("流动人口", "暂住人口数", "流入人口数"),
-    ),
-    _i(
         "POP_BIRTHS",
         "新生儿数",
         "人",
@@ -291,14 +284,6 @@ INDICATORS: list[CollectedIndicator] = [
         "population",
         period_type="quarter",
         aliases=("65岁以上老年人健康管理人数", "老年人体检人数"),
-    ),
-    _i(
-        "POP_LEFT_BEHIND",
-        "留守儿童数",
-        "人",
-        "population",
-        period_type="quarter",
-        aliases=("农村留守儿童数", "留守儿童人数", "困境儿童及留守儿童数"),
     ),
     # ---- 集体经济 ----------------------------------------------------------------------
     _i(
@@ -464,13 +449,6 @@ RULES: list[Rule] = [
         message="老年人健康管理人数不能超过60岁以上老年人数",
     ),
     Rule(
-        "left-behind-within-children",
-        "POP_LEFT_BEHIND",
-        "<=",
-        "POP_CHILDREN",
-        message="留守儿童数不能超过未成年人数",
-    ),
-    Rule(
         "fixed-within-hazards",
         "SAFE_FIRE_FIXED",
         "<=",
@@ -517,15 +495,6 @@ RULES: list[Rule] = [
         factor=1.2,
         severity="warning",
         message="燃气用户数明显多于户数，请核实是否含商户",
-    ),
-    Rule(
-        "floating-share",
-        "POP_FLOATING",
-        "<=",
-        "POP_RESIDENTS",
-        factor=0.5,
-        severity="warning",
-        message="流动人口超过居民人数的一半，请核实",
     ),
 ]
 

@@ -1,7 +1,7 @@
 """The foundation's subjects for indicators defined as data (reports.subjects): residents,
-households, buildings, units, grids and grid workers. `grids` imports no other app, so they
-are declared here, by the owner of the registry, as grid_indicators.py does for the
-foundation's code-registered figures.
+households, buildings, units, standard addresses, grids and grid workers. `grids` imports no
+other app, so they are declared here, by the owner of the registry, as grid_indicators.py
+does for the foundation's code-registered figures.
 
 Every row is counted on the grid it belonged to on the period's last day: its grid-history
 row valid that day when a boundary change has moved it since, else its grid now
@@ -9,10 +9,14 @@ row valid that day when a boundary change has moved it since, else its grid now
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from grids.models import (
+    Address,
     Building,
     BuildingUse,
     Grid,
@@ -35,6 +39,7 @@ from reports.subjects import (
     CHOICE,
     CODE,
     DATE,
+    DATETIME,
     NUMBER,
     REF,
     TAGS,
@@ -167,6 +172,33 @@ register(
         *lifetime(),
         Field("building", _("building"), REF, "building", measurable=True),
     ],
+)
+
+
+def address_rows(context: Context, stock: bool):
+    # Addresses keep no lifetime or grid history: those created by the day's end, on the
+    # grid stored on them.
+    rows = Address.objects.annotate(grid_on=F("grid_id"))
+    if stock:
+        end = timezone.make_aware(dt.datetime.combine(context.on + dt.timedelta(days=1), dt.time()))
+        rows = rows.filter(created_at__lt=end)
+    return in_grids(rows, context.grid_ids)
+
+
+register(
+    "addresses",
+    _("standard addresses"),
+    "个",
+    address_rows,
+    [
+        Field("road", _("road / lane"), TEXT, "road"),
+        Field("number", _("door number"), TEXT, "number"),
+        Field("building_no", _("building number"), TEXT, "building_no"),
+        Field("room", _("room"), TEXT, "room"),
+        Field("created_at", _("created at"), DATETIME, "created_at", flow=True),
+        Field("building", _("building"), REF, "building", measurable=True),
+    ],
+    stock_means=_("on the grid stored on them"),
 )
 
 

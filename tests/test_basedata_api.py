@@ -382,3 +382,30 @@ def test_addresses_are_scoped_and_listed_in_few_queries(
     )
     assert response.status_code == 404
     assert str(kept.pk) not in response.content.decode()
+
+
+def test_an_address_typed_without_a_point_is_seen_in_the_community_it_names(
+    api, users, tree, home_grid
+):
+    community = tree.communities[(1, 1)]
+    community.name = "萱花社区"
+    community.save(update_fields=["name"])
+    client = api(users.worker)
+    response = client.post(
+        "/api/addresses/", feature(None, text="萱花社区萱花路9号"), format="json"
+    )
+    assert response.status_code == 201, response.json()
+    properties = response.json()["properties"]
+    assert (properties["community_code"], properties["grid_code"]) == (community.code, None)
+    assert properties["flagged"] is False  # not located yet: nothing to flag
+    assert response.json()["geometry"] is None
+    address_id = response.json()["id"]
+    assert client.get(f"/api/addresses/{address_id}/").status_code == 200
+    located = client.patch(
+        f"/api/addresses/{address_id}/",
+        {"geometry": {"type": "Point", "coordinates": lonlat(centre_of(home_grid))}},
+        format="json",
+    )
+    assert located.status_code == 200, located.json()
+    assert located.json()["properties"]["grid_code"] == home_grid.code
+    assert api(users.other_worker).get(f"/api/addresses/{address_id}/").status_code == 404

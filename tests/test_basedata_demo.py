@@ -27,7 +27,7 @@ from grids.models import (
     UnitType,
     User,
 )
-from grids.services import demo
+from grids.services import demo, demo_basedata
 from grids.services.demo_units import CREDIT_CHARS, credit_code
 
 # Enough households per grid (about 20) for buildings of about ten households each.
@@ -231,6 +231,14 @@ def test_same_district_whether_built_with_it_or_added_after(built):
         )
 
     before = picture()
+    # A demo built before the 一标三实: `demo --if-empty` (what ./gridline up runs) adds them.
+    demo_basedata.clear()
+    assert demo_basedata.missing()
+    out = io.StringIO()
+    call_command("demo", "--if-empty", stdout=out)
+    assert "already loaded" in out.getvalue() and "一标三实 added" in out.getvalue()
+    assert picture() == before
+    # --basedata-only replaces them, with the same result.
     out = io.StringIO()
     call_command("demo", "--basedata-only", stdout=out)
     assert "一标三实 added" in out.getvalue()

@@ -577,3 +577,30 @@ def test_the_household_admin_checks_residents_tags_against_the_catalogue(
     assert saved.status_code == 302, saved.content.decode()[:3000]
     (kept,) = Resident.objects.all()
     assert (kept.tags, kept.tag_levels) == (["elderly", "disabled"], {"disabled": "三级"})
+
+
+def test_moving_a_place_rekeys_it_and_a_footprint_moves_its_point(tree, users):
+    west, east = tree.grids[(1, 1, 1)], tree.grids[(1, 1, 2)]
+    block = building(105.91, 29.32, "B-MV")
+    shop = unit(105.91, 29.32)
+
+    basedata.update_building(block, footprint=box(105.940, 29.320, 105.942, 29.322).wkt)
+    basedata.update_unit(shop, location=pt(105.94, 29.32), employees=12)
+
+    block.refresh_from_db()
+    shop.refresh_from_db()
+    assert block.grid == east and block.footprint.contains(block.location)
+    assert (shop.grid, shop.employees) == (east, 12)
+    assert problems_of(basedata.update_unit, shop, employees=-1) == {
+        "employees": ("out_of_range", "-1")
+    }
+    # A grid worker cannot move a place out of their grid.
+    mine = building(105.91, 29.33, "B-W", user=users.worker)
+    assert mine.grid == west
+    assert problems_of(
+        basedata.update_building, mine, location=pt(105.94, 29.33), user=users.worker
+    ) == {"location": ("outside_jurisdiction", None)}
+    mine.refresh_from_db()
+    assert mine.grid == west
+    basedata.remove_unit(shop)
+    assert not Unit.objects.existing_on(today()).exists()

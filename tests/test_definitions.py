@@ -11,7 +11,7 @@ import pytest
 from boundary_apply_helpers import at
 from django.utils import timezone
 
-from grids.models import Grid, Household, Resident, ResidentTagKind, Unit, UnitType, today
+from grids.models import Address, Grid, Household, Resident, ResidentTagKind, Unit, UnitType, today
 from incidents.models import Category, Incident
 from incidents.services import Report, report_incident
 from reports import definitions, subjects
@@ -138,6 +138,8 @@ def cond(field: str, op: str, value=None, **extra) -> dict:
         (cond("residence_since", ">=", "2025-06-10"), 1),
         (cond("residence_since", "<", "2025-06-10"), 0),
         (cond("origin", "=", "四川省"), 1),
+        (cond("origin", "is_null"), 3),
+        (cond("origin", "not_null"), 1),
         (cond("relation", "=", "head"), 1),
         (cond("birth_date", "between", ["1900-01-01", "1950-01-01"]), 2),
         ({"any": [cond("age", ">=", 80), cond("registration", "=", "floating")]}, 2),
@@ -357,6 +359,24 @@ def test_one_statement_per_definition_and_period(
     grid_ids = list(Grid.objects.values_list("pk", flat=True))
     with django_assert_num_queries(1):
         definitions.compute(definition, Context(period, grid_ids))
+
+
+def test_standard_addresses_created_by_the_day(tree):
+    grid = tree.grids[(1, 1, 1)]
+    Address.objects.create(text="测试路1号", road="测试路", number="1号", grid=grid)
+    made = Address.objects.create(text="测试路1号2栋", road="测试路", building_no="2栋", grid=grid)
+    Address.objects.filter(pk=made.pk).update(
+        created_at=timezone.make_aware(dt.datetime(2025, 6, 3, 9))
+    )
+    addresses = {"subject": "addresses", "time": "stock"}
+    assert value(addresses, THIS_MONTH) == {grid.pk: 2}
+    assert value(addresses, JUNE) == {grid.pk: 1}
+    assert value(dict(addresses, time={"within": "created_at"}), JUNE) == {grid.pk: 1}
+    with_building = dict(addresses, where=[cond("building_no", "not_null")])
+    assert value(with_building, THIS_MONTH) == {grid.pk: 1}  # a blank text is not filled in
+    assert value(dict(addresses, where=[cond("building_no", "=", "2栋")]), THIS_MONTH) == {
+        grid.pk: 1
+    }
 
 
 def test_grids_and_grid_workers(tree, users):

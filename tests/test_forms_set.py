@@ -2,8 +2,8 @@
 are well-formed and name what exists, the scorer compares definitions by meaning, and the
 merge meets the issue's target on both halves, measured without writing anything.
 
-Held-out content never appears in an assertion message: a failure there names the form
-file and counts only (the matcher's author must not see the held-out half)."""
+Held-out content never appears in an assertion message: a failure there gives counts only
+(the matcher's author must not see the held-out half, nor which of its forms went wrong)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def test_the_files_are_what_the_generator_writes(half, tmp_path, monkeypatch):
     for path in written:
         original = evaluate.HERE / half / path.name
         assert original.exists(), f"{half}/{path.name} is not committed"
-        assert cells(path) == cells(original), f"{half}/{path.name} differs from its generator"
+        assert cells(path) == cells(original), f"{half}: a file differs from its generator"
         key = path.with_suffix("").with_suffix(".key.json")
         assert json.loads(key.read_text("utf-8")) == json.loads(
             original.with_suffix("").with_suffix(".key.json").read_text("utf-8")
@@ -142,7 +142,7 @@ def _counts():
     )
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 @pytest.mark.parametrize("half", HALVES)
 def test_the_merge_meets_the_issue_target_and_writes_nothing(district, half):
     before = _counts()
@@ -150,8 +150,8 @@ def test_the_merge_meets_the_issue_target_and_writes_nothing(district, half):
     assert _counts() == before
     totals = score.totals(result["scored"])
     refusals = result["refusals"]
-    assert not result["confirm_failures"], [f["form"] for f in result["confirm_failures"]]
-    assert all(r["right"] for r in refusals), [r["form"] for r in refusals if not r["right"]]
+    assert not result["confirm_failures"], len(result["confirm_failures"])
+    assert all(r["right"] for r in refusals), sum(not r["right"] for r in refusals)
     if half == "tune":
         wrong = [
             (s["form"], c["column"], c["heading"], c["got"])
@@ -161,6 +161,5 @@ def test_the_merge_meets_the_issue_target_and_writes_nothing(district, half):
         ]
         assert totals["accuracy"] >= 0.9, wrong
     else:
-        per_form = [(s["form"], s["right"], s["columns"] + s["extras"]) for s in result["scored"]]
-        assert totals["accuracy"] >= 0.9, per_form
+        assert totals["accuracy"] >= 0.9, (totals["right"], totals["columns"])
     assert result["burden"]["per_community_month_before"] > 0

@@ -163,7 +163,7 @@ def test_every_bad_value_is_named_by_row_field_and_masked_and_nothing_is_written
         ["8", "吴十", "未知", id_number("19810101", True), "", "", ADDRESS_B, ""],
         ["9", "郑一", "", id_number("19820101", False), "1982-13-01", "", ADDRESS_B, ""],
         ["10", "冯二", "", id_number("19830101", False), "", "1381234", ADDRESS_B, ""],
-        ["11", "陈三", "", id_number("19840101", False), "", "", ADDRESS_B, "党员"],
+        ["11", "陈三", "", id_number("19840101", False), "", "", ADDRESS_B, "网红"],
         ["12", "褚四", "", "5.00118E+17", "", "", ADDRESS_B, ""],
         ["13", "卫五", "", id_number("19850101", False), "", "", "中山路99号", ""],
         ["14", "张三", "男", ZHANG, "", "", ADDRESS_A, ""],
@@ -209,7 +209,7 @@ def test_every_bad_value_is_named_by_row_field_and_masked_and_nothing_is_written
     assert Resident.objects.count() == 0
     by_code = {p.code: p for p in report.errors}
     assert by_code["sex_mismatch"].message.startswith("sex 女, but the ID number (its 17th")
-    assert "党员" in by_code["unknown_tag"].message and "独居老人" in by_code["unknown_tag"].message
+    assert "网红" in by_code["unknown_tag"].message and "独居老人" in by_code["unknown_tag"].message
     # Values are masked wherever they are shown: terminal and problem report alike.
     assert by_code["id_checksum"].value == wrong_check[:4] + "*" * 10 + wrong_check[-4:]
     with report_path.open(encoding="utf-8-sig") as handle:
@@ -371,7 +371,7 @@ def test_a_person_of_another_household_is_an_error(two_homes, tmp_path):
 
 
 def test_unknown_tags_may_be_left_out_on_request(two_homes, tmp_path):
-    rows = [["1", "陈三", "女", LI, "", "", ADDRESS_A, "党员、低保"]]
+    rows = [["1", "陈三", "女", LI, "", "", ADDRESS_A, "网红、低保"]]
     path = write_csv(tmp_path / "p.csv", rows)
     out, _ = run(path, "--ignore-unknown-tags", "--commit")
     assert "1 written" in out

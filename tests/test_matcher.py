@@ -9,7 +9,7 @@ import pytest
 
 from reports.models import FormImport, Indicator, ReportTemplate, Source, TemplateColumn
 from reports.services import matching
-from reports.services.forms import computing, confirm, parse_form, propose
+from reports.services.forms import add_figures, computing, confirm, parse_form, propose
 from reports.services.indicators import sync_defined, sync_derived
 from tests.test_report_forms import refused, xlsx
 
@@ -59,7 +59,7 @@ def test_a_separate_unit_row_is_read_as_units_not_as_the_first_data_row():
         sheet(
             [
                 ["序号", "社区名称", "户数", "人口", "房屋", "路灯"],
-                ["单位", None, "户", "人", "栋", "根"],
+                ["单位", None, "户", "人", "栋", "盏"],
                 [1, "东街社区", 120, 350, 40, 18],
                 [2, "西街社区", 98, 301, 35, 12],
             ]
@@ -70,7 +70,7 @@ def test_a_separate_unit_row_is_read_as_units_not_as_the_first_data_row():
         ("户数", "户", "integer"),
         ("人口", "人", "integer"),
         ("房屋", "栋", "integer"),
-        ("路灯", "根", "integer"),
+        ("路灯", "盏", "integer"),
     ]
     assert parsed.columns[0].samples == [120, 98]
     assert parsed.layout["header_rows"] == 2
@@ -100,6 +100,8 @@ def test_a_separate_unit_row_is_read_as_units_not_as_the_first_data_row():
         ("党员（名）", "党员", "名"),
         ("整改率(%)", "整改率", "%"),
         ("收入，单位：元", "收入", "元"),
+        ("路灯（盏）", "路灯", "盏"),  # a classifier not listed, alone in brackets
+        ("老人（男）", "老人(男)", ""),  # a qualifier, not a unit
     ],
 )
 def test_units_after_the_heading_are_understood_and_stripped(heading, name, unit):
@@ -191,6 +193,11 @@ def test_a_sheet_without_a_header_row_is_refused(dept):
     assert (problem.code, problem.row, problem.field) == ("no_header", 2, "B2")
     assert "2" in problem.message
     assert stored() == before
+
+
+def test_a_header_with_a_year_or_two_as_numbers_is_read():
+    parsed = parse_form(sheet([["序号", "社区", 2025, 2026], [1, "东街社区", 3, 4]]), "years.xlsx")
+    assert [c.name for c in parsed.columns] == ["2025", "2026"]
 
 
 def test_a_header_of_key_columns_only_is_refused():
@@ -347,6 +354,9 @@ def test_the_merge_proposes_computation_and_confirm_creates_it(dept, homes):
         ]
     )
     form_import = propose(dept.user, dept.department, data, "care.xlsx")
+    assert "figure" not in form_import.proposals[0]  # counted apart, when the page asks
+    form_import = add_figures(dept.user, form_import)
+    form_import.refresh_from_db()
     by_cell = proposals_by_cell(form_import)
     assert by_cell["C2"]["choice"] == {"indicator": "POP_AGE_80"}  # seeded, same definition
     assert by_cell["C2"]["figure"]["value"] >= 0  # the district's figure beside it
@@ -356,6 +366,7 @@ def test_the_merge_proposes_computation_and_confirm_creates_it(dept, homes):
         {"field": "age", "op": "between", "value": [0, 6]}
     ]
     assert "value" in defined["figure"]
+    assert defined["description"]  # the definition in words
     assert by_cell["E2"]["choice"]["new"]["level"] == "community"  # typed by the form's rows
     # A bad definition is refused naming the column and the definition's field.
     bad = decisions_of(form_import)

@@ -242,3 +242,24 @@ def test_the_nightly_job_keeps_the_periods_that_ended_and_refills_what_was_dropp
     assert set(snapshots.keep_recent(month_end + dt.timedelta(days=1), months=2)) >= {
         LAST_MONTH.key
     }
+
+
+def test_grids_kept_for_some_columns_only_do_not_mix_the_others(tree, template, people, users):
+    # POP_HOUSEHOLDS kept for community (1, 1)'s two grids; then the district asks it beside
+    # POP_RESIDENTS, kept for none: both derive from one memoised read of the figures, which
+    # must not be shared between the six grids missing for one and the eight for the other.
+    households = ReportTemplate.objects.create(
+        owner=users.department.department,
+        code="households-only",
+        title="户数",
+        row_level="grid",
+        period_type="month",
+    )
+    TemplateColumn.objects.create(
+        template=households, order=1, indicator=Indicator.objects.get(code="POP_HOUSEHOLDS")
+    )
+    build_table(households, LAST_MONTH, tree.communities[(1, 1)])
+    warm = build_table(template, LAST_MONTH, tree.district)
+    computed = build_table(template, LAST_MONTH, tree.district, snapshots=False)
+    assert [r.values for r in warm.rows] == [r.values for r in computed.rows]
+    assert set(column(warm, "POP_RESIDENTS").values()) == {4}

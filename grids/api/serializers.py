@@ -39,6 +39,13 @@ class FeatureSerializer(GeoFeatureModelSerializer):
     into it and fail with a TypeError."""
 
     def to_internal_value(self, data):
+        feature = isinstance(data, Mapping) and (
+            data.get("type") == "Feature" or "geometry" in data
+        )
+        if feature and "properties" not in data:
+            # A Feature with only a geometry (a point moved): drf-gis reads a Feature only by
+            # its properties and would take it for plain fields, dropping the geometry.
+            data = {**data, "properties": {}}
         if isinstance(data, Mapping) and "properties" in data:
             properties = data["properties"]
             if not isinstance(properties, Mapping):

@@ -25,6 +25,9 @@ KIND_NAMES = {
     "grid": gettext_lazy("grids"),
     "household": gettext_lazy("households"),
     "resident": gettext_lazy("residents"),
+    "building": gettext_lazy("buildings"),
+    "unit": gettext_lazy("units"),
+    "address": gettext_lazy("standard addresses"),
     "sensor": gettext_lazy("sensors"),
 }
 

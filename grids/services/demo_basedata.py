@@ -304,6 +304,10 @@ def write(progress: Progress | None = None) -> BaseData:
 
     progress = progress or NullProgress()
     progress.stage("buildings and units", None)
+    # Points are keyed to grids and households written until the commit: a boundary change
+    # waits (the tree lock, as for every household write) instead of deadlocking with this
+    # transaction's foreign-key checks on the grids at commit.
+    sql.lock_tree(shared=True)
     seconds: dict[str, float] = {}
     with _timed(seconds, "generate"):
         households, grids = _read()
@@ -348,6 +352,7 @@ def write(progress: Progress | None = None) -> BaseData:
 
 def clear() -> None:
     """Remove the 一标三实 the demo wrote (households keep their points and text)."""
+    sql.lock_tree(shared=True)  # it writes households (see write())
     with connection.cursor() as cursor:
         demo_sql.clear(cursor)
 

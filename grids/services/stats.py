@@ -8,11 +8,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Case, Count, F, FilteredRelation, Q, Sum, When
+from django.db.models import Case, CharField, Count, F, FilteredRelation, Func, Q, Sum, When
 from django.db.models.functions import Coalesce
 
 from grids import sql
-from grids.models import Grid, GridFigures, Household, Region, Resident, ResidentTagKind, today
+from grids.models import Grid, GridFigures, Household, Region, Resident, today
 
 
 @dataclass
@@ -108,21 +108,29 @@ def household_figures(on: dt.date | None = None, grid_ids=None) -> dict[int | No
 
 
 def resident_tag_figures(on: dt.date | None = None, grid_ids=None) -> dict[int | None, dict]:
-    """Residents per grid and tag, one pass with a filtered count per tag."""
+    """Residents per grid and tag in one pass: each resident's tags unnested and counted by
+    (grid, tag), so the cost follows the tags residents carry, not the number of kinds in the
+    catalogue (a filtered count per kind grew with every kind an administrator added). Tags
+    nobody in a grid carries are absent (a figure of zero)."""
     on = on or today()
     households = _in_grids(households_on(on), grid_ids)
-    residents = Resident.objects.filter(household__in=households.values("pk"))
+    residents = Resident.objects.filter(household__in=households.values("pk"), tags__len__gt=0)
     if on < today():
         residents = residents.annotate(
             past=history_on(on, "household__"), grid_on=grid_then("past", "household__")
         )
     else:
         residents = residents.annotate(grid_on=F("household__grid_id"))
-    # Every kind of the catalogue, retired ones too: residents may still carry them.
-    codes = ResidentTagKind.objects.order_by("code").values_list("code", flat=True)
-    aggregates = {tag: Count("pk", filter=Q(tags__contains=[tag])) for tag in codes}
-    rows = residents.order_by().values("grid_on").annotate(**aggregates)
-    return {row.pop("grid_on"): row for row in rows}
+    rows = (
+        residents.annotate(tag=Func(F("tags"), function="unnest", output_field=CharField()))
+        .order_by()
+        .values_list("grid_on", "tag")
+        .annotate(n=Count("*"))
+    )
+    result: dict[int | None, dict] = defaultdict(dict)
+    for grid_id, tag, n in rows:
+        result[grid_id][tag] = n
+    return dict(result)
 
 
 def grid_figures(on: dt.date | None = None, grid_ids=None) -> dict[int | None, Figures]:

@@ -32,7 +32,6 @@ from grids.sql.households import (
 )
 from grids.sql.rekey import (
     GRIDS_IN_FORCE,
-    REASSIGN_HOUSEHOLDS,
     points_in_area,
     reassign_households,
     reassign_places,
@@ -72,7 +71,6 @@ __all__ = [
     "HOUSEHOLD_STAGING",
     "HOUSEHOLD_WOULD_INSERT",
     "POINTS_TO_GRIDS",
-    "REASSIGN_HOUSEHOLDS",
     "REGIONS_OUTSIDE_PARENT",
     "REGIONS_OVERLAPPING",
     "STAGING_COLUMNS",

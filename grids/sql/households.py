@@ -18,7 +18,8 @@ CREATE TEMP TABLE household_staging (
     client_key text,
     member_count integer NOT NULL,
     registered_on date NOT NULL,
-    removed_on date
+    removed_on date,
+    building_id bigint
 ) ON COMMIT DROP
 """
 
@@ -44,7 +45,7 @@ HOUSEHOLD_KEYED = f"""
 CREATE TEMP TABLE household_keyed ON COMMIT DROP AS
 SELECT s.row, s.address, s.lon, s.lat,
        COALESCE(s.client_key, replace(gen_random_uuid()::text, '-', '')) AS client_key,
-       s.member_count, s.registered_on, s.removed_on, k.grid_id
+       s.member_count, s.registered_on, s.removed_on, s.building_id, k.grid_id
 FROM household_staging s
 LEFT JOIN ({POINTS_TO_GRIDS.format(points="household_point")}) k ON k.row = s.row
 """
@@ -54,9 +55,9 @@ LEFT JOIN ({POINTS_TO_GRIDS.format(points="household_point")}) k ON k.row = s.ro
 _HOUSEHOLD_INSERT = """
 INSERT INTO grids_household
     (address, location, grid_id, client_key, member_count, registered_on, removed_on,
-     updated_at)
+     building_id, updated_at)
 SELECT address, ST_SetSRID(ST_MakePoint(lon, lat), 4326), grid_id, client_key, member_count,
-       registered_on, removed_on, now()
+       registered_on, removed_on, building_id, now()
 FROM household_keyed k
 {where}
 ORDER BY row
@@ -85,6 +86,7 @@ STAGING_COLUMNS = (
     "member_count",
     "registered_on",
     "removed_on",
+    "building_id",
 )
 
 # What an insert would add, for a dry run: rows whose key is not there yet. A dry run counts

@@ -112,18 +112,23 @@ def points_in_area(points: str, kinds: list, area_ewkb: bytes, params: dict | No
         cursor.execute(f"DROP TABLE {points}")
 
 
+# The rows of every kind that change grid, keyed once (one spatial join for all kinds staged
+# together); each kind is then written from it.
+_MOVED = """
+CREATE TEMP TABLE {moved} ON COMMIT DROP AS
+SELECT k.kind, k.row, k.old_grid, k.new_grid
+FROM ({rekeyed}) k
+WHERE k.old_grid IS DISTINCT FROM k.new_grid
+"""
+
 # The grid each moved row leaves is kept in its kind's history (grids.keyed.History), so that
 # figures for earlier dates do not move. The history is written from the UPDATE's RETURNING:
 # the moved rows' start dates come with the rows written anyway, not from a second read of
-# the table. One statement per kind over the rows of all kinds staged once.
+# the table.
 _REASSIGN = """
-WITH moved AS (
-    SELECT k.row AS id, k.old_grid, k.new_grid
-    FROM ({rekeyed}) k
-    WHERE k.kind = %(kind)s AND k.old_grid IS DISTINCT FROM k.new_grid
-), updated AS (
+WITH updated AS (
     UPDATE {table} t SET {grid} = m.new_grid{touch}
-    FROM moved m WHERE t.id = m.id
+    FROM {moved} m WHERE m.kind = %(kind)s AND t.id = m.row
     RETURNING t.id, m.old_grid{start}
 ){history}
 SELECT count(*) FROM updated
@@ -140,21 +145,19 @@ _HISTORY = """, history AS (
 )"""
 
 
-def reassign_statement(kind: KeyedPoints, points: str) -> str:
-    """The statement re-keying the rows of `kind` staged in `points` (with the rows of other
-    kinds) and writing its history. Parameters: area, on, kind (the kind's key)."""
+def reassign_statement(kind: KeyedPoints, moved: str) -> str:
+    """The statement re-keying the rows of `kind` listed in the temporary table `moved`
+    (kind, row, old_grid, new_grid) and writing its history, generated from the kind's
+    declared table, grid column and History. Parameters: kind (the kind's key), on."""
     history = kind.history
     return _REASSIGN.format(
-        rekeyed=rekeyed(points),
+        moved=moved,
         table=kind.table,
         grid=kind.grid,
         touch=f", {kind.touched} = now()" if kind.touched else "",
         start=f", t.{history.start} AS start" if history else "",
         history=_HISTORY.format(table=history.table, key=history.key) if history else "",
     )
-
-
-REASSIGN_HOUSEHOLDS = reassign_statement(HOUSEHOLDS, "household_rekey")
 
 
 def reassign_places(area_ewkb: bytes, on: dt.date, kinds=PLACES) -> dict[str, int]:
@@ -166,9 +169,12 @@ def reassign_places(area_ewkb: bytes, on: dt.date, kinds=PLACES) -> dict[str, in
         points_in_area("place_rekey", list(kinds), area_ewkb, params),
         connection.cursor() as cursor,
     ):
+        cursor.execute("DROP TABLE IF EXISTS place_moved")
+        cursor.execute(_MOVED.format(moved="place_moved", rekeyed=rekeyed("place_rekey")), params)
         for kind in kinds:
-            cursor.execute(reassign_statement(kind, "place_rekey"), {**params, "kind": kind.key})
+            cursor.execute(reassign_statement(kind, "place_moved"), {**params, "kind": kind.key})
             moved[kind.key] = cursor.fetchone()[0]
+        cursor.execute("DROP TABLE place_moved")
     return moved
 
 

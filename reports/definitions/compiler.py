@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from reports import subjects
 from reports.derived import Context
-from reports.subjects import CODE, DATE, DATETIME, TAGS, Field, Subject
+from reports.subjects import CODE, DATE, DATETIME, TAGS, TEXT, Field, Subject
 
 
 class DefinitionError(ValueError):
@@ -74,10 +74,15 @@ def condition_q(subject: Subject, item: dict, on: dt.date) -> Q:
     if f.lookup is not None:
         return f.lookup(op, value, on)
     path = f.path
-    if op == "is_null":
-        return Q(**{f"{path}": []}) if f.kind == TAGS else Q(**{f"{path}__isnull": True})
-    if op == "not_null":
-        return ~Q(**{f"{path}": []}) if f.kind == TAGS else Q(**{f"{path}__isnull": False})
+    if op in ("is_null", "not_null"):
+        # "Not filled in": no tag, an empty text (forms store blanks as ""), or no value.
+        if f.kind == TAGS:
+            empty = Q(**{path: []})
+        elif f.kind == TEXT:
+            empty = Q(**{f"{path}__isnull": True}) | Q(**{path: ""})
+        else:
+            empty = Q(**{f"{path}__isnull": True})
+        return empty if op == "is_null" else ~empty
     if f.kind == TAGS:
         if op == "has":
             q = Q(**{f"{path}__contains": [value]})

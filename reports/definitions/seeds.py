@@ -1,9 +1,11 @@
 """The indicators the platform defines as data out of the box (issue #17): what departments'
 forms ask most that the 一标三实 base can count, so nobody types it. Created after migrate by
 reports.services.indicators.sync_defined (existing rows are left as the district edited
-them). Items the foundation already computes in code (households, residents, 60岁以上 and
-未成年人 by tag, 低保对象, 独居, 残疾人, 退役军人, grid workers, incidents reported/closed)
-are not repeated: two items meaning one thing would split the departments' columns.
+them). Items the foundation already computes in code (households, residents, 低保对象, 独居,
+残疾人, 退役军人, grid workers, incidents reported/closed) are not repeated: two items meaning
+one thing would split the departments' columns. The age bands are by age on the period's last
+day; POP_ELDERLY and POP_CHILDREN count the tags elderly and child, which a district may set
+by other rules (service eligibility), so they stay.
 
 Each: (code, name, unit, group, aliases, definition)."""
 
@@ -60,6 +62,14 @@ SEEDS = [
         residents(age(">=", 80)),
     ),
     (
+        "POP_AGE_60",
+        "60周岁及以上人口",
+        "人",
+        "population",
+        ["60岁以上人口", "60周岁以上人口数", "60岁及以上老年人口"],
+        residents(age(">=", 60)),
+    ),
+    (
         "POP_AGE_65",
         "65周岁及以上人口",
         "人",
@@ -74,6 +84,14 @@ SEEDS = [
         "population",
         ["0至14岁人口", "0~14岁儿童", "14岁以下儿童", "少年儿童人口"],
         residents(age("between", [0, 14])),
+    ),
+    (
+        "POP_UNDER_18",
+        "未成年人数（不满18周岁）",
+        "人",
+        "population",
+        ["18岁以下人口", "不满18周岁人口", "18周岁以下未成年人"],
+        residents(age("<", 18)),
     ),
     # ---- registration --------------------------------------------------------------
     (

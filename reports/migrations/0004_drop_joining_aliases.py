@@ -12,6 +12,8 @@ WRONG = {
     "POP_CHILDREN": ["18岁以下人口", "儿童数"],
     "POP_VETERANS": ["退役军人及其他优抚对象"],
     "POP_ALONE": ["空巢独居老人", "独居人员数"],
+    "GOV_INCIDENTS_REPORTED": ["矛盾纠纷排查数"],
+    "SAFE_FIRE_FIXED": ["已整改隐患数"],
 }
 
 

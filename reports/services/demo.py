@@ -78,6 +78,11 @@ def install_catalogue(district: Region) -> tuple[dict[str, Indicator], list[Repo
     groups = {g.code: g for g in IndicatorGroup.objects.all()}
     indicators = {i.code: i for i in Indicator.objects.all()}
     for spec in catalogue.INDICATORS:
+        existing = indicators.get(spec.code)
+        if existing is not None and existing.source == Source.DERIVED:
+            # Defined as data since (issue #17: floating population, left-behind children,
+            # clinics…): the platform computes it, so nobody types it any more.
+            continue
         indicator, _ = Indicator.objects.update_or_create(
             code=spec.code,
             defaults={
@@ -599,7 +604,11 @@ def build(scale="small", progress: Progress | None = None, now: dt.datetime | No
     district = Region.objects.get(code=grids_demo.DISTRICT_CODE, level="district")
     progress.stage("一表通 catalogue", None)
     indicators, templates = install_catalogue(district)
-    collected = [indicators[spec.code] for spec in catalogue.INDICATORS]
+    collected = [
+        indicators[spec.code]
+        for spec in catalogue.INDICATORS
+        if indicators[spec.code].source == Source.COLLECTED
+    ]
     _refuse_existing(district, [i.pk for i in collected])
 
     months = last_months(today)

@@ -13,7 +13,11 @@ their wording is close, the numbers in them agree and their units are compatible
 * numbers: "60岁以上" and "65岁以上" (or "80岁以上") are different items, so numbers that
   disagree cap the score far below a match;
 * units: 人, 户, 个, 元 … are different things counted; a different unit lowers the score
-  strongly, a different scale of one unit (元 / 万元) a little.
+  strongly, a different scale of one unit (元 / 万元) a little;
+* one wording inside the other is the same item only when what it adds is neutral (辖区, 实有,
+  年末 …): "食品安全检查" is narrower than "安全检查";
+* equal scores are told apart by meaning and use (the unit written, the indicator's own name
+  over an alias, how many templates ask for it), never by code.
 
 Pure functions: the indicators are given (anything with code, name, aliases and unit).
 """
@@ -123,6 +127,11 @@ UNITS: dict[str, tuple[str, float]] = {
     "班": ("event", 1),
     "户次": ("time", 1),
     "床": ("thing", 1),
+    "盏": ("thing", 1),
+    "对": ("item", 1),
+    "场次": ("event", 1),
+    "个次": ("time", 1),
+    "万人次": ("time", 10_000),
     "立方米": ("volume", 1),
     "公斤": ("mass", 0.001),
     "千克": ("mass", 0.001),
@@ -189,6 +198,12 @@ def canonical_unit(text: str | None) -> str:
     return text if text in UNITS else ""
 
 
+# A classifier we do not list, alone in brackets at the end ("（盏）"), is a unit too; these
+# characters in brackets qualify the item instead ("（男）", "（含）").
+_ONE_CHARACTER = re.compile(r"[(\[]\s*([\u4e00-\u9fff])\s*[)\]]\s*$")
+_NOT_UNITS = set("男女含其全总计内外新老大小上下")
+
+
 def split_unit(heading: str) -> tuple[str, str]:
     """A heading without its unit, and the unit: "常住人口（人）" → ("常住人口", "人")."""
     text = unicodedata.normalize("NFKC", heading or "").strip()
@@ -196,6 +211,9 @@ def split_unit(heading: str) -> tuple[str, str]:
         match = pattern.search(text)
         if match and match.start() > 0:
             return text[: match.start()].strip(), canonical_unit(match.group(1))
+    match = _ONE_CHARACTER.search(text)
+    if match and match.start() > 0 and match.group(1) not in _NOT_UNITS:
+        return text[: match.start()].strip(), match.group(1)
     return text, ""
 
 
@@ -255,7 +273,22 @@ _SYNONYM_PATTERN = re.compile(
 )
 
 # Words before a noun that do not change what is counted (总户数 = 户数).
-NEUTRAL_PREFIXES = ("合计", "共计", "实有", "现有", "总")
+NEUTRAL_PREFIXES = (
+    "合计",
+    "共计",
+    "实有",
+    "现有",
+    "总",
+    # When it is read: a stock is read at the period's end anyway (年末户籍人口 = 户籍人口).
+    "年末",
+    "期末",
+    "月末",
+    "季末",
+    "年底",
+    "月底",
+    "目前",
+    "当前",
+)
 # Words after it that do not either (60岁以上老人合计 = 60岁以上老人).
 NEUTRAL_SUFFIXES = ("合计", "总计", "小计", "总数", "总量")
 
@@ -268,6 +301,19 @@ COUNTED = [
     ("件数", "件"),
     ("次数", "次"),
     ("人次", "人次"),
+    ("家数", "家"),
+    ("栋数", "栋"),
+    ("幢数", "栋"),
+    ("座数", "座"),
+    ("所数", "所"),
+    ("处数", "处"),
+    ("起数", "起"),
+    ("宗数", "宗"),
+    ("套数", "套"),
+    ("间数", "间"),
+    ("辆数", "辆"),
+    ("台数", "台"),
+    ("条数", "条"),
     ("户", "户"),
     ("人", "人"),
     ("数", ""),
@@ -293,10 +339,11 @@ class Text:
 def _strip_main(main: str) -> tuple[str, str]:
     """The main part of a heading without neutral prefixes and its counted noun, and the
     unit that noun implies."""
-    for prefix in NEUTRAL_PREFIXES:
-        if main.startswith(prefix) and len(main) > len(prefix) + 1:
-            main = main[len(prefix) :]
-            break
+    for _round in range(2):  # "年末实有人口"
+        for prefix in NEUTRAL_PREFIXES:
+            if main.startswith(prefix) and len(main) > len(prefix) + 1:
+                main = main[len(prefix) :]
+                break
     for suffix in NEUTRAL_SUFFIXES:
         if main.endswith(suffix) and len(main) > len(suffix) + 1:
             main = main[: -len(suffix)]
@@ -378,7 +425,7 @@ def wording(a: Text, b: Text) -> float:
 # What a wording may add to another and still name the same item.
 _NEUTRAL_EXTRA = re.compile(
     r"辖区|本辖区|区内|全部|各类|所有|累计|合计|共计|总|实有|现有|在册|登记|持证|已|有|排查|发现|"
-    r"数|量|情况|"
+    r"年末|期末|月末|季末|年底|月底|截至|目前|当前|本月|当月|本期|数|量|情况|"
     r"人员|对象|人|户|个|家|名"
 )
 

@@ -59,10 +59,14 @@ def grid_values(
     if not missing:
         return {pk: kept[pk] for pk in context.grid_ids if kept[pk] is not None}
     started = timezone.now()
-    # A context of the missing grids only, sharing the memo (one household-history read
-    # serves every residents-by-tag figure of the period).
-    part = derived.Context(context.period, missing, context.memo)
-    computed = derive.grid_values(indicator, part)
+    if len(missing) == len(context.grid_ids):
+        computed = derive.grid_values(indicator, context)
+    else:
+        # A context of the missing grids only. Derivations memoise per period, not per set
+        # of grids (one household-history read serves every residents-by-tag figure), so it
+        # shares a memo only with the contexts of the same missing grids.
+        memo = context.memo.setdefault(("missing", tuple(missing)), {})
+        computed = derive.grid_values(indicator, derived.Context(context.period, missing, memo))
     write(indicator, context.period, {pk: computed.get(pk) for pk in missing}, started)
     values = {pk: v for pk, v in kept.items() if v is not None}
     values.update(computed)

@@ -42,6 +42,7 @@ def form_import(request):
             "upload": "/api/reports/form-imports/",
             "import": "/api/reports/form-imports/{id}/",
             "confirm": "/api/reports/form-imports/{id}/confirm/",
+            "figures": "/api/reports/form-imports/{id}/figures/",
             "indicators": "/api/reports/indicators/?active=1",
             "hub": "/reports/?template={code}",
         },

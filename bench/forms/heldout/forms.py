@@ -127,7 +127,7 @@ FORMS = [
             Col(
                 "60周岁以上老年人",
                 "人",
-                I("POP_ELDERLY", dfn(residents(age(">=", 60)))),
+                I("POP_AGE_60", dfn(residents(age(">=", 60))), ind("POP_ELDERLY")),
                 style="half",
             ),
             Col(
@@ -291,7 +291,7 @@ FORMS = [
             Col(
                 "未成年人",
                 "人",
-                I("POP_CHILDREN", dfn(residents(age("<", 18)))),
+                I("POP_UNDER_18", dfn(residents(age("<", 18))), ind("POP_CHILDREN")),
             ),
             Col("其中：14周岁以下", "人", I("POP_AGE_0_14", dfn(residents(age("<=", 14))))),
             Col(

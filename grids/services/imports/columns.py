@@ -22,6 +22,7 @@ FIELD_GUESSES = {
     "member_count": ["member_count", "members", "人数", "户人数", "家庭人口", "人口数", "rks"],
     "registered_on": ["registered_on", "registered", "登记日期"],
     "removed_on": ["removed_on", "removed", "注销日期"],
+    "building_code": ["building_code", "房屋编码", "楼栋编码", "所在房屋"],
 }
 
 BOUNDARY_FIELDS = ("code", "name", "parent_code")
@@ -33,6 +34,7 @@ HOUSEHOLD_FIELDS = (
     "member_count",
     "registered_on",
     "removed_on",
+    "building_code",
 )
 
 

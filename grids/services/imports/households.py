@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from grids import sql
-from grids.models import Household, today
+from grids.models import Building, Household, today
 from grids.problems import Problem
 from grids.services import crs as crs_service
 from grids.services.imports import alignment
@@ -75,7 +75,7 @@ def import_households(
     report.total = len(frame)
     # Spreadsheet rows as a person sees them (header on row 1); features numbered from 1.
     first_row = 2 if is_table else 1
-    optional = ("client_key", "member_count", "registered_on", "removed_on")
+    optional = ("client_key", "member_count", "registered_on", "removed_on", "building_code")
     wanted = {"address": None, **dict.fromkeys(optional), **(fields or {})}
     if is_table:
         wanted = {"lon": None, "lat": None, **wanted}
@@ -118,6 +118,10 @@ def import_households(
     for name in ("registered_on", "removed_on"):
         if name in columns:
             table[name] = _dates(text(frame[columns[name]]), rows, name, report)
+    if "building_code" in columns:
+        table["building_id"] = _buildings(
+            text(frame[columns["building_code"]], number=True), rows, report
+        )
     return load_households(
         table, source_crs=source, commit=commit, progress=progress, report=report
     )
@@ -143,6 +147,23 @@ def _members(values: pd.Series, rows, report: ImportReport) -> pd.Series:
             )
         )
     return numbers.where(ok & (values != ""), 0).where(ok)
+
+
+def _buildings(codes: pd.Series, rows, report: ImportReport) -> pd.Series:
+    """The building of each row by its code (房屋编码); an unknown code is an error."""
+    known = dict(Building.objects.filter(code__in=set(codes) - {""}).values_list("code", "pk"))
+    for i in np.flatnonzero(((codes != "") & ~codes.isin(known)).to_numpy()):
+        report.problems.append(
+            Problem(
+                "unknown_building",
+                _("no building has the code %(code)s (import the buildings first)")
+                % {"code": codes.iloc[i]},
+                row=int(rows[i]),
+                field="building_code",
+                value=codes.iloc[i],
+            )
+        )
+    return codes.map(known).astype("Int64")
 
 
 def _dates(values: pd.Series, rows, name: str, report: ImportReport) -> pd.Series:
@@ -290,6 +311,11 @@ def load_households(
             "member_count": members,
             "registered_on": np.where(pd.isna(registered), today(), registered),
             "removed_on": dates("removed_on"),
+            "building_id": (
+                pd.array(table["building_id"], dtype="Int64")
+                if "building_id" in table
+                else pd.array([None] * n, dtype="Int64")
+            ),
         }
     )
     progress.stage("writing", n)

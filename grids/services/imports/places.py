@@ -115,7 +115,7 @@ def read_places(
             report.problems.append(
                 Problem(
                     "not_a_point",
-                    _("a %(kind)s is a point: this feature is a polygon") % {"kind": kind},
+                    _("this feature is a polygon; a point is needed"),
                     row=int(rows[i]),
                     field="geometry",
                 )

@@ -7,6 +7,7 @@ found. Member counts follow the residents, as the resident services keep them.""
 from __future__ import annotations
 
 import itertools
+import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from grids.models import Household, Resident
 from grids.problems import Problem
 from grids.services.households import refresh_member_counts
 from grids.services.imports import people, placing
+from grids.services.imports.attributes import TagWords, check_attributes
 from grids.services.imports.columns import check_targets, resolve_fields, text
 from grids.services.imports.people import add_problem
 from grids.services.imports.reading import TABLE_SUFFIXES, Unreadable, read_table
@@ -35,6 +37,10 @@ RESIDENT_FIELDS = (
     "birth_date",
     "sex",
     "tags",
+    "registration",
+    "residence_since",
+    "origin",
+    "relation",
 )
 RESIDENT_GUESSES = {
     "client_key": ["client_key", "户编号", "户号", "户籍编号", "household_key", "hbh"],
@@ -64,9 +70,43 @@ RESIDENT_GUESSES = {
     "birth_date": ["birth_date", "出生日期", "出生年月日", "生日", "csrq"],
     "sex": ["sex", "性别", "xb"],
     "tags": ["tags", "标签", "人员类别", "人员类型", "人群类别", "特殊人群", "人员属性"],
+    "registration": [
+        "registration",
+        "户籍类型",
+        "户籍性质",
+        "人口类型",
+        "人口类别",
+        "居住类型",
+        "户籍状态",
+        "hjlx",
+    ],
+    "residence_since": [
+        "residence_since",
+        "来本地日期",
+        "来本地时间",
+        "来本地居住日期",
+        "居住起始日期",
+        "入住日期",
+        "lbdrq",
+    ],
+    "origin": ["origin", "户籍地", "户籍地址", "户籍所在地", "籍贯", "来自何处", "来源地", "hjd"],
+    "relation": ["relation", "与户主关系", "与户主的关系", "家庭关系", "关系", "yhzgx"],
 }
 HOUSEHOLD_KEYS = ("client_key", "address")
-RESIDENT_COLUMNS = ("household_id", "name", "id_number", "phone", "birth_date", "sex", "tags")
+RESIDENT_COLUMNS = (
+    "household_id",
+    "name",
+    "id_number",
+    "phone",
+    "birth_date",
+    "sex",
+    "tags",
+    "tag_levels",
+    "registration",
+    "residence_since",
+    "origin",
+    "relation",
+)
 # Rows searched for the header below a title (XX社区实有人口登记表) or a note.
 HEADER_SEARCH_ROWS = 10
 
@@ -136,10 +176,11 @@ def import_residents(
     cells = {
         name: text(frame[column], number=name == "client_key") for name, column in columns.items()
     }
+    words = TagWords()
     flag_columns = {
         column: tags
         for column in frame.columns
-        if column not in columns.values() and (tags := people.yes_no_tags(column))
+        if column not in columns.values() and (tags := words.yes_no(column))
     }
     _unused_columns(frame, columns, flag_columns, report)
     rows = pd.Series(range(header_row + 1, header_row + 1 + len(frame)), index=frame.index)
@@ -173,6 +214,7 @@ def import_residents(
             flag_columns,
             ignore_unknown_tags,
             report,
+            words,
         )
         records.append(record)
     progress.advance(report.total)
@@ -232,7 +274,9 @@ def _unused_columns(frame, columns, flag_columns, report: ImportReport) -> None:
         )
 
 
-def _check_row(row, values, flags, flag_columns, ignore_unknown_tags, report) -> dict | None:
+def _check_row(  # noqa: PLR0913 (one row's values and how to read them)
+    row, values, flags, flag_columns, ignore_unknown_tags, report, words
+) -> dict | None:
     """The resident of one row; "ok" is False when one of its values is wrong (each
     reported). A wrong row still goes through the household and person checks, so that all
     its problems are named at once."""
@@ -287,7 +331,7 @@ def _check_row(row, values, flags, flag_columns, ignore_unknown_tags, report) ->
         add_problem(report, row, "phone", *problem, value=values["phone"])
         ok = False
     record["phone"] = phone
-    tags, unknown = people.check_tags(values.get("tags", ""))
+    tags, levels, unknown = words.read(values.get("tags", ""))
     if unknown:
         add_problem(
             report,
@@ -302,7 +346,7 @@ def _check_row(row, values, flags, flag_columns, ignore_unknown_tags, report) ->
                     "(--ignore-unknown-tags leaves such words out)"
                 )
             )
-            % {"words": "、".join(unknown), "tags": people.tag_names()},
+            % {"words": "、".join(unknown), "tags": words.names()},
             value=values["tags"],
             severity="warning" if ignore_unknown_tags else "error",
         )
@@ -317,6 +361,11 @@ def _check_row(row, values, flags, flag_columns, ignore_unknown_tags, report) ->
         elif answer:
             tags += [str(t) for t in flag_columns[column] if str(t) not in tags]
     record["tags"] = tags
+    record["tag_levels"] = levels
+    for problem in words.catalogue.check(tags, levels, row=row):
+        report.problems.append(problem)
+        ok = False
+    ok &= check_attributes(row, values, record, report)
     record["ok"] = ok
     return record
 
@@ -371,6 +420,14 @@ def _write(records, households, *, commit, progress, report: ImportReport) -> Im
                 "sex": [str(r["sex"]) for r in records],
                 # Tag codes are plain words: the array literal needs no quoting.
                 "tags": ["{" + ",".join(r["tags"]) + "}" for r in records],
+                "tag_levels": [json.dumps(r["tag_levels"], ensure_ascii=False) for r in records],
+                "registration": [r["registration"] for r in records],
+                "residence_since": [
+                    r["residence_since"].isoformat() if r["residence_since"] else None
+                    for r in records
+                ],
+                "origin": [r["origin"] for r in records],
+                "relation": [r["relation"] for r in records],
             },
             columns=RESIDENT_COLUMNS,
         )

@@ -24,12 +24,13 @@ from reports.services.forms.guessing import guess_aggregation, guess_group, new_
 from reports.services.forms.parsing import parse_form
 from reports.services.forms.sheet import FormColumn, ParsedForm
 from reports.services.forms.words import guess_value_type, key_kind, level_of_heading, split_period
-from reports.services.forms.workflow import FormRefused, may_import, propose
+from reports.services.forms.workflow import FormRefused, add_figures, may_import, propose
 
 __all__ = [
     "FormColumn",
     "FormRefused",
     "ParsedForm",
+    "add_figures",
     "confirm",
     "guess_aggregation",
     "guess_group",

@@ -103,14 +103,18 @@ RESOLVED = [
     "解决",
     "销号",
 ]
-INCIDENT_WORDS = {"disputes": ["矛盾纠纷", "纠纷"], "hazards": ["安全隐患", "隐患"]}
+INCIDENT_WORDS = {
+    "disputes": ["矛盾纠纷", "纠纷"],
+    "hazards": ["安全风险隐患", "风险隐患", "安全隐患", "隐患点", "隐患"],
+}
 # Catalogue names read by INCIDENT_WORDS (安全隐患 is the seeded definitions' "06").
 _INCIDENT_GENERIC = {"安全隐患", "社会事务"}
 
 # What may be left over: counted nouns, "per period" words and particles.
 FILLER = re.compile(
     r"人数|人口|人员|数量|总数|个数|户数|件数|栋数|幢数|家数|情况|对象|合计|小计|总计|实有|现有|"
-    r"辖区|本辖区|在册|本月|当月|本期|本季度?|本年度?|全年|累计|其中|及|和|与|的|共|总|数|名|人|"
+    r"辖区|本辖区|在册|本月|当月|本期|本季度?|本年度?|全年|累计|年末|期末|月末|季末|年底|月底|截至|"
+    r"目前|当前|其中|及|和|与|的|共|总|数|名|人|"
     r"个|件|起|处|家|所|栋|幢|座|次|户"
 )
 # People words allowed beside a condition that says who they are ("80岁以上老人").

@@ -229,7 +229,7 @@ def _refuse_numbers(sheet: _Sheet, start: int, filename: str) -> None:
     cannot be named, so nothing is guessed ("100", "200" are not items)."""
     anchors = sheet.written(start)
     numbers = [a for a in anchors if _is_number(a.value) or isinstance(a.value, dt.date)]
-    if len(numbers) * 2 < len(anchors):
+    if len(numbers) * 2 <= len(anchors):  # a header may hold a year or two as numbers
         return
     everything = [a for r in range(start, sheet.last_row + 1) for a in sheet.written(r)]
     only_numbers = all(_is_number(a.value) or isinstance(a.value, dt.date) for a in everything)
@@ -254,16 +254,24 @@ _UNIT_LABELS = {"单位", "计量单位", "单位名称", "—", "-", "/", "－"
 
 def _unit_row(anchors: list[_Anchor]) -> dict[int, str]:
     """{column: unit} when a row under the header holds units ("单位 | 人 | 户 | 栋"), else
-    an empty dict: a row of data has names and numbers, not units."""
+    an empty dict: a row of data has names and numbers, not units. A classifier we do not
+    list ("盏") counts among units we know."""
     units = {}
+    unknown = {}
     for anchor in anchors:
-        text = _flat(anchor.text).replace(" ", "")
+        text = _flat(anchor.text).replace(" ", "").strip("()（）")
         unit = matching.canonical_unit(text)
         if unit:
             units[anchor.col] = unit
-        elif text not in _UNIT_LABELS:
+        elif text in _UNIT_LABELS:
+            continue
+        elif re.fullmatch(r"[\u4e00-\u9fff]{1,2}", text) and not _is_number(anchor.value):
+            unknown[anchor.col] = text
+        else:
             return {}
-    return units
+    if not units or len(unknown) > len(units):
+        return {}
+    return units | unknown
 
 
 # "其中：80岁以上", "其中:独居老人（人）", a group "其中" over its items.

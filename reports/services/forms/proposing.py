@@ -70,19 +70,33 @@ COUNTED_KINDS = {
 }
 
 
+# The kinds of unit a count of each subject may be written in (人次 is no count of people,
+# 套 no count of buildings).
+KINDS_OF = {
+    "buildings": {"building", "thing", "place"},
+    "units": {"organisation", "thing", "household", "place", "item"},
+    "incidents": {"case", "place", "thing", "item"},
+    "grids": {"thing", "place", "item"},
+    "grid_workers": {"person"},
+}
+
+
 def _counts_in(column_unit: str, definition: dict) -> bool:
     """Whether a column in `column_unit` can hold the count the definition makes: people
-    in 人 (not 户, not 人次), households in 户, other things in any count unit."""
+    in 人 (not 户, not 人次), households in 户, other things in their count units."""
     unit = matching.canonical_unit(column_unit)
     if not unit:
         return True
     kind = matching.UNITS[unit][0]
     if kind not in COUNTED_KINDS:
         return False
+    measure = definition.get("measure")
+    if isinstance(measure, dict) and "sum" in measure:
+        return kind == "person"  # a sum of employees
     if definition["subject"] == "residents":
         wanted = "household" if computing.unit_of(definition) == "户" else "person"
         return kind == wanted
-    return True
+    return kind in KINDS_OF.get(definition["subject"], COUNTED_KINDS)
 
 
 def equivalent(derivation: str) -> dict | None:
@@ -181,6 +195,15 @@ def propose_column(
             "definition": definition,
         }
     return {"status": state, "candidates": found, "choice": {"new": spec}, "definition": None}
+
+
+def describe(proposals: list[dict]) -> None:
+    """Each reading in words (reports.definitions.describe), for the page."""
+    from reports import definitions
+
+    for proposal in proposals:
+        if proposal.get("definition") is not None:
+            proposal["description"] = definitions.describe(proposal["definition"])
 
 
 # ---- the district's current figure ----------------------------------------------------------

@@ -99,14 +99,15 @@ def split_period(title: str) -> tuple[str, str, str]:
 
 # Key columns: what a row is, not a data item.
 _UNIT_WORD = (
-    r"(?:网格|社区|村|行政村|自然村|村居|居委会?|村\(社区\)|社区\(村\)|街道|镇|乡镇|街镇|街道\(镇\)"
+    r"(?:网格|社区|村|行政村|自然村|村居|居委会?|村\(社区\)|社区\(村\)|村\(居\)|街道|镇|乡镇|街镇"
+    r"|镇街|街道\(镇\)|镇\(街道\)|乡镇\(街道\)|街道\(乡镇\)|村委会?|社区居委会|街道办事处|村民小组"
     r"|单位|填报单位|行政区划|区域)"
 )
 KEY_PATTERNS = [
     ("index", re.compile(r"^(?:序号|序|编号|no\.?|排序)$", re.I)),
     ("code", re.compile(rf"^{_UNIT_WORD}?(?:编码|代码|编号|代号)$")),
     ("parent", re.compile(rf"^(?:所属|上级){_UNIT_WORD}?(?:名称)?$")),
-    ("name", re.compile(rf"^(?:{_UNIT_WORD}(?:名称)?|名称)$")),
+    ("name", re.compile(rf"^(?:{_UNIT_WORD}(?:名称|名)?|名称|小区名称)$")),
 ]
 _LEVEL_WORDS = [
     ("网格", UnitLevel.GRID),

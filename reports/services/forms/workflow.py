@@ -9,7 +9,7 @@ from grids import scoping
 from grids.models import Department, Role
 from grids.problems import Problem, ProblemsError
 from reports.models import FormImport, Indicator
-from reports.services.forms import proposing, still_typed
+from reports.services.forms import computing, proposing, still_typed
 from reports.services.forms.guessing import _code_stem, _unique_code, new_indicator_spec
 from reports.services.forms.parsing import parse_form
 
@@ -63,7 +63,8 @@ def propose(user, department: Department, data: bytes, filename: str) -> FormImp
          "choice": {"indicator": "POP_ELDERLY"} | {"definition": {...}, "new": {spec}}
                    | {"new": {spec}},
          "new": {spec}, "definition": {...} (when read as one),
-         "figure": {"value", "period", "on", "region"} (the district's, when computed),
+         "description": "…" (the definition in words, when read as one),
+         "figure": {"value", "period", "on", "region"} (added by `add_figures`),
          "duplicate_of": 3 (only when another column has the same match)}
 
     A matched column's choice is its indicator (one defined as the heading reads first,
@@ -97,7 +98,7 @@ def propose(user, department: Department, data: bytes, filename: str) -> FormImp
         readings[column.col] = proposal.get("definition")
         proposals.append(column.as_dict() | proposal | {"new": spec})
     _flag_duplicates(proposals)
-    proposing.figures(proposals, department, catalogue)
+    proposing.describe(proposals)
     for proposal in proposals:
         for candidate in proposal["candidates"]:
             indicator = catalogue.by_code.get(candidate["code"])
@@ -134,18 +135,35 @@ def _flag_duplicates(proposals: list[dict]) -> None:
     a suggestion to decide on (a template has each indicator once)."""
     best: dict[str, dict] = {}
     for proposal in proposals:
-        code = proposal["choice"].get("indicator")
+        code = proposal["choice"].get("indicator") or computing.signature(
+            proposal["choice"].get("definition")
+        )
         if code is None:
             continue
         other = best.get(code)
         if other is None:
             best[code] = proposal
             continue
-        loser, winner = sorted(
-            (other, proposal), key=lambda p: (p["candidates"][0]["score"], -p["column"])
-        )
+        loser, winner = sorted((other, proposal), key=lambda p: (_top(p), -p["column"]))
         if loser is other:
             best[code] = proposal
         loser["status"] = "suggested"
         loser["choice"] = {"new": loser["new"]}
         loser["duplicate_of"] = winner["column"]
+
+
+def _top(proposal: dict) -> float:
+    return proposal["candidates"][0]["score"] if proposal["candidates"] else 0.0
+
+
+def add_figures(user, form_import: FormImport) -> FormImport:
+    """The district's current figure beside each column the platform computes (a derived
+    indicator, a definition read from the heading), saved into the proposals. Apart from
+    `propose` because it counts the whole district (seconds at full scale): the page asks
+    for it once the mapping is shown."""
+    _check_may(user, form_import.department)
+    proposals = list(form_import.proposals)
+    proposing.figures(proposals, form_import.department, proposing.Catalogue())
+    form_import.proposals = proposals
+    form_import.save(update_fields=["proposals"])
+    return form_import

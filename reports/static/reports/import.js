@@ -92,7 +92,7 @@
       return { value: `i:${c.code}`, label: `${c.name}${c.unit ? `（${c.unit}）` : ""} · ${c.code} · ${Math.round(c.score * 100)}%`, level, reason: c.reason };
     });
     const state = { matched: T.matched, suggested: T.suggested, new: T.new, defined: T.defined }[p.status] || p.status;
-    const figure = p.figure ? `<br><small class="muted">${esc(T.figure)} ${esc(p.figure.region)} ${esc(p.figure.period)}: <strong>${esc(p.figure.value)}</strong></small>` : "";
+    const figure = `<br><small class="muted" data-figure-for="${p.column}">${figureText(p)}</small>`;
     const top = (p.candidates || [])[0];
     const scoreClass = top ? (top.score >= 0.75 ? "high" : top.score >= 0.5 ? "mid" : "") : "";
     return `<tr data-column="${p.column}" class="${picked === "new" ? "is-new" : picked === "skip" ? "is-skip" : ""}">
@@ -106,13 +106,29 @@
         <select data-decision="${p.column}">
           ${cands.length ? `<optgroup label="${esc(T.existing)}">${cands.map((c) =>
             `<option value="${esc(c.value)}" title="${esc(c.reason || "")}"${c.value === picked ? " selected" : ""}>${esc(c.label)}</option>`).join("")}</optgroup>` : ""}
-          ${p.definition && !chosen.indicator ? `<option value="def"${picked === "def" ? " selected" : ""}>${esc(T.computeIt)}</option>` : ""}
+          ${p.definition && !chosen.indicator ? `<option value="def"${picked === "def" ? " selected" : ""}>${esc(T.computeIt)}${p.description ? `：${esc(p.description)}` : ""}</option>` : ""}
           <option value="new"${picked === "new" ? " selected" : ""}>${esc(T.newIndicator)}</option>
           <option value="skip"${picked === "skip" ? " selected" : ""}>${esc(T.skip)}</option>
         </select>
         ${newSpec(p, chosen.new)}
         <div class="field-error" data-error-for="columns.${p.column}" hidden></div>
       </td></tr>`;
+  }
+
+  function figureText(p) {
+    return p.figure ? `${esc(T.figure)} ${esc(p.figure.region)} ${esc(p.figure.period)}: <strong>${esc(p.figure.value)}</strong>` : "";
+  }
+  // The district's figures are counted apart (seconds at full scale): filled in when ready.
+  async function loadFigures(form) {
+    if (!config.urls.figures) return;
+    const { ok, body } = await call(config.urls.figures.replace("{id}", form.id), { method: "POST", data: {} });
+    if (!ok || current !== form) return;
+    (body.proposals || []).forEach((p) => {
+      const mine = current.proposals.find((q) => q.column === p.column);
+      if (mine) mine.figure = p.figure;
+      const slot = rows.querySelector(`[data-figure-for="${p.column}"]`);
+      if (slot) slot.innerHTML = figureText(p);
+    });
   }
 
   function summarise() {
@@ -193,6 +209,7 @@
     summarise();
     document.getElementById("mapping-card").hidden = false;
     page.dataset.proposed = String(form.id);
+    loadFigures(form);
   }
 
   // ---- confirm -------------------------------------------------------------------------------
