@@ -20,6 +20,7 @@ def all_cases() -> dict:
         cases_ingest,
         cases_maps,
         cases_ogc,
+        cases_places,
         cases_render,
         cases_reports,
     )
@@ -29,6 +30,7 @@ def all_cases() -> dict:
         for module in (
             cases_grids,
             cases_imports,
+            cases_places,
             cases_maps,
             cases_render,
             cases_incidents,

@@ -3,7 +3,10 @@ OGC API – Features collections (scoped, no personal fields, the grid a place w
 
 from __future__ import annotations
 
+import codecs
+import csv
 import datetime as dt
+import io
 
 import pyogrio
 import pytest
@@ -62,6 +65,21 @@ def test_units_export_masks_personal_fields_by_role(users, places, tmp_path):
     read = AuditLog.objects.get(action=AuditLog.Action.READ_PERSONAL)
     assert (read.model, read.channel, read.object_ids) == ("unit", "export", [places["mine"][1].pk])
     assert AuditLog.objects.filter(action=AuditLog.Action.EXPORT, model="units").count() == 2
+
+
+def test_a_csv_export_is_read_by_a_spreadsheet(users, places):
+    """CSV: UTF-8 with a byte order mark (Excel reads the Chinese), points as X and Y."""
+    export = export_layer(users.district, "units", "csv")
+    assert export.filename.endswith(".csv") and export.content_type == "text/csv"
+    assert export.content.startswith(codecs.BOM_UTF8)
+    rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig"))))
+    assert {row["name"] for row in rows} == {"单位-mine", "单位-far"}
+    assert {row["legal_person"] for row in rows} == {"王**"}
+    mine = next(row for row in rows if row["name"] == "单位-mine")
+    point = places["mine"][1].location
+    assert (float(mine["X"]), float(mine["Y"])) == pytest.approx((point.x, point.y))
+    grids_csv = export_layer(users.worker, "grids", "csv").content.decode("utf-8-sig")
+    assert grids_csv.splitlines()[1].startswith('"MULTIPOLYGON')
 
 
 def test_the_export_command_writes_units(users, places, tmp_path):

@@ -36,7 +36,11 @@ FORMATS = {
     "gpkg": ("GPKG", "application/geopackage+sqlite3", ".gpkg"),
     "geojson": ("GeoJSON", "application/geo+json", ".geojson"),
     "shp": ("ESRI Shapefile", "application/zip", ".zip"),
+    "csv": ("CSV", "text/csv", ".csv"),
 }
+# Layers of points: a CSV carries them as X (longitude) and Y (latitude) columns a spreadsheet
+# reads; the polygon layers as WKT.
+POINT_LAYERS = {"households", "buildings", "units"}
 REGION_LAYERS = {
     "districts": Level.DISTRICT,
     "streets": Level.STREET,
@@ -228,6 +232,10 @@ def export_layer(user, layer: str, fmt: str, on: dt.date | None = None) -> Expor
         kwargs = {"layer": layer} if fmt == "gpkg" else {}
         if fmt == "shp":
             kwargs["encoding"] = "UTF-8"  # written to a .cpg, so GIS tools read Chinese right
+        if fmt == "csv":
+            geometry = "AS_XY" if layer in POINT_LAYERS else "AS_WKT"
+            # The byte order mark makes Excel read the file as UTF-8 (Chinese names intact).
+            kwargs["layer_options"] = {"GEOMETRY": geometry, "WRITE_BOM": "YES"}
         pyogrio.write_dataframe(frame, path, driver=driver, **kwargs)
         if fmt == "shp":
             buffer = io.BytesIO()

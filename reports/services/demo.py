@@ -37,7 +37,7 @@ from reports.models import (
 )
 from reports.periods import MONTHS, Period
 from reports.services import ledger
-from reports.services.indicators import ensure_groups, sync_derived
+from reports.services.indicators import ensure_groups, sync_defined, sync_derived
 from reports.services.values import tree_under
 
 SEED = 5_2026
@@ -75,6 +75,8 @@ def install_catalogue(district: Region) -> tuple[dict[str, Indicator], list[Repo
     for code, name, order in catalogue.EXTRA_GROUPS:
         IndicatorGroup.objects.get_or_create(code=code, defaults={"name": name, "order": order})
     sync_derived()
+    # The catalogue's templates ask for items defined as data (流动人口, 企业数…).
+    sync_defined()
     groups = {g.code: g for g in IndicatorGroup.objects.all()}
     indicators = {i.code: i for i in Indicator.objects.all()}
     for spec in catalogue.INDICATORS:
@@ -325,7 +327,7 @@ def grid_values(rng, g: Units, periods) -> dict[str, list[np.ndarray]]:
     d = Draw(rng, g, periods)
     u, nh = g.urban, g.nominal
     nr = nh * 2.75
-    r0, h0, e0, c0 = g.residents, g.households, g.elderly, g.children
+    r0, h0, e0 = g.residents, g.households, g.elderly
     mu = g.area * MU_PER_KM2
     v: dict[str, list[np.ndarray]] = {}
     farmland = mu * d.uniform(0.25, 0.45, urban=(0.0, 0.05))
@@ -334,7 +336,6 @@ def grid_values(rng, g: Units, periods) -> dict[str, list[np.ndarray]]:
         np.round(farmland * (1 - 0.004 * k), 2) for k in range(len(periods["year"]))
     ]
     v["AREA_FOREST"] = [np.round(forest * (1 + 0.002 * k), 2) for k in range(len(periods["year"]))]
-    v["ORG_PARTY_MEMBERS"] = d.walk(nr * d.uniform(0.02, 0.04), "month", 0.3, 0.15)
     estates = np.where(u, np.maximum(rng.poisson(nh / 300), 1), rng.poisson(0.6, g.n)).astype(float)
     v["EST_ESTATES"] = d.constant(estates, "quarter")
     managed = rng.binomial(estates.astype(int), d.uniform(0.1, 0.5, urban=(0.6, 1.0)))
@@ -348,7 +349,6 @@ def grid_values(rng, g: Units, periods) -> dict[str, list[np.ndarray]]:
         np.round(estates * d.uniform(6, 14)) + rng.poisson(3, g.n),
         np.round(nh * d.uniform(0.25, 0.4)),
     )
-    v["EST_BUILDINGS"] = d.constant(buildings, "year")
     v["EST_ELEVATORS"] = d.constant(
         np.where(u, np.round(buildings * d.uniform(0.5, 1.8)), rng.poisson(0.5, g.n)), "year"
     )
@@ -360,18 +360,6 @@ def grid_values(rng, g: Units, periods) -> dict[str, list[np.ndarray]]:
         0.3,
     )
     v["ORG_VOLUNTEERS"] = d.walk(nr * d.uniform(0.02, 0.05), "quarter", 3, 1)
-    v["ORGS_UNITS"] = d.walk(1 + rng.poisson(np.where(u, nh / 120, nh / 300)), "quarter", 0.2, 0.15)
-    v["ORGS_ENTERPRISES"] = d.walk(rng.poisson(np.where(u, nh / 60, nh / 150)), "quarter", 0.6, 0.4)
-    v["ORGS_SELF_EMPLOYED"] = d.walk(
-        nh * d.uniform(0.01, 0.03, urban=(0.04, 0.09)), "month", 1, 0.8
-    )
-    v["ORGS_SCHOOLS"] = d.constant(rng.poisson(nh / 900), "year")
-    v["ORGS_CLINICS"] = d.constant(
-        np.where(u, rng.poisson(nh / 400), 1 + rng.poisson(0.3, g.n)), "year"
-    )
-    v["POP_FLOATING"] = d.walk(
-        r0 * d.uniform(0.01, 0.06, urban=(0.05, 0.2)), "month", 0.4, 0.4, cap=r0 * 0.5
-    )
     v["POP_BIRTHS"] = d.flow(r0 * 6.0 / 1000 / 12, "month")
     v["POP_DEATHS"] = d.flow(r0 * 8.0 / 1000 / 12, "month", WINTER)
     v["POP_CHILDBEARING"] = [
@@ -381,7 +369,6 @@ def grid_values(rng, g: Units, periods) -> dict[str, list[np.ndarray]]:
     v["POP_FAMILY_DOCTOR"] = d.share(r0, 0.30, 0.50, "month", growth=0.01)
     v["POP_OLD_AGE_ALLOWANCE"] = d.share(e0, 0.12, 0.22, "month")
     v["POP_ELDERLY_HEALTH"] = d.share(e0, 0.55, 0.8, "quarter", growth=0.02)
-    v["POP_LEFT_BEHIND"] = d.share(c0, 0.05, 0.2, "quarter", urban=(0.0, 0.03))
     hazards = d.flow(1 + nh / 500, "month", WINTER)
     v["SAFE_FIRE_HAZARDS"] = hazards
     v["SAFE_FIRE_FIXED"] = [

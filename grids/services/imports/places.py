@@ -139,8 +139,10 @@ def check_district(checked: list[tuple[int, dict]], rows: PlaceRows, report) -> 
     lon = np.array([fields["location"].x for _row, fields in checked])
     lat = np.array([fields["location"].y for _row, fields in checked])
     numbers = np.array([row for row, _fields in checked])
-    raw_lon = np.array([rows.raw.get(row, (np.nan, np.nan))[0] for row in numbers])
-    raw_lat = np.array([rows.raw.get(row, (np.nan, np.nan))[1] for row in numbers])
+    # A footprint's point is quoted in WGS84: the file has no point of its own to quote.
+    raw = [rows.raw.get(row, (x, y)) for row, x, y in zip(numbers, lon, lat, strict=True)]
+    raw_lon = np.array([xy[0] for xy in raw])
+    raw_lat = np.array([xy[1] for xy in raw])
     ok = np.ones(len(checked), dtype=bool)
     bad = outside_district_problems(lon, lat, ok, district, numbers, report, raw=(raw_lon, raw_lat))
     return [item for item, wrong in zip(checked, bad, strict=True) if not wrong]

@@ -150,11 +150,7 @@ def _catalogue_words(subject: str, name: str, table: dict[str, list[str]]) -> di
     found = subjects.get(subject)
     fld = found.field(name) if found else None
     if fld is not None and fld.choices is not None:
-        try:
-            choices = fld.choices()
-        except Exception:  # noqa: BLE001 — a catalogue not migrated yet: read the table only
-            choices = []
-        for code, label in choices:
+        for code, label in fld.choices():
             label = str(label).strip()
             if code not in _READ_OTHERWISE and len(label) >= 2:
                 words.setdefault(code, []).append(label)
