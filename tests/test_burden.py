@@ -167,6 +167,9 @@ def test_more_after_than_before_is_shown_as_an_increase(tree, users, items):
     figures = burden.burden(tree.district, DECEMBER)
     assert (figures["before"], figures["now"]) == (4, 8)
     assert figures["change"] == 1.0
+    # Typed per grid where the only form asking for it needs one answer per community.
+    (typed,) = figures["typed"]
+    assert typed["finer_than_needed"] == "community"
     client = Client()
     client.force_login(users.district)
     body = client.get(f"/reports/burden/?month={DECEMBER.key}").content.decode()

@@ -312,3 +312,34 @@ def test_commands_dry_run_then_commit(tree, tmp_path, command, header, row):
     assert not model[command].objects.exists()
     call_command(command, str(path), "--commit", "--language", "en", stdout=out)
     assert model[command].objects.count() == 1
+
+
+def test_past_dated_rows_announce_the_change(tree, tmp_path, django_capture_on_commit_callbacks):
+    """Snapshots of past days' figures are dropped from the earliest date an import wrote."""
+    from grids.changes import data_changed
+
+    received = []
+
+    def receiver(sender, subject, since, **kwargs):
+        received.append((subject, since))
+
+    point = centre_of(tree.grids[(1, 1, 1)])
+    households = write_csv(
+        tmp_path / "h.csv",
+        ["户编号", "地址", "经度", "纬度", "登记日期"],
+        [["H1", "中山路1号", point.x, point.y, "2024-01-05"]],
+    )
+    buildings = write_csv(
+        tmp_path / "b.csv",
+        ["房屋编码", "经度", "纬度", "登记日期"],
+        [["B1", point.x, point.y, "2023-03-01"]],
+    )
+    data_changed.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert import_households(households, commit=True).committed
+            assert import_buildings(buildings, commit=True).committed
+    finally:
+        data_changed.disconnect(receiver)
+    assert ("households", dt.date(2024, 1, 5)) in received
+    assert ("buildings", dt.date(2023, 3, 1)) in received

@@ -82,10 +82,10 @@ def test_the_collections_each_role_is_offered(world, users):
     for role in ("admin", "district", "street", "community", "worker", "other_worker"):
         user = getattr(users, role)
         assert {c.id for c in registry.collections_for(user)} >= CORE, role
-    # A department sees the tree and no households: for it the collection does not exist,
-    # answered like an unknown collection.
+    # A department sees the tree and the places (buildings, units) but no households: for it
+    # that collection does not exist, answered like an unknown collection.
     offered = {c.id for c in registry.collections_for(users.department)}
-    assert offered == (CORE - {"households"}) | {
+    assert offered == (CORE - {"households"}) | {"buildings", "units"} | {
         c.id for c in registry.collections_for(users.department) if c.id.startswith("sensors-")
     }
     assert "households" not in offered and "sensors-camera" in offered

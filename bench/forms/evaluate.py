@@ -61,7 +61,11 @@ def load(half: str) -> list[tuple[Path, dict]]:
 def _setup():
     """The demo district with the demo catalogue installed afresh, an administrator, and
     the set's departments."""
+    from django.utils import timezone
+
     from grids.models import Region, Role, User
+    from reports import catalogue
+    from reports.models import Indicator
     from reports.services import indicators
     from reports.services.demo import install_catalogue
 
@@ -73,6 +77,10 @@ def _setup():
     # templates ask for some of them.
     indicators.sync_defined()
     install_catalogue(district)
+    # Collected items an older demo catalogue left in this database (and nothing the current
+    # one has) are retired for the run, so the forms meet the catalogue a district starts with.
+    stale = Indicator.objects.collected().exclude(code__in=[s.code for s in catalogue.INDICATORS])
+    stale.update(retired_on=timezone.localdate() - dt.timedelta(days=1))
     user = User.objects.create(username="forms-set-evaluator", role=Role.ADMINISTRATOR)
     return district, user
 
@@ -178,8 +186,12 @@ def key_decisions(key: dict, proposals: list[dict], created: dict[str, str]) -> 
                 created[item] = code
             decisions.append(decision | {"new": spec})
             continue
+        # The key's own answer first: its indicator, else its definition (an existing
+        # indicator holding it, or a new defined one); `also` only when the key's indicator
+        # is missing from this catalogue.
         chosen = None
-        for option in [answer, *column.get("also", [])]:
+        options = [answer] if "definition" in answer else [answer, *column.get("also", [])]
+        for option in options:
             code = option.get("indicator")
             if code and Indicator.objects.active().filter(code=code).exists():
                 chosen = code

@@ -16,7 +16,9 @@ import datetime as dt
 import importlib
 import json
 import random
+import re
 import sys
+import zipfile
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -178,8 +180,27 @@ def write_form(form: Form, path: Path) -> None:
         ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=width)
     for x in range(1, width + 1):
         ws.column_dimensions[get_column_letter(x)].width = 14
+    _save(wb, path)
+
+
+def _save(wb: Workbook, path: Path) -> None:
+    """Save with fixed times inside the zip too, so that a re-run writes the same bytes and
+    the committed files change only when a form does."""
     wb.properties.created = wb.properties.modified = FIXED_TIME
     wb.save(path)
+    with zipfile.ZipFile(path) as source:
+        entries = [(info.filename, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in entries:
+            if name == "docProps/core.xml":  # openpyxl stamps "modified" with the time of saving
+                data = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*",
+                    rb"\g<1>" + FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode(),
+                    data,
+                )
+            info = zipfile.ZipInfo(name, date_time=FIXED_TIME.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(info, data)
 
 
 def write_refusal(refusal: Refusal, path: Path) -> None:
@@ -188,8 +209,7 @@ def write_refusal(refusal: Refusal, path: Path) -> None:
     ws.title = "Sheet1"
     for row in refusal.rows:
         ws.append(row)
-    wb.properties.created = wb.properties.modified = FIXED_TIME
-    wb.save(path)
+    _save(wb, path)
 
 
 def key_of(form: Form) -> dict:

@@ -374,7 +374,7 @@ def rekey_area(area_ewkb: bytes, on: dt.date) -> dict[str, int]:
         (Unit, "units"),
         (Address, "addresses"),
     ):
-        if moved[key]:
+        if moved.get(key):
             announce(model)
     for _receiver, response in grid_area_changed.send(sender=Grid, area=area_ewkb, on=on):
         if isinstance(response, dict):

@@ -156,7 +156,7 @@ FORMS = [
             Col(
                 "党员",
                 "人",
-                I("POP_PARTY", dfn(residents(tag("party_member"))), ind("ORG_PARTY_MEMBERS")),
+                I("POP_PARTY", dfn(residents(tag("party_member")))),
                 group="网格力量",
             ),
             Col("党员中心户", "户", N("grid")),
@@ -238,7 +238,6 @@ FORMS = [
                 I(
                     "UNIT_ENTERPRISE",
                     dfn(subject("units", unit_type("enterprise"))),
-                    ind("ORGS_ENTERPRISES"),
                 ),
                 style="row",
             ),
@@ -248,20 +247,19 @@ FORMS = [
                 I(
                     "UNIT_SELF_EMPLOYED",
                     dfn(subject("units", unit_type("self_employed"))),
-                    ind("ORGS_SELF_EMPLOYED"),
                 ),
                 style="row",
             ),
             Col(
                 "学校",
                 "所",
-                I("UNIT_SCHOOL", dfn(subject("units", unit_type("school"))), ind("ORGS_SCHOOLS")),
+                I("UNIT_SCHOOL", dfn(subject("units", unit_type("school")))),
                 style="row",
             ),
             Col(
                 "医疗卫生机构",
                 "个",
-                I("UNIT_CLINIC", dfn(subject("units", unit_type("clinic"))), ind("ORGS_CLINICS")),
+                I("UNIT_CLINIC", dfn(subject("units", unit_type("clinic")))),
                 style="row",
             ),
             Col("农民专业合作社", "个", N("community", "coops"), style="row"),

@@ -12,7 +12,6 @@ from bench.forms.answers import (
     category,
     cond,
     dfn,
-    ind,
     registration,
     residents,
     subject,
@@ -160,7 +159,7 @@ FORMS = [
             Col(
                 "党员总数",
                 "人",
-                I("POP_PARTY", dfn(residents(tag("party_member"))), ind("ORG_PARTY_MEMBERS")),
+                I("POP_PARTY", dfn(residents(tag("party_member")))),
                 group="骨干力量",
             ),
             Col(
@@ -241,7 +240,6 @@ FORMS = [
                 I(
                     "UNIT_ENTERPRISE",
                     dfn(subject("units", unit_type("enterprise"))),
-                    ind("ORGS_ENTERPRISES"),
                 ),
             ),
         ],
@@ -315,7 +313,6 @@ FORMS = [
                 I(
                     "UNIT_ENTERPRISE",
                     dfn(subject("units", unit_type("enterprise"))),
-                    ind("ORGS_ENTERPRISES"),
                 ),
                 style="row",
             ),
@@ -325,7 +322,6 @@ FORMS = [
                 I(
                     "UNIT_SELF_EMPLOYED",
                     dfn(subject("units", unit_type("self_employed"))),
-                    ind("ORGS_SELF_EMPLOYED"),
                 ),
                 style="row",
             ),
@@ -396,7 +392,7 @@ FORMS = [
             Col(
                 "房屋总数",
                 "栋",
-                I("BLD_TOTAL", dfn(subject("buildings")), ind("EST_BUILDINGS")),
+                I("BLD_TOTAL", dfn(subject("buildings"))),
                 style="row",
             ),
             Col(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -20,7 +21,7 @@ from grids.services.basedata import (
     get_or_create_address,
     standard_text,
 )
-from grids.services.imports.places import check_district, read_places
+from grids.services.imports.places import far_outside, read_places
 from grids.services.imports.report import ImportReport, NullProgress, Progress
 
 ADDRESS_FIELDS = ("address", "lon", "lat", "building_code")
@@ -74,7 +75,7 @@ def import_addresses(
         except ProblemsError as error:
             report.problems.extend(error.problems)
             continue
-        location = read.points[i]
+        _footprint, location = read.geos(i)
         code = read.cells["building_code"].iat[i] if "building_code" in read.cells else ""
         if code and code not in buildings:
             report.problems.append(
@@ -108,11 +109,13 @@ def import_addresses(
         fields_ = {"location": location} if location is not None else {}
         checked.append((row, {**fields_, "text": value, "building": buildings.get(code)}))
     progress.advance(len(read.rows))
-    located = [(row, f) for row, f in checked if f.get("location") is not None]
-    kept = {row for row, _f in check_district(located, read, report)}
+    located = pd.DataFrame(
+        [(row, f["location"].x, f["location"].y) for row, f in checked if "location" in f],
+        columns=["row", "lon", "lat"],
+    )
+    far_outside(located, read, report)
     if report.errors:
         return report
-    checked = [(row, f) for row, f in checked if f.get("location") is None or row in kept]
     progress.stage("writing", len(checked))
     with transaction.atomic():
         for row, fields_ in checked:

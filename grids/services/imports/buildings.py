@@ -7,19 +7,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from django.utils.translation import gettext as _
 
-from grids.models import Building, BuildingUse
+from grids.models import Building, BuildingUse, today
+from grids.problems import Problem
 from grids.services.basedata import check_building
+from grids.services.basedata.buildings import EARLIEST_YEAR, MAX_FLOORS
 from grids.services.imports.places import (
     cell_date,
-    check_district,
-    duplicate_problems,
+    far_outside,
     problems_of,
     read_places,
+    repeated,
     write_places,
 )
+from grids.services.imports.quick import QuickRows
 from grids.services.imports.report import ImportReport, NullProgress, Progress
 from grids.sql.places import BUILDINGS, staged_columns
 
@@ -49,6 +53,8 @@ BUILDING_GUESSES = {
     "registered_on": ["registered_on", "登记日期", "采集日期"],
     "removed_on": ["removed_on", "注销日期", "拆除日期"],
 }
+CODE_LIMIT = Building._meta.get_field("code").max_length
+KEY_LIMIT = Building._meta.get_field("client_key").max_length
 # The words registers use for a building's use; the codes are their own words.
 USE_WORDS = {
     "住宅": BuildingUse.RESIDENTIAL,
@@ -102,55 +108,68 @@ def import_buildings(
     if read is None:
         return report
     progress.stage("checking", len(read.rows))
-    checked = []
-    for i, row in enumerate(read.rows.tolist()):
-        values = {name: cells.iat[i] for name, cells in read.cells.items()}
-        values["footprint"], values["location"] = read.footprints[i], read.points[i]
-        use = values.get("use", "")
-        values["use"] = USE_WORDS.get(use.strip(), use) if use else None
-        for name in ("registered_on", "removed_on"):
-            values[name] = cell_date(values.get(name, ""), row, name, report)
-        cleaned, problems = check_building(values, row=row)
-        if problems_of(report, problems) or cleaned.get("location") is None:
-            continue
-        cleaned["client_key"] = values.get("client_key") or None
-        checked.append((row, cleaned))
+    quick = QuickRows(read)
+    quick.text("code", CODE_LIMIT, required=True)
+    quick.text("name", 100)
+    quick.text("address", 255)
+    quick.text("client_key", KEY_LIMIT)
+    quick.whole("floors", 1, MAX_FLOORS)
+    quick.whole("built_year", EARLIEST_YEAR, today().year)
+    quick.mapped("use", USE_WORDS, BuildingUse.values, BuildingUse.RESIDENTIAL)
+    quick.dates()
+    quick.place(footprints=True)
+    columns = staged_columns(BUILDINGS)
+    slow = [_checked(read, i, report) for i in np.flatnonzero(~quick.ok)]
+    staged = pd.concat(
+        [quick.frame(columns), pd.DataFrame([r for r in slow if r], columns=list(columns))]
+    ).sort_values("row", ignore_index=True)
     progress.advance(len(read.rows))
-    checked = check_district(checked, read, report)
-    repeated = duplicate_problems(checked, "code", report, _("building code"))
-    repeated |= duplicate_problems(checked, "client_key", report, _("key"))
+    staged["client_key"] = staged["client_key"].replace("", None)
+    bad = far_outside(staged, read, report)
+    bad |= repeated(staged, "code", report, _("building code"))
+    bad |= repeated(staged, "client_key", report, _("key"))
     if report.errors:
         return report
-    staged = pd.DataFrame(
-        [
-            {
-                "row": row,
-                "lon": f["location"].x,
-                "lat": f["location"].y,
-                "footprint": f["footprint"].wkt if f.get("footprint") is not None else None,
-                "code": f["code"],
-                "name": f["name"],
-                "floors": f["floors"],
-                "use": f["use"],
-                "built_year": f["built_year"],
-                "address": f["address"],
-                "client_key": f["client_key"],
-                "registered_on": f["registered_on"],
-                "removed_on": f.get("removed_on"),
-            }
-            for row, f in checked
-            if row not in repeated
-        ],
-        columns=list(staged_columns(BUILDINGS)),
-    )
     for name in ("floors", "built_year"):
-        staged[name] = staged[name].astype("Int64")
+        staged[name] = pd.array(staged[name], dtype="Int64")
     return write_places(
-        BUILDINGS,
-        Building,
-        "buildings",
-        staged,
-        commit=commit,
-        progress=progress,
-        report=report,
+        BUILDINGS, Building, "buildings", staged, commit=commit, progress=progress, report=report
     )
+
+
+def _checked(read, i: int, report: ImportReport) -> dict | None:
+    """Row i through the building service's own check: its staged values, or None with its
+    problems (field, value, reason) in the report."""
+    row = int(read.rows[i])
+    values = read.values(i)
+    values["footprint"], values["location"] = read.geos(i)
+    use = values.get("use", "")
+    values["use"] = USE_WORDS.get(use.strip(), use) if use else None
+    for name in ("registered_on", "removed_on"):
+        values[name] = cell_date(values.get(name, ""), row, name, report)
+    key = values.get("client_key", "")
+    if len(key) > KEY_LIMIT:
+        report.problems.append(
+            Problem(
+                "too_long",
+                _("%(n)d characters, at most %(max)d") % {"n": len(key), "max": KEY_LIMIT},
+                row=row,
+                field="client_key",
+                value=key,
+            )
+        )
+    cleaned, problems = check_building(values, row=row)
+    if problems_of(report, problems) or len(key) > KEY_LIMIT:
+        return None
+    footprint = cleaned.get("footprint")
+    return {
+        "row": row,
+        "lon": cleaned["location"].x,
+        "lat": cleaned["location"].y,
+        "footprint": footprint.wkt if footprint is not None else None,
+        **{name: cleaned.get(name) for name in ("code", "name", "floors", "use", "built_year")},
+        "address": cleaned["address"],
+        "client_key": key or None,
+        "registered_on": cleaned["registered_on"],
+        "removed_on": cleaned.get("removed_on"),
+    }

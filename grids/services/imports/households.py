@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from grids import sql
+from grids.changes import data_changed_since
 from grids.models import Building, Household, today
 from grids.problems import Problem
 from grids.services import crs as crs_service
@@ -340,6 +341,10 @@ def load_households(
         report.committed = commit
         if commit:
             announce(Household)
+            # Past-dated rows change past days' figures (grids.changes; sent on commit).
+            days = [d for d in (*staged["registered_on"], *staged["removed_on"]) if d]
+            if days:
+                data_changed_since("households", min(days))
         else:
             transaction.set_rollback(True)
     return report

@@ -39,9 +39,19 @@ class PlaceRows:
 
     rows: np.ndarray  # the row number a person sees (spreadsheet rows from 2, features from 1)
     cells: dict[str, pd.Series]  # field → text
-    footprints: list  # GEOS MultiPolygon/Polygon in 4326, or None
-    points: list  # GEOS Point in 4326, or None
+    geometries: np.ndarray  # shapely geometries in 4326, None where there is none
     raw: dict[int, tuple[float, float]] = field(default_factory=dict)  # row → source lon/lat
+
+    def geos(self, i: int) -> tuple[GEOSGeometry | None, Point | None]:
+        """(footprint, point) of row i as GEOS geometries for the services' row checks."""
+        shape = self.geometries[i]
+        if shape is None:
+            return None, None
+        geom = GEOSGeometry(memoryview(shapely.to_wkb(shape)), srid=4326)
+        return (None, geom) if isinstance(geom, Point) else (geom, None)
+
+    def values(self, i: int) -> dict:
+        return {name: cells.iat[i] for name, cells in self.cells.items()}
 
 
 def read_places(
@@ -88,7 +98,6 @@ def read_places(
         if name not in ("lon", "lat")
     }
     n = len(frame)
-    footprints: list = [None] * n
     if is_table and not {"lon", "lat"} <= set(columns):
         source = given_crs or crs_service.WGS84
         geometries = np.full(n, None, dtype=object)
@@ -101,14 +110,22 @@ def read_places(
     else:
         source = file_crs(frame, source_crs, report)
         geometries = np.asarray(frame.geometry.values, dtype=object)
-    raw = {}
     kinds = shapely.get_type_id(geometries)
-    for i in np.flatnonzero(kinds == 0):
-        raw[int(rows[i])] = (shapely.get_x(geometries[i]), shapely.get_y(geometries[i]))
+    points = np.flatnonzero(kinds == 0)
+    raw = dict(
+        zip(
+            rows[points].tolist(),
+            zip(
+                shapely.get_x(geometries[points]).tolist(),
+                shapely.get_y(geometries[points]).tolist(),
+                strict=True,
+            ),
+            strict=True,
+        )
+    )
     present = ~shapely.is_missing(geometries)
     if present.any() and source != crs_service.WGS84:
         geometries[present] = crs_service.geometries_to_wgs84(geometries[present], source)
-    points: list = [None] * n
     polygons = np.isin(kinds, (3, 6))  # Polygon, MultiPolygon
     if polygons.any() and kind != "building":
         for i in np.flatnonzero(polygons):
@@ -121,55 +138,45 @@ def read_places(
                 )
             )
         return None
-    for i in np.flatnonzero(present):
-        geom = GEOSGeometry(memoryview(shapely.to_wkb(geometries[i])), srid=4326)
-        if isinstance(geom, Point):
-            points[i] = geom
-        else:
-            footprints[i] = geom  # the row check says what a non-polygon is
-    return PlaceRows(rows=rows, cells=cells, footprints=footprints, points=points, raw=raw)
+    return PlaceRows(rows=rows, cells=cells, geometries=geometries, raw=raw)
 
 
-def check_district(checked: list[tuple[int, dict]], rows: PlaceRows, report) -> list:
-    """Rows whose point is far outside the district are errors (a wrong CRS or swapped
-    coordinates), as for households."""
-    if not checked:
-        return checked
-    district = district_area()
-    lon = np.array([fields["location"].x for _row, fields in checked])
-    lat = np.array([fields["location"].y for _row, fields in checked])
-    numbers = np.array([row for row, _fields in checked])
+def far_outside(staged: pd.DataFrame, read: PlaceRows, report: ImportReport) -> np.ndarray:
+    """Rows of `staged` (row, lon, lat) whose point is far outside the district: errors (a
+    wrong CRS or swapped coordinates), as for households."""
+    if staged.empty:
+        return np.zeros(0, dtype=bool)
+    lon, lat = staged["lon"].to_numpy(float), staged["lat"].to_numpy(float)
+    numbers = staged["row"].to_numpy()
     # A footprint's point is quoted in WGS84: the file has no point of its own to quote.
-    raw = [rows.raw.get(row, (x, y)) for row, x, y in zip(numbers, lon, lat, strict=True)]
+    raw = [read.raw.get(row, (x, y)) for row, x, y in zip(numbers, lon, lat, strict=True)]
     raw_lon = np.array([xy[0] for xy in raw])
     raw_lat = np.array([xy[1] for xy in raw])
-    ok = np.ones(len(checked), dtype=bool)
-    bad = outside_district_problems(lon, lat, ok, district, numbers, report, raw=(raw_lon, raw_lat))
-    return [item for item, wrong in zip(checked, bad, strict=True) if not wrong]
+    ok = np.ones(len(staged), dtype=bool)
+    return outside_district_problems(
+        lon, lat, ok, district_area(), numbers, report, raw=(raw_lon, raw_lat)
+    )
 
 
-def duplicate_problems(checked, name: str, report: ImportReport, label: str) -> set[int]:
+def repeated(staged: pd.DataFrame, name: str, report: ImportReport, label: str) -> np.ndarray:
     """Rows repeating an earlier row's `name` value (a key or code): errors."""
-    seen: dict[str, int] = {}
-    bad = set()
-    for row, fields in checked:
-        value = fields.get(name)
-        if not value:
-            continue
-        first = seen.setdefault(value, row)
-        if first != row:
+    values = staged[name]
+    given = values.notna() & (values != "")
+    twice = (given & values.duplicated(keep="first")).to_numpy()
+    if twice.any():
+        first = staged[given].drop_duplicates(name).set_index(name)["row"]
+        for row, value in zip(staged["row"][twice], values[twice], strict=True):
             report.problems.append(
                 Problem(
                     "duplicate_key",
                     _("%(what)s %(value)s also on row %(row)d")
-                    % {"what": label, "value": value, "row": first},
-                    row=row,
+                    % {"what": label, "value": value, "row": first[value]},
+                    row=int(row),
                     field=name,
                     value=value,
                 )
             )
-            bad.add(row)
-    return bad
+    return twice
 
 
 def write_places(

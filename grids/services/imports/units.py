@@ -8,23 +8,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from django.utils.translation import gettext as _
 
 from grids.models import Building, Unit
 from grids.problems import Problem
 from grids.services.basedata import UnitTypes, check_unit
+from grids.services.basedata.units import MAX_EMPLOYEES, PHONE
 from grids.services.imports.places import (
     cell_date,
-    check_district,
-    duplicate_problems,
+    far_outside,
     problems_of,
     read_places,
+    repeated,
     write_places,
 )
+from grids.services.imports.quick import QuickRows
 from grids.services.imports.report import ImportReport, NullProgress, Progress
 from grids.sql.places import UNITS, staged_columns
 
+KEY_LIMIT = Unit._meta.get_field("client_key").max_length
 UNIT_FIELDS = (
     "name",
     "type",
@@ -96,63 +100,94 @@ def import_units(
     types = UnitTypes()
     codes = set(read.cells["building_code"]) - {""} if "building_code" in read.cells else set()
     buildings = dict(Building.objects.filter(code__in=codes).values_list("code", "pk"))
-    checked = []
-    for i, row in enumerate(read.rows.tolist()):
-        values = {name: cells.iat[i] for name, cells in read.cells.items()}
-        values["location"] = read.points[i]
-        if read.footprints[i] is not None:
-            values["location"] = read.footprints[i]  # the check names it: not a point
-        for name in ("registered_on", "removed_on"):
-            values[name] = cell_date(values.get(name, ""), row, name, report)
-        code = values.pop("building_code", "")
-        building = buildings.get(code) if code else None
-        if code and building is None:
-            report.problems.append(
-                Problem(
-                    "unknown_building",
-                    _("no building has the code %(code)s (import the buildings first)")
-                    % {"code": code},
-                    row=row,
-                    field="building_code",
-                    value=code,
-                )
-            )
-        cleaned, problems = check_unit(values, row=row, types=types)
-        if problems_of(report, problems) or cleaned.get("location") is None:
-            continue
-        cleaned["client_key"] = values.get("client_key") or None
-        cleaned["building_id"] = building
-        checked.append((row, cleaned))
+    quick = QuickRows(read)
+    quick.text("name", 200, required=True)
+    quick.text("legal_person", 50)
+    quick.text("contact_phone", 20)
+    quick.text("address", 255)
+    quick.text("client_key", KEY_LIMIT)
+    quick.whole("employees", 0, MAX_EMPLOYEES)
+    active = {key: t.pk for key, t in types.by_key.items() if t.active}
+    quick.mapped("type", active, set(active.values()), None)
+    quick.values["type_id"] = quick.values.pop("type")
+    phones = quick.cell("contact_phone")
+    quick.ok &= ((phones == "") | phones.str.match(PHONE.pattern)).to_numpy(bool)
+    # Credit codes are rare and their check character needs the whole code: the slow way.
+    quick.ok &= (quick.cell("credit_code") == "").to_numpy()
+    quick.values["credit_code"] = quick.cell("credit_code").to_numpy(object)
+    building_codes = quick.cell("building_code")
+    quick.ok &= (building_codes == "").to_numpy()
+    quick.values["building_id"] = np.full(len(read.rows), None, dtype=object)
+    quick.dates()
+    quick.place(footprints=False)
+    columns = staged_columns(UNITS)
+    slow = [_checked(read, i, types, buildings, report) for i in np.flatnonzero(~quick.ok)]
+    staged = pd.concat(
+        [quick.frame(columns), pd.DataFrame([r for r in slow if r], columns=list(columns))]
+    ).sort_values("row", ignore_index=True)
     progress.advance(len(read.rows))
-    checked = check_district(checked, read, report)
-    repeated = duplicate_problems(checked, "client_key", report, _("key"))
+    staged["client_key"] = staged["client_key"].replace("", None)
+    bad = far_outside(staged, read, report)
+    bad |= repeated(staged, "client_key", report, _("key"))
     if report.errors:
         return report
-    staged = pd.DataFrame(
-        [
-            {
-                "row": row,
-                "lon": f["location"].x,
-                "lat": f["location"].y,
-                "name": f["name"],
-                "type_id": f["type"].pk,
-                "credit_code": f["credit_code"],
-                "legal_person": f["legal_person"],
-                "contact_phone": f["contact_phone"],
-                "employees": f.get("employees"),
-                "address": f["address"],
-                "building_id": f["building_id"],
-                "client_key": f["client_key"],
-                "registered_on": f["registered_on"],
-                "removed_on": f.get("removed_on"),
-            }
-            for row, f in checked
-            if row not in repeated
-        ],
-        columns=list(staged_columns(UNITS)),
-    )
     for name in ("employees", "building_id", "type_id"):
-        staged[name] = staged[name].astype("Int64")
+        staged[name] = pd.array(staged[name], dtype="Int64")
     return write_places(
         UNITS, Unit, "units", staged, commit=commit, progress=progress, report=report
     )
+
+
+def _checked(read, i: int, types, buildings: dict, report: ImportReport) -> dict | None:
+    """Row i through the unit service's own check: its staged values, or None with its
+    problems (field, value, reason) in the report."""
+    row = int(read.rows[i])
+    values = read.values(i)
+    footprint, point = read.geos(i)
+    values["location"] = point or footprint  # the check names a polygon: not a point
+    for name in ("registered_on", "removed_on"):
+        values[name] = cell_date(values.get(name, ""), row, name, report)
+    code = values.pop("building_code", "")
+    building = buildings.get(code) if code else None
+    ok = True
+    if code and building is None:
+        report.problems.append(
+            Problem(
+                "unknown_building",
+                _("no building has the code %(code)s (import the buildings first)")
+                % {"code": code},
+                row=row,
+                field="building_code",
+                value=code,
+            )
+        )
+        ok = False
+    key = values.pop("client_key", "")
+    if len(key) > KEY_LIMIT:
+        report.problems.append(
+            Problem(
+                "too_long",
+                _("%(n)d characters, at most %(max)d") % {"n": len(key), "max": KEY_LIMIT},
+                row=row,
+                field="client_key",
+                value=key,
+            )
+        )
+        ok = False
+    cleaned, problems = check_unit(values, row=row, types=types)
+    if problems_of(report, problems) or not ok:
+        return None
+    return {
+        "row": row,
+        "lon": cleaned["location"].x,
+        "lat": cleaned["location"].y,
+        "name": cleaned["name"],
+        "type_id": cleaned["type"].pk,
+        **{name: cleaned[name] for name in ("credit_code", "legal_person", "contact_phone")},
+        "employees": cleaned.get("employees"),
+        "address": cleaned["address"],
+        "building_id": building,
+        "client_key": key or None,
+        "registered_on": cleaned["registered_on"],
+        "removed_on": cleaned.get("removed_on"),
+    }
