@@ -23,6 +23,7 @@ def all_cases() -> dict:
         cases_places,
         cases_render,
         cases_reports,
+        cases_residents,
     )
 
     return {
@@ -31,6 +32,7 @@ def all_cases() -> dict:
             cases_grids,
             cases_imports,
             cases_places,
+            cases_residents,
             cases_maps,
             cases_render,
             cases_incidents,

@@ -3,8 +3,9 @@ so that the boundary editor (boundaries.services.impact) can count what would mo
 importing them.
 
 Two kinds:
-- `KeyedPoints`: rows at a point with a stored grid key (households, sensors, open
-  incidents); a boundary change re-keys those inside the changed area by their point.
+- `KeyedPoints`: rows at a point with a stored grid key (households, buildings, units,
+  standard addresses, sensors, open incidents); a boundary change re-keys those inside the
+  changed area by their point, writing the grid a row leaves to its `History` if it has one.
 - `KeyedToGrid`: rows that follow their grid (open tasks); when the grid is retired they go
   to its successor.
 

@@ -1,7 +1,7 @@
 """Incidents, tasks and visits as subjects of indicators defined as data (reports.subjects).
 
 An incident is counted on the grid it was reported in when a boundary change has since moved
-it and that grid is one of the period's, else on its grid (as incidents/indicators.py). Only
+it and that grid is valid on the period's last day, else on its grid. Only
 cases count: merged duplicates and dismissed reports are left out. As a stock, an incident is
 one still open at the end of the day."""
 
@@ -37,13 +37,10 @@ from reports.subjects import (
     NUMBER,
     REF,
     Field,
+    enum_choices,
     in_grids,
     register,
 )
-
-
-def choices(enum):
-    return lambda: [(code, str(name)) for code, name in enum.choices]
 
 
 def categories() -> list[tuple[str, str]]:
@@ -68,14 +65,20 @@ def on_time(op: str, value, on: dt.date) -> Q:
 
 
 def incident_rows(context: Context, stock: bool):
-    ids = context.grid_ids
+    on = context.on
+    # The grid it was reported in while that grid is valid on the day, else its grid now: by
+    # the day alone, not by which grids are asked for, so that a street's report and the
+    # district's (and a snapshot computed for some grids only) give each grid one figure.
+    reported_valid = Q(reported_grid__valid_from__lte=on) & (
+        Q(reported_grid__valid_to__isnull=True) | Q(reported_grid__valid_to__gt=on)
+    )
     rows = cases(Incident.objects.all()).annotate(
-        grid_on=Case(When(reported_grid__in=ids, then=F("reported_grid")), default=F("grid"))
+        grid_on=Case(When(reported_valid, then=F("reported_grid")), default=F("grid"))
     )
     if stock:
-        end = end_of(context.on)
+        end = end_of(on)
         rows = rows.filter(Q(closed_at__isnull=True) | Q(closed_at__gte=end), reported_at__lt=end)
-    return in_grids(rows, ids)
+    return in_grids(rows, context.grid_ids)
 
 
 register(
@@ -85,10 +88,10 @@ register(
     incident_rows,
     [
         Field("category", _("category"), CODE, "category", choices=categories, depth=3),
-        Field("status", _("status"), CHOICE, "status", choices=choices(Status)),
-        Field("source", _("source"), CHOICE, "source", choices=choices(Source)),
-        Field("priority", _("priority"), CHOICE, "priority", choices=choices(Priority)),
-        Field("level", _("held by"), CHOICE, "level", choices=choices(Level)),
+        Field("status", _("status"), CHOICE, "status", choices=enum_choices(Status)),
+        Field("source", _("source"), CHOICE, "source", choices=enum_choices(Source)),
+        Field("priority", _("priority"), CHOICE, "priority", choices=enum_choices(Priority)),
+        Field("level", _("held by"), CHOICE, "level", choices=enum_choices(Level)),
         Field("department", _("department"), CHOICE, "department__code", choices=departments),
         Field("reported_at", _("reported at"), DATETIME, "reported_at", flow=True),
         Field("closed_at", _("closed at"), DATETIME, "closed_at", flow=True),
@@ -115,7 +118,7 @@ register(
     "项",
     task_rows,
     [
-        Field("kind", _("kind"), CHOICE, "kind", choices=choices(TaskKind)),
+        Field("kind", _("kind"), CHOICE, "kind", choices=enum_choices(TaskKind)),
         Field("due_on", _("due on"), DATE, "due_on", flow=True),
         Field("created_at", _("created at"), DATETIME, "created_at", flow=True),
         Field("done_at", _("done at"), DATETIME, "done_at", flow=True),

@@ -46,13 +46,10 @@ from reports.subjects import (
     TEXT,
     Field,
     age_lookup,
+    enum_choices,
     in_grids,
     register,
 )
-
-
-def choices(enum):
-    return lambda: [(code, str(name)) for code, name in enum.choices]
 
 
 def tag_kinds() -> list[tuple[str, str]]:
@@ -97,13 +94,13 @@ register(
     [
         Field("age", _("age"), NUMBER, "birth_date", lookup=age_lookup("birth_date")),
         Field("birth_date", _("birth date"), DATE, "birth_date"),
-        Field("sex", _("sex"), CHOICE, "sex", choices=choices(Sex)),
+        Field("sex", _("sex"), CHOICE, "sex", choices=enum_choices(Sex)),
         Field(
             "registration",
             _("registration"),
             CHOICE,
             "registration",
-            choices=choices(Registration),
+            choices=enum_choices(Registration),
         ),
         Field(
             "tags",
@@ -114,7 +111,13 @@ register(
             levels=tag_levels,
             level_path="tag_levels",
         ),
-        Field("relation", _("relation to the head"), CHOICE, "relation", choices=choices(Relation)),
+        Field(
+            "relation",
+            _("relation to the head"),
+            CHOICE,
+            "relation",
+            choices=enum_choices(Relation),
+        ),
         Field("residence_since", _("living here since"), DATE, "residence_since", flow=True),
         Field("origin", _("place of origin"), TEXT, "origin"),
         Field("household", _("household"), REF, "household", measurable=True),
@@ -123,7 +126,7 @@ register(
             _("use of the building"),
             CHOICE,
             "household__building__use",
-            choices=choices(BuildingUse),
+            choices=enum_choices(BuildingUse),
         ),
     ],
     stock_means=_("in the households existing that day"),
@@ -142,7 +145,7 @@ register(
             _("use of the building"),
             CHOICE,
             "building__use",
-            choices=choices(BuildingUse),
+            choices=enum_choices(BuildingUse),
         ),
         Field("building", _("building"), REF, "building", measurable=True),
     ],
@@ -154,7 +157,7 @@ register(
     "栋",
     lambda context, stock: keyed(Building.objects.all(), context, stock),
     [
-        Field("use", _("use"), CHOICE, "use", choices=choices(BuildingUse)),
+        Field("use", _("use"), CHOICE, "use", choices=enum_choices(BuildingUse)),
         Field("floors", _("floors"), NUMBER, "floors", measurable=True),
         Field("built_year", _("year built"), NUMBER, "built_year"),
         *lifetime(),
@@ -213,7 +216,7 @@ register(
     _("grids"),
     "个",
     grid_rows,
-    [Field("theme", _("theme"), CHOICE, "theme", choices=choices(Theme))],
+    [Field("theme", _("theme"), CHOICE, "theme", choices=enum_choices(Theme))],
 )
 
 

@@ -109,6 +109,11 @@ def all_subjects() -> list[Subject]:
     return list(_registry.values())
 
 
+def enum_choices(enum) -> Callable[[], list[tuple[str, str]]]:
+    """A TextChoices as a field's codes and names, read when asked (in the language then)."""
+    return lambda: [(code, str(name)) for code, name in enum.choices]
+
+
 def in_grids(rows: QuerySet, grid_ids) -> QuerySet:
     """Rows of these grids only, by the annotated grid_on."""
     return rows.filter(grid_on__in=[pk for pk in grid_ids if pk is not None])

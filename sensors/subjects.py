@@ -10,12 +10,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from reports.derived import Context
-from reports.subjects import CHOICE, DATE, REF, Field, in_grids, register
+from reports.subjects import CHOICE, DATE, REF, Field, enum_choices, in_grids, register
 from sensors.models import Role, Sensor, SensorType, Status
-
-
-def choices(enum):
-    return lambda: [(code, str(name)) for code, name in enum.choices]
 
 
 def sensor_types() -> list[tuple[str, str]]:
@@ -36,8 +32,8 @@ register(
     sensor_rows,
     [
         Field("type", _("sensor type"), CHOICE, "type__code", choices=sensor_types),
-        Field("role", _("role"), CHOICE, "role", choices=choices(Role)),
-        Field("status", _("status"), CHOICE, "status", choices=choices(Status)),
+        Field("role", _("role"), CHOICE, "role", choices=enum_choices(Role)),
+        Field("status", _("status"), CHOICE, "status", choices=enum_choices(Status)),
         Field("installed_on", _("installed on"), DATE, "installed_on", flow=True),
         Field("gateway", _("gateway"), REF, "gateway", measurable=True),
     ],

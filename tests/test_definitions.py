@@ -316,6 +316,25 @@ def test_incidents_found_and_fixed_in_the_period_and_open_at_its_end(hazards):
     assert value(dict(day, time={"within": "reported_at"})) == {hazards: 1}
 
 
+def test_an_incident_counts_in_one_grid_whichever_grids_are_asked(hazards, tree):
+    """Found in review: the grid an incident counted in depended on the grids asked for (its
+    reported grid only when among them), so a street's report, or a snapshot computed for
+    the grids not kept yet, put it in its new grid while the district's put it in the old."""
+    other = next(g.pk for g in tree.grids.values() if g.pk != hazards)
+    moved = Incident.objects.filter(grid_id=hazards, category__code="060101").get()
+    # As a boundary change re-keys an open incident: its grid now, and where it was reported.
+    Incident.objects.filter(pk=moved.pk).update(grid_id=other, reported_grid_id=hazards)
+    found = {
+        "subject": "incidents",
+        "where": [cond("category", "=", "060101")],
+        "time": {"within": "reported_at"},
+    }
+    everywhere = [g.pk for g in tree.grids.values()]
+    assert value(found, JUNE, everywhere) == {hazards: 1}
+    assert value(found, JUNE, [other]) == {}
+    assert value(found, JUNE, [hazards]) == {hazards: 1}
+
+
 # ---- past boundaries ---------------------------------------------------------------------
 
 
@@ -428,6 +447,34 @@ def problems(definition) -> dict[str, str]:
         (residents(time={"within": "age"}), {"time.within": "bad_time"}),
         (residents(time="flow"), {"time": "bad_time"}),
         ({"subject": "visits", "time": "stock"}, {"time": "not_a_stock"}),
+        # Found in review: these answered 500 (an unhashable tag, an infinite age, a day
+        # whose next day is past what a date holds).
+        (
+            residents(cond("tags", "has", ["disabled"], level="一级")),
+            {"where.0.value": "not_a_text"},
+        ),
+        (
+            residents(cond("tags", "has", {"a": 1}, level="一级")),
+            {"where.0.value": "not_a_text"},
+        ),
+        (residents(cond("age", ">=", float("inf"))), {"where.0.value": "not_a_number"}),
+        (residents(cond("age", "in", [float("-inf")])), {"where.0.value.0": "not_a_number"}),
+        (
+            {
+                "subject": "buildings",
+                "where": [cond("floors", ">", float("inf"))],
+            },
+            {"where.0.value": "not_a_number"},
+        ),
+        (
+            {
+                "subject": "incidents",
+                "where": [cond("reported_at", "<=", "9999-12-31")],
+                "time": {"within": "reported_at"},
+            },
+            {"where.0.value": "out_of_range"},
+        ),
+        (residents(cond("residence_since", ">", "1066-10-14")), {"where.0.value": "out_of_range"}),
     ],
 )
 def test_validation_names_the_field(catalogues, definition, expected):

@@ -120,6 +120,28 @@ def test_preview_problems_name_the_field_and_say_why_in_chinese(api, users):
     assert response.status_code == 400 and "period" in errors(response)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        # JSON's 1e400 is read as infinity; a tag given as a list with a level; a day whose
+        # next day a date cannot hold. Each answered 500 before review.
+        '{"definition": {"subject": "residents",'
+        ' "where": [{"field": "age", "op": ">=", "value": 1e400}]}}',
+        '{"definition": {"subject": "residents",'
+        ' "where": [{"field": "tags", "op": "has", "value": ["disabled"], "level": "一级"}]}}',
+        '{"definition": {"subject": "incidents", "time": {"within": "reported_at"},'
+        ' "where": [{"field": "reported_at", "op": "=", "value": "9999-12-31"}]}}',
+    ],
+)
+def test_preview_of_junk_answers_400_naming_the_value(client, users, body):
+    client.force_login(users.district)
+    response = client.post(
+        "/api/reports/definitions/preview/", body, content_type="application/json"
+    )
+    assert response.status_code == 400, response.content
+    assert list(errors(response)) == ["definition.where.0.value"]
+
+
 # ---- an indicator defined as data ------------------------------------------------------
 
 
@@ -165,6 +187,28 @@ def test_an_indicator_created_with_a_definition_gives_values_in_reports(api, use
     indicator.refresh_from_db()
     values = Values(tree_under(elders.district, today()), THIS_MONTH)
     assert values.at(indicator, "district")[elders.district.pk].value == 0
+
+
+def test_a_changed_definition_is_read_out_again_unless_described_by_a_person(api, users):
+    ensure_groups()
+    client = api(users.district)
+    response = client.post("/api/reports/indicators/", new_indicator(), format="json")
+    assert response.status_code == 201, response.content
+    ninety = {**EIGHTY, "where": [{"field": "age", "op": ">=", "value": 90}]}
+    response = client.patch(
+        "/api/reports/indicators/POP_OLD_80/", {"definition": ninety}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    description = Indicator.objects.get(code="POP_OLD_80").description
+    assert "90" in description and "80" not in description
+    # A person's own words stay whatever the definition becomes.
+    own = {"description": "高龄老人（民政口径）"}
+    client.patch("/api/reports/indicators/POP_OLD_80/", own, format="json")
+    response = client.patch(
+        "/api/reports/indicators/POP_OLD_80/", {"definition": EIGHTY}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert Indicator.objects.get(code="POP_OLD_80").description == own["description"]
 
 
 def test_a_bad_definition_is_refused_with_its_fields_and_nothing_written(api, users):

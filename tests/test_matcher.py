@@ -6,6 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from rest_framework.test import APIClient
 
 from reports.models import FormImport, Indicator, ReportTemplate, Source, TemplateColumn
 from reports.services import matching
@@ -318,6 +319,9 @@ def test_words_in_another_order_are_the_same_item():
             ("incidents", [("category", "=", "070101")], "count", {"within": "reported_at"}),
         ),
         ("网格数", "个", ("grids", [], "count", "stock")),
+        ("生产经营单位", "家", ("units", [("type", "=", "enterprise")], "count", "stock")),
+        ("企业（含规上）数", "家", ("units", [("type", "=", "enterprise")], "count", "stock")),
+        ("中小学及幼儿园", "所", ("units", [("type", "=", "school")], "count", "stock")),
         ("从业人员", "人", ("units", [], {"sum": "employees"}, "stock")),
     ],
 )
@@ -432,3 +436,19 @@ def test_what_communities_will_still_type_before_publishing(dept, tree):
     assert [c["why"] for c in typing["still_typed"]] == ["new", "new"]
     assert [c["heading"] for c in typing["computed"]] == ["流动人口（人）"]
     assert typing["reduction"] == round(1 - 2 / 3, 4)
+
+
+def test_the_page_asks_the_figures_through_the_api(dept, homes, users):
+    """The import page asks for the figures once the mapping is shown (POST …/figures/)."""
+    data = sheet([["序号", "社区", "80岁以上老人（人）"], [1, "东街社区", 40]])
+    form_import = propose(dept.user, dept.department, data, "care.xlsx")
+    client = APIClient()
+    client.force_authenticate(dept.user)
+    response = client.post(f"/api/reports/form-imports/{form_import.pk}/figures/")
+    assert response.status_code == 200, response.content
+    by_cell = {p["cell"]: p for p in response.json()["proposals"]}
+    assert by_cell["C2"]["figure"]["value"] >= 0
+    # Another department's import is not there for it.
+    client.force_authenticate(users.worker)
+    response = client.post(f"/api/reports/form-imports/{form_import.pk}/figures/")
+    assert response.status_code in (403, 404)

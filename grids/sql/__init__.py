@@ -2,8 +2,9 @@
 
 Each statement is here because the ORM cannot say it, or says it far slower: set-based tree
 integrity checks with buffers in metres (tree), the precomputed figures' stale marks
-(figures), bulk loading through COPY (bulk, households), and bulk re-assignment of the points
-of a changed area (rekey). Values are always passed as parameters, geometries as EWKB bytes.
+(figures), bulk loading through COPY (bulk, households, places), and bulk re-assignment
+of the points of a changed area (rekey). Values are always passed as parameters, geometries
+as EWKB bytes.
 
 Every name stays importable from `grids.sql` for the callers of other apps.
 """

@@ -1,6 +1,6 @@
 """Re-keying the points of a changed area to the grids in force, as one join per boundary:
-shared by the apply (households here, sensors and open incidents in their apps) and the
-impact preview (boundaries.sql)."""
+shared by the apply (grids' own places here: households, buildings, units, standard
+addresses; sensors and open incidents in their apps) and the impact preview (boundaries.sql)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from grids.keyed import HOUSEHOLDS, PLACES, KeyedPoints
 # different polygon on every row and cannot reuse a prepared geometry (~0.7 ms a point). So
 # the rows in the area are staged, indexed, and keyed as one join from each boundary that
 # reaches the area to the points it holds, as POINTS_TO_GRIDS does: one index scan per
-# boundary, its prepared geometry reused for all of its points. The apply (households here,
+# boundary, its prepared geometry reused for all of its points. The apply (grids' places here,
 # sensors and open incidents in their apps) and the impact preview (boundaries.sql, on the
 # proposed boundaries) share these statements, so the preview counts what the apply moves.
 

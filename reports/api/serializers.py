@@ -117,8 +117,9 @@ class IndicatorSerializer(serializers.ModelSerializer):
                 errors["definition"] = {
                     p.field or "definition": [ErrorDetail(p.message, code=p.code)] for p in problems
                 }
-            elif not (attrs.get("description") or getattr(self.instance, "description", "")):
-                # Read out, so that lists and the merge show what it counts.
+            elif not attrs.get("description") and self._described_by_the_old(attrs):
+                # Read out, so that lists and the merge show what it counts; again when the
+                # definition changes under the reading of the old one.
                 attrs["description"] = definitions.describe(definition)
         elif merged.get("source") == Source.DERIVED:
             key = merged.get("derivation", "")
@@ -144,6 +145,17 @@ class IndicatorSerializer(serializers.ModelSerializer):
         if errors:
             raise serializers.ValidationError(errors)
         return attrs
+
+    def _described_by_the_old(self, attrs) -> bool:
+        """Whether the stored description is none, or the old definition read out (not a
+        person's words) under a definition being changed."""
+        current = getattr(self.instance, "description", "")
+        if not current:
+            return True
+        old = getattr(self.instance, "definition", None)
+        if old is None or "definition" not in attrs or attrs["definition"] == old:
+            return False
+        return current == definitions.describe(old)
 
     def _current(self) -> dict:
         if self.instance is None:

@@ -6,10 +6,12 @@ against the catalogues as they are now."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from django.utils.translation import gettext as _
 
 from grids.problems import Problem
+from grids.timestamps import LATEST_YEAR
 from reports import subjects
 from reports.subjects import (
     BOOLEAN,
@@ -43,6 +45,10 @@ KEYS = {"subject", "where", "measure", "time", "note"}
 MAX_CONDITIONS = 50
 MAX_LIST = 200
 MAX_DEPTH = 3
+# Dates a definition may name: nobody alive was born before the first, and the last keeps
+# the compiler's day arithmetic (the day after a date, in local time) inside what a date holds.
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(LATEST_YEAR, 12, 31)
 
 
 class Checker:
@@ -170,8 +176,8 @@ class Checker:
             if low is not None and high is not None and low > high:
                 self.problem("empty_range", here, _("the lowest value is above the highest"), value)
             return
-        self.scalar(f, value, here)
-        if op == "has" and level is not None:
+        # A level is checked only on a tag that is one (a list or an object is no key).
+        if self.scalar(f, value, here) is not None and op == "has" and level is not None:
             levels = (f.levels() if f.levels else {}).get(value, [])
             if level not in levels:
                 self.problem(
@@ -192,17 +198,36 @@ class Checker:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 self.problem("not_a_number", where, _("a number is expected"), value)
                 return None
-            if f.lookup is not None and (value != int(value) or not 0 <= value <= 200):
+            if isinstance(value, float) and not math.isfinite(value):
+                # JSON's 1e400 is read as infinity.
+                self.problem("not_a_number", where, _("is not a finite number"), value)
+                return None
+            if f.lookup is not None and (not 0 <= value <= 200 or value != int(value)):
                 # Age in whole years.
                 self.problem("bad_number", where, _("a whole number from 0 to 200"), value)
                 return None
             return value
         if f.kind in (DATE, DATETIME):
             try:
-                return dt.date.fromisoformat(value)
+                day = dt.date.fromisoformat(value)
             except (TypeError, ValueError):
                 self.problem("not_a_date", where, _("a date like 2026-10-31 is expected"), value)
                 return None
+            if not FIRST_DAY <= day <= LAST_DAY:
+                self.problem(
+                    "out_of_range",
+                    where,
+                    _("%(field)s %(value)s is out of range: dates run from %(first)s to %(last)s")
+                    % {
+                        "field": f.name,
+                        "value": day.isoformat(),
+                        "first": FIRST_DAY.isoformat(),
+                        "last": LAST_DAY.isoformat(),
+                    },
+                    value,
+                )
+                return None
+            return day
         if f.kind == BOOLEAN:
             if not isinstance(value, bool):
                 self.problem("not_a_boolean", where, _("true or false is expected"), value)

@@ -14,7 +14,9 @@ from grids.models import Household, Resident, today
 from grids.services.imports.people import SPACES, add_problem
 from grids.services.imports.report import ImportReport
 
-BATCH = 5000
+# One scan of the residents per batch (id_number has no index): as few as the 65,535
+# parameters of a statement allow.
+BATCH = 50_000
 
 
 def mark_duplicates(records: list[dict], report: ImportReport) -> None:

@@ -91,3 +91,14 @@ class FormImportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             TemplateSerializer(template, context={"request": request}).data,
             status=status.HTTP_201_CREATED,
         )
+
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    @action(detail=True, methods=["post"])
+    def figures(self, request, pk=None):
+        """The district's current figure beside each column the platform computes (a derived
+        indicator or a definition read from the heading), saved into the proposals. Apart from
+        the upload because it counts the whole district (seconds at full scale)."""
+        from reports.services import forms
+
+        form = get_object_or_404(self.get_queryset(), pk=pk)
+        return Response(self._data(forms.add_figures(request.user, form)))

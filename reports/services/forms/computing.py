@@ -44,7 +44,7 @@ TAG_WORDS = {
     "living_alone": ["独居老年人", "独居老人"],
     "disabled": ["持证残疾人", "残疾人", "残障人士", "残疾"],
     "veteran": ["退役军人", "退伍军人", "复员军人", "转业军人"],
-    "party_member": ["中共党员", "共产党员", "党员"],
+    "party_member": ["网格党员", "在册党员", "中共党员", "共产党员", "党员"],
     "community_correction": ["社区矫正对象", "社区矫正人员", "社区矫正"],
     "released": ["刑满释放人员", "刑满释放", "安置帮教对象"],
     "drug_user": ["社区戒毒社区康复人员", "社区戒毒康复人员", "戒毒康复人员", "吸毒人员"],
@@ -72,7 +72,8 @@ UNIT_TYPE_WORDS = {
     "state_owned": ["国有企业", "国企"],
     "private": ["民营企业", "私营企业"],
     "foreign": ["外资企业", "外商投资企业"],
-    "enterprise": ["企业"],
+    # 生产经营单位 is the safety law's word for the businesses it inspects.
+    "enterprise": ["生产经营单位", "生产经营企业", "企业"],
     "self_employed": ["个体工商户", "个体经营户", "个体户"],
     "shop": ["沿街商铺", "商铺", "门店", "店铺", "商户"],
     "kindergarten": ["幼儿园"],
@@ -80,7 +81,7 @@ UNIT_TYPE_WORDS = {
     "middle": ["中学"],
     "school": ["中小学校", "中小学", "学校"],
     "hospital": ["医院"],
-    "clinic_small": ["诊所", "卫生室", "卫生所"],
+    "clinic_small": ["村卫生室", "社区卫生服务站", "诊所", "卫生室", "卫生所"],
     "clinic": ["医疗卫生机构", "医疗机构", "卫生机构"],
     "party_org": ["基层党组织", "党组织", "党支部"],
     "social_org": ["社区社会组织", "社会组织"],
@@ -88,7 +89,7 @@ UNIT_TYPE_WORDS = {
     "restaurant": ["餐饮服务单位", "餐饮服务", "餐饮单位", "餐饮企业", "餐饮店", "餐馆", "餐饮"],
     "hotel": ["宾馆酒店", "宾馆", "酒店", "旅馆", "住宿场所"],
 }
-UNIT_WORDS = ["实有单位", "辖区单位", "驻区单位", "单位"]
+UNIT_WORDS = ["机关企事业单位", "企事业单位", "实有单位", "辖区单位", "驻区单位", "单位"]
 # Words of a flow and of a closing within the period, for incidents.
 RECEIVED = ["受理", "排查", "发现", "上报", "登记", "接报", "新增", "收到"]
 RESOLVED = [
@@ -189,6 +190,8 @@ def read(name: str, unit: str = "") -> dict | None:
     """A definition (contract C JSON) for a heading, or None when the heading says more
     than the vocabulary knows or names no one thing to count."""
     text = unicodedata.normalize("NFKC", name or "").replace(" ", "")
+    # "(含规上)", "(含临时)": what the count includes does not narrow it.
+    text = re.sub(r"\(含[^()]*\)", " ", text)
     text = re.sub(r"[()\[\]（）【】:：,，、/]", " ", text)
     if not text.strip():
         return None
