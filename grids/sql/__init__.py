@@ -30,6 +30,7 @@ from grids.sql.households import (
     HOUSEHOLD_WOULD_INSERT,
     STAGING_COLUMNS,
     copy_households,
+    copy_keyed_households,
 )
 from grids.sql.rekey import (
     GRIDS_IN_FORCE,
@@ -81,6 +82,7 @@ __all__ = [
     "bulk_write",
     "copy_frame",
     "copy_households",
+    "copy_keyed_households",
     "figures_are_current",
     "grids_outside_community",
     "grids_overlapping",

@@ -1,8 +1,15 @@
-"""Bulk loading of households through COPY: staged, keyed to their grids in one statement,
-inserted (or counted, for a dry run)."""
+"""Bulk loading of households through COPY: straight into grids_household when the points
+were keyed in Python (copy_keyed_households, the importer's path), or staged, keyed to their
+grids in one statement and inserted (copy_households: the fallback when another transaction
+wrote one of the keys meanwhile). A dry run counts instead of inserting."""
 
 from __future__ import annotations
 
+import os
+
+import numpy as np
+import pandas as pd
+import shapely
 from django.db import IntegrityError, connection, transaction
 
 from grids.sql.bulk import BULK_SETTINGS, POINTS_TO_GRIDS, copy_frame
@@ -138,3 +145,91 @@ def _insert_keyed_households(cursor) -> int:
             "SELECT DISTINCT grid_id, false FROM household_keyed"
         )
     return inserted
+
+
+# The direct path (points already keyed in Python, grids.services.imports.gridkeys): the
+# given keys are COPied alone and matched against the table's, then the new rows are COPied
+# straight into grids_household, with no staging table, no keying join and no INSERT…SELECT.
+GIVEN_KEYS = "CREATE TEMP TABLE household_given_key (key text NOT NULL) ON COMMIT DROP"
+PRESENT_KEYS = """
+SELECT k.key FROM household_given_key k JOIN grids_household h ON h.client_key = k.key
+"""
+DIRECT_COLUMNS = (
+    "address",
+    "location",
+    "grid_id",
+    "client_key",
+    "member_count",
+    "registered_on",
+    "removed_on",
+    "building_id",
+    "updated_at",
+)
+
+
+def copy_keyed_households(table, *, progress=None, dry: bool = False) -> int | None:
+    """Bulk-load households whose grid is already known, inside the caller's transaction
+    (which holds the tree lock, shared, since the points were keyed). `table`: the
+    STAGING_COLUMNS and grid_id (NA for a point in no grid). Rows whose client key is already
+    there are left out; a row without a key gets a new one. Returns how many were inserted
+    (`dry`: would be). None when another transaction wrote one of the keys meanwhile: the
+    savepoint is rolled back and the caller takes the staged path (ON CONFLICT)."""
+    with connection.cursor() as cursor:
+        cursor.execute(BULK_SETTINGS)
+        keys = table["client_key"].to_numpy(object)
+        given = pd.notna(keys)
+        present = np.zeros(len(table), dtype=bool)
+        if given.any():
+            cursor.execute("DROP TABLE IF EXISTS household_given_key")
+            cursor.execute(GIVEN_KEYS)
+            copy_frame(cursor, "household_given_key", pd.DataFrame({"key": keys[given]}), ["key"])
+            cursor.execute(PRESENT_KEYS)
+            found = {key for (key,) in cursor.fetchall()}
+            cursor.execute("DROP TABLE household_given_key")
+            if found:
+                present = pd.Series(keys).isin(found).to_numpy()
+        if dry:
+            return int((~present).sum())
+        new = table.loc[~present]
+        keys = new["client_key"].to_numpy(object, copy=True)
+        missing = pd.isna(keys)
+        keys[missing] = _new_keys(int(missing.sum()))
+        points = shapely.set_srid(shapely.points(new["lon"], new["lat"]), 4326)
+        cursor.execute("SELECT now()::text")
+        (now,) = cursor.fetchone()
+        rows = pd.DataFrame(
+            {
+                "address": new["address"].to_numpy(object),
+                "location": shapely.to_wkb(points, hex=True, include_srid=True),
+                "grid_id": pd.array(new["grid_id"], dtype="Int64"),
+                "client_key": keys,
+                "member_count": new["member_count"].to_numpy(),
+                "registered_on": new["registered_on"].to_numpy(object),
+                "removed_on": new["removed_on"].to_numpy(object),
+                "building_id": pd.array(new["building_id"], dtype="Int64"),
+                "updated_at": now,
+            }
+        )
+        with bulk_write(cursor):
+            try:
+                with transaction.atomic():
+                    copy_frame(cursor, "grids_household", rows, DIRECT_COLUMNS, progress=progress)
+            except IntegrityError:
+                return None
+            grids = rows["grid_id"].unique()
+            cursor.execute(
+                "INSERT INTO grids_stalefigures (grid_id, everything) "
+                "SELECT unnest(%s::bigint[]), false",
+                [[None if pd.isna(g) else int(g) for g in grids]],
+            )
+        return len(rows)
+
+
+def _new_keys(n: int) -> list[str]:
+    """n keys as the model makes them (uuid4 hex, grids.models.households.new_client_key),
+    made in bulk."""
+    raw = np.frombuffer(os.urandom(16 * n), dtype=np.uint8).reshape(n, 16).copy()
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40  # version 4
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = raw.tobytes().hex()
+    return [text[i : i + 32] for i in range(0, 32 * n, 32)]

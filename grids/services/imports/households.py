@@ -30,6 +30,7 @@ from grids.services.imports.coordinates import (
 from grids.services.imports.coordinates import (
     source_crs as file_crs,
 )
+from grids.services.imports.gridkeys import NO_GRID, grids_of_points
 from grids.services.imports.reading import read_points
 from grids.services.imports.report import ImportReport, NullProgress, Progress
 from grids.signals import announce
@@ -321,9 +322,21 @@ def load_households(
     )
     progress.stage("writing", n)
     with transaction.atomic():
-        report.written, flagged_rows = sql.copy_households(
-            staged, progress=progress.advance, dry=not commit
-        )
+        # The tree lock (shared) before the boundaries are read: no boundary changes until
+        # the rows keyed under them are committed.
+        sql.lock_tree(shared=True)
+        grid_ids = grids_of_points(lon, lat)
+        staged["grid_id"] = pd.array(np.where(grid_ids == NO_GRID, None, grid_ids), "Int64")
+        written = sql.copy_keyed_households(staged, progress=progress.advance, dry=not commit)
+        if written is None:
+            # Another transaction wrote one of the keys meanwhile: the staged path skips
+            # it with ON CONFLICT.
+            written, flagged_rows = sql.copy_households(
+                staged.drop(columns="grid_id"), progress=progress.advance, dry=not commit
+            )
+        else:
+            flagged_rows = rows[grid_ids == NO_GRID].tolist()
+        report.written = written
         # Every row was written but those whose client key is already there.
         report.skipped_existing = n - report.written
         report.flagged = len(flagged_rows)

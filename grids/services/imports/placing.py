@@ -49,12 +49,15 @@ def find_households(records: list[dict], report: ImportReport) -> dict[int, Hous
     spaces ignored); set record["household"]. Returns the households found by id."""
     keys = {r["client_key"] for r in records if r["client_key"]}
     addresses = {_normalised_address(r["address"]) for r in records if not r["client_key"]}
-    by_key = {h.client_key: h for h in Household.objects.filter(client_key__in=keys)}
+    # Only what the checks and the member counts read: no point to parse per household.
+    fields = ("id", "client_key", "address", "removed_on", "member_count")
+    by_key = {h.client_key: h for h in Household.objects.filter(client_key__in=keys).only(*fields)}
     by_address = defaultdict(list)
     if addresses:
         spaceless = Replace(Replace(F("address"), Value(" "), Value("")), Value("\u3000"))
         for household in (
-            Household.objects.annotate(spaceless=spaceless)
+            Household.objects.only(*fields)
+            .annotate(spaceless=spaceless)
             .filter(spaceless__in=addresses)
             .order_by("pk")
         ):

@@ -17,7 +17,7 @@ from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from grids import sql
-from grids.models import Household, Resident
+from grids.models import Household, Resident, today
 from grids.problems import Problem
 from grids.services.households import refresh_member_counts
 from grids.services.imports import people, placing
@@ -177,6 +177,7 @@ def import_residents(
         name: text(frame[column], number=name == "client_key") for name, column in columns.items()
     }
     words = TagWords()
+    day = today()
     flag_columns = {
         column: tags
         for column in frame.columns
@@ -215,6 +216,7 @@ def import_residents(
             ignore_unknown_tags,
             report,
             words,
+            day,
         )
         records.append(record)
     progress.advance(report.total)
@@ -275,7 +277,7 @@ def _unused_columns(frame, columns, flag_columns, report: ImportReport) -> None:
 
 
 def _check_row(  # noqa: PLR0913 (one row's values and how to read them)
-    row, values, flags, flag_columns, ignore_unknown_tags, report, words
+    row, values, flags, flag_columns, ignore_unknown_tags, report, words, day
 ) -> dict | None:
     """The resident of one row; "ok" is False when one of its values is wrong (each
     reported). A wrong row still goes through the household and person checks, so that all
@@ -301,7 +303,7 @@ def _check_row(  # noqa: PLR0913 (one row's values and how to read them)
         add_problem(report, row, "name", *problem, value=values["name"])
     record["name"] = name
     ok &= problem is None
-    identity, problem = people.check_id_number(values["id_number"])
+    identity, problem = people.check_id_number(values["id_number"], day=day)
     if problem:
         add_problem(report, row, "id_number", *problem, value=values["id_number"])
         ok = False
@@ -321,7 +323,8 @@ def _check_row(  # noqa: PLR0913 (one row's values and how to read them)
     for field, check in (("birth_date", people.check_birth_date), ("sex", people.check_sex)):
         given = values.get(field, "")
         if given:
-            checked, problem = check(given, identity[field])
+            extra = {"day": day} if field == "birth_date" else {}
+            checked, problem = check(given, identity[field], **extra)
             if problem:
                 add_problem(report, row, field, *problem, value=given)
                 ok = False

@@ -20,7 +20,7 @@ from reports.models import (
     ValueType,
 )
 from reports.periods import PeriodType
-from reports.services import matching
+from reports.services import levels, matching
 from reports.services.forms import computing
 from reports.services.forms.checks import _check_template_fields, _validate_spec
 from reports.services.forms.workflow import FormRefused, _check_may
@@ -100,6 +100,7 @@ def confirm(
             created_by=user if user.is_authenticated else None,
         )
         placement = {}
+        reused = []
         for order, (proposal, indicator, spec) in enumerate(plan, 1):
             if indicator is None:
                 indicator = _create_indicator(
@@ -107,6 +108,7 @@ def confirm(
                 )
             else:
                 learn_alias(indicator, proposal)
+                reused.append(indicator)
             TemplateColumn.objects.create(
                 template=template,
                 order=order,
@@ -118,6 +120,10 @@ def confirm(
             "columns": placement
         }
         template.save(update_fields=["layout"])
+        # An existing item nobody has typed yet is asked at the level this form's rows need,
+        # not per grid when the department reads communities (issue #17: collection level).
+        # A new item keeps the level the person set on the page.
+        levels.settle(reused, template.owner.district_id)
         locked.status = FormImport.Status.CONFIRMED
         locked.template = template
         locked.save(update_fields=["status", "template"])

@@ -197,10 +197,22 @@
     timer = setTimeout(preview, 350);
   }
 
+  // A person reads "条件 1 · 数值", not "definition.where.0.value.1"; the JSON path stays in the
+  // API answer for machines.
+  function placeOf(path) {
+    const m = /^definition\.where\.(\d+)(?:\.(\w+))?/.exec(path || "");
+    if (m) {
+      const part = { field: T.field, op: T.condition, value: T.value, level: T.value }[m[2]];
+      return `${T.condition} ${Number(m[1]) + 1}${part ? ` · ${part}` : ""}`;
+    }
+    const top = /^definition\.(\w+)/.exec(path || "");
+    return (top && T.parts[top[1]]) || path || "";
+  }
+
   function showProblems(errors) {
     rows.querySelectorAll("tr").forEach((tr) => tr.classList.remove("has-problem"));
     problemsList.hidden = !errors.length;
-    problemsList.innerHTML = errors.map((e) => `<li><code>${esc(e.field || "")}</code> ${esc(e.message)}</li>`).join("");
+    problemsList.innerHTML = errors.map((e) => `<li><strong>${esc(placeOf(e.field))}</strong> ${esc(e.message)}</li>`).join("");
     for (const e of errors) {
       const m = /^definition\.where\.(\d+)/.exec(e.field || "");
       if (m) rows.querySelector(`tr[data-row="${m[1]}"]`)?.classList.add("has-problem");
@@ -221,6 +233,8 @@
     if (!ok) {
       showProblems((body && body.errors) || [{ message: `${T.failed} (HTTP ${status})` }]);
       form.dataset.previewed = String(asked);
+      // The sentence described the last good definition, not this one.
+      document.getElementById("description").textContent = "";
       total.textContent = "";
       grids.innerHTML = "";
       return;
