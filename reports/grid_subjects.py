@@ -93,7 +93,7 @@ register(
     lambda context, stock: keyed(Resident.objects.all(), context, stock, "household__"),
     [
         Field("age", _("age"), NUMBER, "birth_date", lookup=age_lookup("birth_date")),
-        Field("birth_date", _("birth date"), DATE, "birth_date"),
+        Field("birth_date", _("birth date"), DATE, "birth_date", personal=True),
         Field("sex", _("sex"), CHOICE, "sex", choices=enum_choices(Sex)),
         Field(
             "registration",
@@ -118,8 +118,15 @@ register(
             "relation",
             choices=enum_choices(Relation),
         ),
-        Field("residence_since", _("living here since"), DATE, "residence_since", flow=True),
-        Field("origin", _("place of origin"), TEXT, "origin"),
+        Field(
+            "residence_since",
+            _("living here since"),
+            DATE,
+            "residence_since",
+            flow=True,
+            personal=True,
+        ),
+        Field("origin", _("place of origin"), TEXT, "origin", personal=True),
         Field("household", _("household"), REF, "household", measurable=True),
         Field(
             "building_use",

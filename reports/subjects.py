@@ -44,7 +44,11 @@ class Field:
     level}). `lookup(op, value, on)` replaces the plain lookup for a computed field (age
     at the period's last day becomes a range of birth dates). `flow` says the field is a
     date a flow may be counted "within"; `measurable` that it may be summed (numbers) or
-    counted distinct (any)."""
+    counted distinct (any). `personal` marks an exact personal attribute (a birth date,
+    where someone comes from, the day they moved in): counted per grid, it tells whether a
+    named person lives there, so only users who may see personal data may filter on it
+    (reports.definitions.validate(definition, user)); whole years of age, sex, tags and
+    registration stay usable by every definer, as forms ask them."""
 
     name: str
     label: str
@@ -59,6 +63,7 @@ class Field:
     lookup: Callable[[str, object, dt.date], Q] | None = None
     flow: bool = False
     measurable: bool = False
+    personal: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

@@ -18,7 +18,7 @@ from django.core.management.base import CommandError
 from django.utils import translation
 
 from grids.models import Household, Resident, Sex
-from grids.services.imports import import_households, import_residents
+from grids.services.imports import import_households, import_residents, placing
 from grids.services.imports.people import check_digit, check_id_number, check_phone
 from tests.conftest import centre_of
 
@@ -118,6 +118,20 @@ def test_gbk_csv_one_row_per_person_goes_into_households_by_address(two_homes, t
     a.refresh_from_db()
     b.refresh_from_db()
     assert (a.member_count, b.member_count) == (3, 1)
+
+
+def test_households_are_looked_up_in_batches(two_homes, tmp_path, monkeypatch):
+    """A district's file names more households than PostgreSQL's 65,535 parameters of one
+    statement: lookups and locks go in batches, with the same result."""
+    monkeypatch.setattr(placing, "BATCH", 1)
+    path = write_csv(tmp_path / "people.csv", people_rows())
+    out, _ = run(path, "--commit")
+    assert "4 written" in out
+    a, b = two_homes
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert (a.member_count, b.member_count) == (3, 1)
+    assert placing.batches({3, 1, 2}) == [[1], [2], [3]]
 
 
 def test_a_reimport_adds_nobody_and_counts_stay(two_homes, tmp_path):

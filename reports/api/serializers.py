@@ -112,7 +112,11 @@ class IndicatorSerializer(serializers.ModelSerializer):
             # Defined as data (issue #17): every problem named by its place in the JSON.
             if merged.get("derivation"):
                 errors["derivation"] = _("a definition and a computation: give one of them")
-            problems = definitions.validate(definition)
+            # Personal fields are refused to a definer without personal-data rights when she
+            # writes the definition (not when she renames an item someone else defined).
+            request = self.context.get("request")
+            definer = request.user if request is not None and "definition" in attrs else None
+            problems = definitions.validate(definition, definer)
             if problems:
                 errors["definition"] = {
                     p.field or "definition": [ErrorDetail(p.message, code=p.code)] for p in problems

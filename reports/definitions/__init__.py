@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from grids.models import Region
+from grids.models import Level, Region
 from reports.definitions.compiler import DefinitionError, queryset
 from reports.definitions.compiler import compute as _compute
 from reports.definitions.validation import ALL_OPS, validate
@@ -41,9 +41,20 @@ def compute(definition: dict, context: Context) -> dict[int, Decimal]:
     return _compute(definition, context)
 
 
-def preview(definition: dict, region: Region, period: Period, grids: int = PREVIEW_GRIDS) -> dict:
+def preview(
+    definition: dict,
+    region: Region,
+    period: Period,
+    grids: int = PREVIEW_GRIDS,
+    small_cells: bool = False,
+) -> dict:
     """The figure of `region` for `period` and the grids with the highest values: what the
-    editor shows while a definition is written. The caller has validated the definition."""
+    editor shows while a definition is written. The caller has validated the definition.
+
+    With `small_cells` (a definer who may not see personal data), a grid's value of 1 or 2
+    shows as "<3", and so does a street's or community's total: a count that small, with
+    conditions of the definer's choosing, comes close to naming the people counted. The
+    district's total stays exact (it mixes hundreds of grids)."""
     from reports.services.values import tree_under
 
     context = Context(period, [])
@@ -52,16 +63,33 @@ def preview(definition: dict, region: Region, period: Period, grids: int = PREVI
     values = compute(definition, context)
     units = tree.units.get("grid", {})
     ranked = sorted(values.items(), key=lambda kv: (-kv[1], units[kv[0]].code))
+    total = sum(values.values(), Decimal(0))
+    shown = masked if small_cells else _as_is
     return {
         "period": period.key,
         "on": context.on.isoformat(),
         "region": {"code": region.code, "name": region.name, "level": region.level},
         "description": describe(definition),
-        "total": sum(values.values(), Decimal(0)),
+        "total": total if region.level == Level.DISTRICT else shown(total),
         "grid_count": len(values),
         "grids_with_value": sum(1 for v in values.values() if v),
         "grids": [
-            {"code": units[pk].code, "name": units[pk].name, "value": value}
+            {"code": units[pk].code, "name": units[pk].name, "value": shown(value)}
             for pk, value in ranked[:grids]
         ],
     }
+
+
+# Counts below this show as "<3" to definers who may not see personal data.
+SMALL_CELL = 3
+
+
+def masked(value: Decimal) -> Decimal | str:
+    """A value of 1 or 2 (a cell small enough to point at people) as "<3"; others as they are."""
+    if 0 < value < SMALL_CELL:
+        return f"<{SMALL_CELL}"
+    return value
+
+
+def _as_is(value: Decimal) -> Decimal:
+    return value

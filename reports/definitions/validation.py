@@ -10,6 +10,7 @@ import math
 
 from django.utils.translation import gettext as _
 
+from grids import scoping
 from grids.problems import Problem
 from grids.timestamps import LATEST_YEAR
 from reports import subjects
@@ -52,8 +53,10 @@ LAST_DAY = dt.date(LATEST_YEAR, 12, 31)
 
 
 class Checker:
-    def __init__(self, subject: Subject):
+    def __init__(self, subject: Subject, personal: bool = True):
         self.subject = subject
+        # Whether the definer may name personal fields (reports.subjects.Field.personal).
+        self.personal = personal
         self.problems: list[Problem] = []
         self.count = 0
         self._choices: dict[str, set[str]] = {}
@@ -62,6 +65,23 @@ class Checker:
         self.problems.append(
             Problem(code, message, field=where, value=None if value is None else str(value)[:200])
         )
+
+    def refuses(self, f: Field, where: str) -> bool:
+        """A personal field named by a definer who may not see personal data: refused, as a
+        per-grid count filtered on it says whether a named person lives in a grid."""
+        if not f.personal or self.personal:
+            return False
+        self.problem(
+            "personal_field",
+            where,
+            _(
+                "%(field)s is personal data, which your role may not see: count by age, "
+                "sex, registration or tags instead"
+            )
+            % {"field": f"{f.label} ({f.name})"},
+            f.name,
+        )
+        return True
 
     def codes(self, f: Field) -> set[str] | None:
         if f.choices is None:
@@ -130,6 +150,8 @@ class Checker:
                 },
                 name,
             )
+            return
+        if self.refuses(f, f"{where}.field"):
             return
         op = item.get("op")
         if op not in OPS[f.kind]:
@@ -262,6 +284,8 @@ class Checker:
                 )
                 return
             f = self.subject.field(name) if isinstance(name, str) else None
+            if f is not None and self.refuses(f, where):
+                return
             if f is None or not f.measurable or (kind == "sum" and f.kind != NUMBER):
                 usable = [
                     x.name
@@ -296,6 +320,8 @@ class Checker:
             return
         if isinstance(time, dict) and set(time) == {"within"}:
             f = self.subject.field(time["within"]) if isinstance(time["within"], str) else None
+            if f is not None and self.refuses(f, "time.within"):
+                return
             if f is None or not f.flow:
                 flows = [x.name for x in self.subject.fields.values() if x.flow]
                 self.problem(
@@ -309,8 +335,10 @@ class Checker:
         self.problem("bad_time", "time", _('"stock" or {"within": date field}'), time)
 
 
-def validate(definition) -> list[Problem]:
-    """Every problem of a definition (an empty list: it can be computed)."""
+def validate(definition, user=None) -> list[Problem]:
+    """Every problem of a definition (an empty list: it can be computed). With `user`, the
+    definer: one who may not see personal data may not name a personal field. Without, the
+    platform itself (seeds, the form matcher), which names none."""
     if not isinstance(definition, dict):
         return [Problem("not_an_object", _("a definition is a JSON object"), field="definition")]
     problems = [
@@ -331,7 +359,7 @@ def validate(definition) -> list[Problem]:
             )
         )
         return problems
-    checker = Checker(subject)
+    checker = Checker(subject, personal=user is None or scoping.sees_personal_data(user))
     checker.conditions(definition.get("where", []), "where")
     checker.measure(definition.get("measure", "count"))
     checker.time(definition.get("time", "stock"))

@@ -44,6 +44,18 @@ def _normalised_address(value: str) -> str:
     return SPACES.sub("", value)
 
 
+# PostgreSQL takes at most 65,535 parameters in one statement; a district's file names more
+# households than that, so lookups by a file's keys go in batches.
+BATCH = 10_000
+
+
+def batches(values) -> list[list]:
+    """The values in lists of at most BATCH, sorted (so that row locks are taken in one
+    order by every writer)."""
+    ordered = sorted(values)
+    return [ordered[i : i + BATCH] for i in range(0, len(ordered), BATCH)]
+
+
 def find_households(records: list[dict], report: ImportReport) -> dict[int, Household]:
     """Find each row's household (by key when the file has one, else by standard address,
     spaces ignored); set record["household"]. Returns the households found by id."""
@@ -51,14 +63,18 @@ def find_households(records: list[dict], report: ImportReport) -> dict[int, Hous
     addresses = {_normalised_address(r["address"]) for r in records if not r["client_key"]}
     # Only what the checks and the member counts read: no point to parse per household.
     fields = ("id", "client_key", "address", "removed_on", "member_count")
-    by_key = {h.client_key: h for h in Household.objects.filter(client_key__in=keys).only(*fields)}
+    by_key = {
+        h.client_key: h
+        for batch in batches(keys)
+        for h in Household.objects.filter(client_key__in=batch).only(*fields)
+    }
     by_address = defaultdict(list)
-    if addresses:
-        spaceless = Replace(Replace(F("address"), Value(" "), Value("")), Value("\u3000"))
+    spaceless = Replace(Replace(F("address"), Value(" "), Value("")), Value("\u3000"))
+    for batch in batches(addresses):
         for household in (
             Household.objects.only(*fields)
             .annotate(spaceless=spaceless)
-            .filter(spaceless__in=addresses)
+            .filter(spaceless__in=batch)
             .order_by("pk")
         ):
             by_address[household.spaceless].append(household)

@@ -380,14 +380,15 @@ def _limit(field: str) -> int:
 def _write(records, households, *, commit, progress, report: ImportReport) -> ImportReport:
     """Insert the residents and bring their households' member counts up to date; a dry run
     counts without inserting (no ids used up)."""
-    ids = list(households)
-    before = dict(
-        Resident.objects.filter(household__in=ids)
+    before = {
+        household: n
+        for batch in placing.batches(households)
+        for household, n in Resident.objects.filter(household__in=batch)
         .order_by()
         .values("household")
         .annotate(n=Count("pk"))
         .values_list("household", "n")
-    )
+    }
     added = defaultdict(int)
     first_row = {}
     for record in records:
@@ -436,7 +437,13 @@ def _write(records, households, *, commit, progress, report: ImportReport) -> Im
         )
         with transaction.atomic(), connection.cursor() as cursor:
             # Lock the households: a concurrent resident write cannot skew their counts.
-            list(Household.objects.select_for_update().filter(pk__in=list(added)).values("pk"))
+            for batch in placing.batches(added):
+                list(
+                    Household.objects.select_for_update()
+                    .filter(pk__in=batch)
+                    .order_by("pk")
+                    .values("pk")
+                )
             # COPY, as the household import and the demo load: bulk_create is ten times
             # slower at a district's hundreds of thousands of people. The figure triggers
             # still mark the grids stale.

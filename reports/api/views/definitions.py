@@ -40,6 +40,7 @@ def field_row(f: subjects.Field) -> dict:
         "flow": f.flow,
         "measurable": f.measurable,
         "hierarchical": f.kind == subjects.CODE,
+        "personal": f.personal,
     }
     if f.choices is not None:
         row["choices"] = [{"code": code, "name": str(name)} for code, name in f.choices()]
@@ -135,7 +136,7 @@ class PreviewView(APIView):
             raise ProblemsError(
                 [Problem("missing", _("a definition is required"), field="definition")]
             )
-        problems = definitions.validate(data["definition"])
+        problems = definitions.validate(data["definition"], request.user)
         if problems:
             raise ProblemsError(
                 [
@@ -148,4 +149,11 @@ class PreviewView(APIView):
         raw = data.get("period")
         period = parse_period(str(raw), "period") if raw else period_of(request)
         region = region_of(request)
-        return Response(definitions.preview(data["definition"], region, period))
+        return Response(
+            definitions.preview(
+                data["definition"],
+                region,
+                period,
+                small_cells=not scoping.sees_personal_data(request.user),
+            )
+        )

@@ -61,9 +61,10 @@ def _validate_spec(
         bad("no_choices", _("a choice needs its choices"), "choices")
     own_period = spec.get("period_type") or period_type
     if own_period in MONTHS and MONTHS[own_period] > MONTHS.get(period_type, 99):
+        # The labels (季报, 月报), not the codes: the message is read on a Chinese page.
         message = _("a %(own)s indicator cannot fill a %(report)s report") % {
-            "own": own_period,
-            "report": period_type,
+            "own": PeriodType(own_period).label,
+            "report": PeriodType(period_type).label if period_type in MONTHS else period_type,
         }
         bad("period_too_long", message, "period_type")
     aliases = spec.get("aliases") or []

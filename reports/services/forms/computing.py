@@ -138,6 +138,7 @@ class _Reading:
     households: bool = False
     employees: bool = False
     has_age: bool = False
+    unclear: bool = False
 
 
 def _alternation(words) -> str:
@@ -190,8 +191,84 @@ def read(name: str, unit: str = "") -> dict | None:
     """A definition (contract C JSON) for a heading, or None when the heading says more
     than the vocabulary knows or names no one thing to count."""
     text = unicodedata.normalize("NFKC", name or "").replace(" ", "")
-    # "(含规上)", "(含临时)": what the count includes does not narrow it.
-    text = re.sub(r"\(含[^()]*\)", " ", text)
+    text, included = _inclusions(text)
+    if text is None:
+        return None
+    definition = _read(text, unit)
+    for words in included:
+        definition = _widened(definition, read(words))
+    return definition
+
+
+# "(含规上)": a closed list of what a count includes already, so it changes nothing.
+_INCLUDED_ALREADY = {"规上", "规模以上", "规上企业", "规模以上企业", "规下", "规模以下"}
+_INCLUSION = re.compile(r"\((不?)含([^()]*)\)")
+_AGE_ONLY = re.compile(r"\d+\s*周?岁")
+
+
+def _inclusions(text: str) -> tuple[str | None, list[str]]:
+    """The heading without its "(含X)" parts, and the X that widen the count.
+
+    含 usually widens the count or makes a bound inclusive; it never narrows it:
+    "流动人口(含境外人员)" counts floating and overseas residents, "14岁以下(含14岁)" says
+    14 is in. A bound's "(含)"/"(含14岁)" is left for the age reading; a closed list of
+    what the count includes already ("企业(含规上)") is dropped; "(不含X)" of anything but
+    a bound leaves the heading unread (None) rather than guess what it takes away."""
+    widening: list[str] = []
+    for m in reversed(list(_INCLUSION.finditer(text))):
+        excluded, inner = m.group(1), m.group(2).strip()
+        if not inner or _AGE_ONLY.fullmatch(inner):
+            continue  # a bound's qualifier: read with the age
+        if excluded:
+            return None, []
+        if inner not in _INCLUDED_ALREADY:
+            widening.append(inner)
+        text = text[: m.start()] + " " + text[m.end() :]
+    # Any other 含 ("60岁以上含残疾人") widens by words read as narrowing: not read.
+    probe = _numerals(re.sub(r"[()]", " ", text))
+    if "含" in _AGE_BELOW.sub("", _AGE_FROM.sub("", probe)):
+        return None, []
+    return text, widening
+
+
+def _widened(definition: dict | None, extra: dict | None) -> dict | None:
+    """`definition` counting also what `extra` counts, when `extra` is one more value of a
+    field the definition already filters ("流动人口(含境外人员)": registration in floating,
+    overseas); None when the union is not one definition."""
+    if definition is None or extra is None or extra["subject"] != definition["subject"]:
+        return None
+    if extra["time"] not in ("stock", definition["time"]) or len(extra["where"]) != 1:
+        return None
+    (added,) = extra["where"]
+    same = [c for c in definition["where"] if c.get("field") == added.get("field")]
+    if len(same) != 1 or "level" in same[0] or "level" in added:
+        return None
+    (condition,) = same
+    ops = {condition["op"], added["op"]}
+    if ops <= {"=", "in"}:
+        op = "in"
+    elif ops <= {"has", "has_any"}:
+        op = "has_any"
+    else:
+        return None
+    values = []
+    for c in (condition, added):
+        values += c["value"] if isinstance(c["value"], list) else [c["value"]]
+    values = list(dict.fromkeys(values))
+    if added.get("field") == "type":  # a parent type matches its children already
+        values = [v for v in values if PARENT_TYPES.get(v) not in values]
+    merged = {"field": condition["field"], "op": op, "value": values}
+    if len(values) == 1:
+        merged = {
+            "field": condition["field"],
+            "op": "=" if op == "in" else "has",
+            "value": values[0],
+        }
+    where = [merged if c is condition else c for c in definition["where"]]
+    return definition | {"where": where}
+
+
+def _read(text: str, unit: str) -> dict | None:
     text = re.sub(r"[()\[\]（）【】:：,，、/]", " ", text)
     if not text.strip():
         return None
@@ -272,33 +349,42 @@ def read(name: str, unit: str = "") -> dict | None:
 
 
 _AGE_RANGE = re.compile(r"(\d+)(?:周?岁)?\s*[-—~至到]\s*(\d+)\s*周?岁")
-_AGE_FROM = re.compile(r"(\d+)\s*周?岁\s*(及|含)?\s*以上(?:\s*含)?")
-_AGE_BELOW = re.compile(
-    r"(\d+)\s*周?岁\s*(及|含)?\s*以下|不满\s*(\d+)\s*周?岁|未满\s*(\d+)\s*周?岁"
-)
+# A bound said with 以上/以下 includes the number (Chinese legal usage, 民法典 第1259条:
+# "14周岁以下" is age <= 14); 含 says so again, 不含 takes it out, and "(含14岁)" after it
+# must name the same number. 不满/未满 N岁 is below N.
+_QUALIFIER = r"(?:\s*(不)?含\s*(?:(\d+)\s*周?岁|(?=\s|$)))?"
+_AGE_FROM = re.compile(rf"(\d+)\s*周?岁(?:\s*(不)?含)?\s*及?\s*以上{_QUALIFIER}")
+_AGE_BELOW = re.compile(rf"(\d+)\s*周?岁(?:\s*(不)?含)?\s*及?\s*以下{_QUALIFIER}")
+_AGE_UNDER = re.compile(r"[不未]满\s*(\d+)\s*周?岁")
 _CHINESE_NUMBERS = {"六十": "60", "七十": "70", "八十": "80", "九十": "90", "百": "100"}
 _HUNDRED = re.compile(r"百岁(?:及以上|以上)?")
+
+
+def _numerals(text: str) -> str:
+    for word, digits in _CHINESE_NUMBERS.items():
+        text = text.replace(f"{word}岁", f"{digits}岁").replace(f"{word}周岁", f"{digits}周岁")
+    return text
 
 
 def _read_age(text: str, r: _Reading) -> str:
     text, found = _take(text, _HUNDRED.pattern)
     if found:
         r.where.append(_cond("age", ">=", 100))
-    for word, digits in _CHINESE_NUMBERS.items():
-        text = text.replace(f"{word}岁", f"{digits}岁").replace(f"{word}周岁", f"{digits}周岁")
+    text = _numerals(text)
     text, found = _take(text, _AGE_RANGE.pattern)
     for m in found:
         r.where.append(_cond("age", "between", [int(m.group(1)), int(m.group(2))]))
-    text, found = _take(text, _AGE_FROM.pattern)
+    for pattern, inclusive, exclusive in ((_AGE_FROM, ">=", ">"), (_AGE_BELOW, "<=", "<")):
+        text, found = _take(text, pattern.pattern)
+        for m in found:
+            bound, out_before, out_after, named = m.groups()
+            if named is not None and int(named) != int(bound):
+                r.unclear = True  # "14岁以下(含15岁)": which bound is meant?
+            op = exclusive if out_before or out_after else inclusive
+            r.where.append(_cond("age", op, int(bound)))
+    text, found = _take(text, _AGE_UNDER.pattern)
     for m in found:
-        r.where.append(_cond("age", ">=", int(m.group(1))))
-    text, found = _take(text, _AGE_BELOW.pattern)
-    for m in found:
-        if m.group(1):
-            op = "<=" if m.group(2) else "<"
-            r.where.append(_cond("age", op, int(m.group(1))))
-        else:
-            r.where.append(_cond("age", "<", int(m.group(3) or m.group(4))))
+        r.where.append(_cond("age", "<", int(m.group(1))))
     text, found = _take(text, r"高龄老(?:年)?人|高龄")
     if found:
         r.where.append(_cond("age", ">=", 80))
@@ -310,7 +396,7 @@ def _read_age(text: str, r: _Reading) -> str:
 
 
 def _definition(r: _Reading, rest: str) -> dict | None:
-    if len(r.subjects) != 1:
+    if len(r.subjects) != 1 or r.unclear:
         return None
     subject = r.subjects.pop()
     left = [FILLER.sub("", rest)]

@@ -336,6 +336,11 @@ def _plan_definition(
     overrides = decision.get("new") if isinstance(decision.get("new"), dict) else {}
     spec = (proposal.get("new") or {}) | overrides | {"definition": definition}
     spec.setdefault("unit", computing.unit_of(definition))
+    # What the definition counts decides these, whatever the collected spec it started
+    # from said: a stock is read at the period's end, a flow adds up over the periods.
+    stock = definition.get("time", "stock") == "stock"
+    spec["time_aggregation"] = TimeAggregation.LATEST if stock else TimeAggregation.SUM
+    spec["description"] = spec.get("description") or definitions.describe(definition)
     spec["value_type"] = spec.get("value_type") or ValueType.INTEGER
     spec["aggregation"] = spec.get("aggregation") or Aggregation.SUM
     more = _validate_spec(spec, where, label, groups=groups, taken=taken, period_type=period_type)
@@ -344,16 +349,26 @@ def _plan_definition(
 
 def learn_alias(indicator: Indicator, proposal: dict) -> None:
     """The department's wording of an item it confirmed as `indicator` becomes one of its
-    aliases, so that the next form worded so merges into it (unless the wording is its
-    name or an alias already, in canonical form)."""
+    aliases, so that the next form worded so merges into it. Not when the wording is its
+    name or an alias already, nor when it is another active indicator's name or alias (in
+    canonical form): an alias must not join two items, nor make a tie between them."""
     wording = str(proposal.get("name") or "").strip()
     if len(wording) < 2 or len(wording) > 120:
         return
-    known = {matching.canonical(n).text for n in [indicator.name, *(indicator.aliases or [])]}
-    if matching.canonical(wording).text in known:
+    mine = matching.canonical(wording).text
+    others = Indicator.objects.active().exclude(pk=indicator.pk).values_list("name", "aliases")
+    for name, aliases in others:
+        if any(matching.canonical(n).text == mine for n in [name, *(aliases or [])]):
+            return
+    # Locked and read again: two confirms learning at once must not lose one's alias.
+    locked = Indicator.objects.select_for_update().get(pk=indicator.pk)
+    known = {matching.canonical(n).text for n in [locked.name, *(locked.aliases or [])]}
+    if mine in known:
+        indicator.aliases = locked.aliases
         return
-    Indicator.objects.filter(pk=indicator.pk).update(aliases=[*(indicator.aliases or []), wording])
-    indicator.aliases = [*(indicator.aliases or []), wording]
+    locked.aliases = [*(locked.aliases or []), wording]
+    Indicator.objects.filter(pk=locked.pk).update(aliases=locked.aliases)
+    indicator.aliases = locked.aliases
 
 
 def _create_indicator(

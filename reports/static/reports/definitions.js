@@ -277,12 +277,17 @@
     const { ok, status, body } = await call(url, { method, data });
     if (!ok) {
       const errors = (body && body.errors) || [];
+      const named = [];
       for (const e of errors) {
         const slot = form.querySelector(`[data-error-for="${CSS.escape(e.field || "")}"]`);
         if (slot) { slot.hidden = false; slot.textContent = e.message; }
+        // The field's own label ("名称") or its place in the definition ("条件 1 · 数值").
+        const label = slot && !(e.field || "").startsWith("definition")
+          ? slot.parentElement.firstChild.textContent.trim() : placeOf(e.field);
+        named.push(label ? `${label}：${e.message}` : e.message);
       }
       showProblems(errors.filter((e) => (e.field || "").startsWith("definition")));
-      flash(box, [T.notSaved, ...messages(body, `${T.failed} (HTTP ${status})`)]);
+      flash(box, [T.notSaved, ...(named.length ? named : messages(body, `${T.failed} (HTTP ${status})`))]);
       return;
     }
     flash(box, T.saved, "success");
