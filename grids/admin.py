@@ -26,6 +26,7 @@ from grids import scoping
 from grids.admin_maps import BoundaryMapWidget, readonly_map
 from grids.admin_residents import WRITERS, ResidentInline
 from grids.admin_site import PermissionLabels
+from grids.changes import data_changed_since
 from grids.models import (
     Address,
     AuditLog,
@@ -388,9 +389,26 @@ class HouseholdAdmin(LeafletGeoAdmin, ScopedAdmin):
         return response
 
     def save_model(self, request, obj, form, change):
+        # The grid is read-only on the form: its value before a move, from the row.
+        grid_before = (
+            type(obj).objects.filter(pk=obj.pk).values_list("grid_id", flat=True).first()
+            if change
+            else None
+        )
         if "location" in form.changed_data or not change:
             obj.grid = households.grid_for_point(obj.location)
         super().save_model(request, obj, form, change)
+        # Registered or closed (removed_on) as of a past day, or either date moved: the
+        # figures kept for the days since the earlier date change (sent on commit). Closing
+        # a household as of a past day is the ordinary way to close one.
+        days = []
+        for name in ("registered_on", "removed_on"):
+            before, after = (form.initial.get(name) if change else None), getattr(obj, name)
+            if before != after:
+                days += [day for day in (before, after) if day is not None]
+        if days:
+            grids = {obj.grid_id, grid_before} if change else {obj.grid_id}
+            data_changed_since("households", min(days), grids=grids)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -20,6 +20,9 @@ from grids.models import Address, Building, ResidentTagKind, Unit, UnitType
 from grids.problems import ProblemsError
 from grids.services import audit, households
 from grids.services.basedata import check_building, check_unit, key_point
+from grids.services.basedata.keying import announce_dates
+
+LIFETIME = ("registered_on", "removed_on")
 
 BUILDING_FIELDS = [
     "code",
@@ -147,6 +150,14 @@ class KeyedAdmin(LeafletGeoAdmin, ScopedAdmin):
         ):
             obj.grid = key_point(obj.location, request.user)
         super().save_model(request, obj, form, change)
+        # Registered or removed as of a past day (or moved from one): the figures kept for
+        # the days since change (grids.changes, sent on commit).
+        before = form.initial if change else {}
+        announce_dates(
+            self.model._meta.model_name + "s",
+            {name: before.get(name) for name in LIFETIME},
+            {name: getattr(obj, name) for name in LIFETIME},
+        )
 
 
 class BuildingForm(KeyedForm):

@@ -40,14 +40,19 @@ def _in_period(context: Context, field: str) -> Q:
     description="Cases reported in the period (merged duplicates and dismissed reports left out).",
 )
 def incidents_reported(context: Context):
-    ids = context.grid_ids
-    # Counted on the grid it was reported in, when a boundary change has since moved it and
-    # that grid is one of the period's (the period before the change); otherwise on its grid
-    # (a grid retired within the period: its successor), so no case drops out of the totals.
+    on = context.on
+    # Counted on the grid it was reported in while that grid is valid on the period's last
+    # day (a boundary change has since moved it), otherwise on its grid (a grid retired
+    # within the period: its successor), so no case drops out of the totals. By the day
+    # alone, not by which grids are asked for: a street's report, the district's and a
+    # snapshot computed for some grids only give each case one grid (as incidents/subjects.py).
+    reported_valid = Q(reported_grid__valid_from__lte=on) & (
+        Q(reported_grid__valid_to__isnull=True) | Q(reported_grid__valid_to__gt=on)
+    )
     incidents = cases(
         Incident.objects.annotate(
-            grid_then=Case(When(reported_grid__in=ids, then=F("reported_grid")), default=F("grid"))
-        ).filter(Q(grid_then__in=ids))
+            grid_then=Case(When(reported_valid, then=F("reported_grid")), default=F("grid"))
+        ).filter(grid_then__in=context.grid_ids)
     )
     return _counts(incidents.filter(_in_period(context, "reported_at")), "grid_then")
 

@@ -335,6 +335,22 @@ def test_an_incident_counts_in_one_grid_whichever_grids_are_asked(hazards, tree)
     assert value(found, JUNE, [hazards]) == {hazards: 1}
 
 
+def test_the_code_registered_incident_count_also_counts_in_one_grid_whichever_grids_are_asked(
+    hazards, tree
+):
+    """Review R1, F3: GOV_INCIDENTS_REPORTED (incidents/indicators.py) had the same bug."""
+    from reports import derived
+
+    incidents_reported = derived.get("incidents_reported").compute
+    other = next(g.pk for g in tree.grids.values() if g.pk != hazards)
+    moved = Incident.objects.filter(grid_id=hazards, category__code="060101").get()
+    Incident.objects.filter(pk=moved.pk).update(grid_id=other, reported_grid_id=hazards)
+    everywhere = [g.pk for g in tree.grids.values()]
+    assert incidents_reported(Context(JUNE, everywhere)) == {hazards: 3}
+    assert incidents_reported(Context(JUNE, [other])) == {}
+    assert incidents_reported(Context(JUNE, [hazards])) == {hazards: 3}
+
+
 # ---- past boundaries ---------------------------------------------------------------------
 
 

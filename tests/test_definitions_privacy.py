@@ -140,9 +140,7 @@ def test_the_indicators_api_refuses_personal_fields_to_the_definer_who_may_not_s
     url = "/api/reports/indicators/POP_FROM_NANCHONG/"
     response = api(users.district).patch(url, {"name": "南充籍常住居民"}, format="json")
     assert response.status_code == 200, response.content
-    response = api(users.district).patch(
-        url, {"definition": residents(FROM, BORN)}, format="json"
-    )
+    response = api(users.district).patch(url, {"definition": residents(FROM, BORN)}, format="json")
     assert response.status_code == 400
     assert errors(response) == {
         "definition.where.0.field": "personal_field",

@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 from reports.models import FormImport, Indicator, ReportTemplate, Source, TemplateColumn
 from reports.services import matching
 from reports.services.forms import add_figures, computing, confirm, parse_form, propose
+from reports.services.forms.confirm import learn_alias
 from reports.services.indicators import sync_defined, sync_derived
 from tests.test_report_forms import refused, xlsx
 
@@ -265,6 +266,39 @@ def test_ties_are_broken_by_meaning_and_use_not_by_code():
     assert matching.rank("护林员数", "", [aliased, named])[0].code == "Z_NAMED"
 
 
+def test_a_full_tie_is_only_suggested():
+    """Equal on every ranking key: the code order would choose, so nobody is matched."""
+    a = ind("A_FIRST", "志愿者人数")
+    b = ind("Z_LAST", "志愿者人数")
+    ranked = matching.rank("志愿者人数", "人", [a, b])
+    assert ranked[0].score == 1.0 and ranked[0].tied
+    assert matching.status(ranked) == "suggested"
+    assert matching.status(matching.rank("志愿者人数", "人", [a, b], limit=1)) == "suggested"
+    # Told apart by use: matched.
+    assert matching.status(matching.rank("志愿者人数", "人", [a, b], uses={"A_FIRST": 1})) == (
+        "matched"
+    )
+
+
+def test_an_alias_is_not_learnt_when_it_names_another_indicator(dept):
+    target = Indicator.objects.get(code="POP_RESIDENTS")
+    other = Indicator.objects.active().exclude(pk=target.pk).exclude(name="").first()
+    before = list(target.aliases)
+    learn_alias(target, {"name": other.name})
+    learn_alias(target, {"name": f"{other.name}合计"})  # the same in canonical form
+    assert Indicator.objects.get(pk=target.pk).aliases == before
+
+
+def test_learning_an_alias_keeps_one_learnt_meanwhile(dept):
+    """Two confirms at once: the second reads the aliases again under a row lock."""
+    stale = Indicator.objects.get(code="POP_RESIDENTS")
+    Indicator.objects.filter(pk=stale.pk).update(aliases=[*stale.aliases, "辖区居住人员甲"])
+    learn_alias(stale, {"name": "辖区居住人员乙"})
+    aliases = Indicator.objects.get(pk=stale.pk).aliases
+    assert {"辖区居住人员甲", "辖区居住人员乙"} <= set(aliases)
+    assert stale.aliases == aliases
+
+
 @pytest.mark.parametrize(
     ("heading", "other"),
     [
@@ -323,6 +357,43 @@ def test_words_in_another_order_are_the_same_item():
         ("企业（含规上）数", "家", ("units", [("type", "=", "enterprise")], "count", "stock")),
         ("中小学及幼儿园", "所", ("units", [("type", "=", "school")], "count", "stock")),
         ("从业人员", "人", ("units", [], {"sum": "employees"}, "stock")),
+        # 含 widens what is counted, or says a bound is in; it never narrows (R1 item 0).
+        (
+            "流动人口（含境外人员）",
+            "人",
+            ("residents", [("registration", "in", ["floating", "overseas"])], "count", "stock"),
+        ),
+        (
+            "企业（含个体工商户）",
+            "家",
+            ("units", [("type", "in", ["enterprise", "self_employed"])], "count", "stock"),
+        ),
+        (
+            "低保对象(含特困人员)",
+            "人",
+            (
+                "residents",
+                [("tags", "has_any", ["low_income", "extreme_poverty"])],
+                "count",
+                "stock",
+            ),
+        ),
+        ("企业（含国有企业）", "家", ("units", [("type", "=", "enterprise")], "count", "stock")),
+        ("14岁（含）以下儿童", "人", ("residents", [("age", "<=", 14)], "count", "stock")),
+        ("60岁(含)以下人口", "人", ("residents", [("age", "<=", 60)], "count", "stock")),
+        ("14岁以下（含14岁）儿童", "人", ("residents", [("age", "<=", 14)], "count", "stock")),
+        (
+            "18周岁以下（含18周岁）未成年人",
+            "人",
+            ("residents", [("age", "<=", 18)], "count", "stock"),
+        ),
+        ("60岁以上（含60岁）老人", "人", ("residents", [("age", ">=", 60)], "count", "stock")),
+        # 以下 with a number includes it (民法典 第1259条); 不满 and 不含 leave it out.
+        ("14岁以下儿童", "人", ("residents", [("age", "<=", 14)], "count", "stock")),
+        ("14周岁及以下儿童", "人", ("residents", [("age", "<=", 14)], "count", "stock")),
+        ("14岁以下（不含14岁）儿童", "人", ("residents", [("age", "<", 14)], "count", "stock")),
+        ("14岁（不含）以下儿童", "人", ("residents", [("age", "<", 14)], "count", "stock")),
+        ("未满14周岁儿童", "人", ("residents", [("age", "<", 14)], "count", "stock")),
     ],
 )
 def test_headings_read_as_definitions(dept, heading, unit, definition):
@@ -344,6 +415,11 @@ def test_headings_read_as_definitions(dept, heading, unit, definition):
         "养老服务补贴发放人数",
         "临时救助",
         "失能半失能老人",
+        # What 含 adds is another condition, or what 不含 takes away: not guessed.
+        "老人（含残疾人）",
+        "60岁以上含残疾人",
+        "流动人口（不含境外人员）",
+        "14岁以下（含15岁）儿童",
     ],
 )
 def test_headings_saying_more_than_the_vocabulary_are_not_read(dept, heading):
@@ -391,6 +467,33 @@ def test_the_merge_proposes_computation_and_confirm_creates_it(dept, homes):
     assert created.time_aggregation == "latest"
     typed = Indicator.objects.get(code=codes[2])
     assert (typed.source, typed.level, typed.period_type) == ("collected", "street", "month")
+
+
+def test_an_indicator_confirmed_from_a_flow_definition_adds_up_and_is_described(dept):
+    """The page sends the column's collected spec (latest, no description) when a row is
+    switched to "compute it": what the definition counts decides (R1 item 8)."""
+    from reports import definitions
+
+    data = sheet([["序号", "网格", "大家庭新登记（户）"], [1, "一网格", 4]])
+    form_import = propose(dept.user, dept.department, data, "flow.xlsx")
+    collected = form_import.proposals[0]["choice"]["new"] | {
+        "code": "HH_BIG_NEW",
+        "time_aggregation": "latest",
+        "description": "",
+    }
+    definition = {
+        "subject": "households",
+        "where": [{"field": "member_count", "op": ">=", "value": 7}],
+        "measure": "count",
+        "time": {"within": "registered_on"},
+    }
+    decision = {"column": 2, "definition": definition, "new": collected}
+    template = confirm(dept.user, form_import, [decision], title="t", code="flow")
+    created = template.columns.get().indicator
+    assert created.code == "HH_BIG_NEW"
+    assert created.time_aggregation == "sum"
+    assert created.description == definitions.describe(definition)
+    assert created.description
 
 
 def test_confirming_a_definition_an_indicator_holds_reuses_it(dept):

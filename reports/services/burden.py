@@ -231,7 +231,8 @@ def _explain(typed: list[dict], indicators: dict[int, Indicator], district) -> N
             row["reason"] = POLICY
             continue
         candidates = matching.rank(indicator.name, indicator.unit, computed, limit=1)
-        if matching.status(candidates) == "matched":
+        # A tie between computed items still says "a computed item means this".
+        if candidates and candidates[0].score >= matching.MATCHED:
             row["reason"] = NO_DEFINITION
             row["could_be"] = {"code": candidates[0].code, "name": candidates[0].name}
             continue

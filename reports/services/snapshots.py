@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models import DecimalField, Func
 from django.utils import timezone
 
-from grids.models import Grid
+from grids.models import Grid, Region
 from reports import derived, sql
 from reports.models import DerivedSnapshot, Indicator, SnapshotDrop
 from reports.periods import Period, PeriodType
@@ -139,27 +139,49 @@ def write(
     return len(values)
 
 
-def drop_since(since: dt.date) -> int:
-    """Drop the figures kept for periods ending on or after `since`; log the drop so that a
-    computation under way does not write what it read before. Returns rows dropped."""
+def drop_since(since: dt.date, grids: frozenset[int] | None = None) -> int:
+    """Drop the figures kept for periods ending on or after `since` — of the districts of
+    `grids` only, when given; log the drop so that a computation under way does not write
+    what it read before. Returns rows dropped."""
     with transaction.atomic():
         sql.lock_snapshots(shared=False)
+        # The log names no place (one row, no migration): a writer of any district started
+        # before it does not write, and computes again on the next read.
         SnapshotDrop.objects.create(since=since)
-        dropped, _ = DerivedSnapshot.objects.filter(day__gte=since).delete()
+        kept = DerivedSnapshot.objects.filter(day__gte=since)
+        if grids is not None:
+            kept = kept.filter(grid__in=district_grids(grids))
+        dropped, _ = kept.delete()
     return dropped
+
+
+def district_grids(grids: frozenset[int]):
+    """Every grid (of any time) of the districts `grids` are in, as a subquery. A boundary
+    change moves rows between grids of one district, never across districts, so a grid's
+    past figures can only count rows written in a grid of its district."""
+    districts = Region.objects.filter(children__children__grids__in=grids)
+    return Grid.objects.filter(community__parent__parent__in=districts).values("pk")
 
 
 def drop_indicator(indicator_pk: int) -> int:
-    """Drop everything kept for one indicator (its definition or computation changed)."""
-    dropped, _ = DerivedSnapshot.objects.filter(indicator=indicator_pk).delete()
+    """Drop everything kept for one indicator (its definition or computation changed). Logged
+    like a data drop, under the same lock: a report that computed with the old definition
+    and writes after the edit would otherwise keep the old meaning's figures for good."""
+    with transaction.atomic():
+        sql.lock_snapshots(shared=False)
+        SnapshotDrop.objects.create(since=dt.date.min)
+        dropped, _ = DerivedSnapshot.objects.filter(indicator=indicator_pk).delete()
     return dropped
 
 
-def on_data_changed(sender, subject: str, since: dt.date, **kwargs) -> None:
+def on_data_changed(
+    sender, subject: str, since: dt.date, grids: frozenset[int] | None = None, **kwargs
+) -> None:
     """Receiver of grids.changes.data_changed. Whatever the subject, every derived figure is
-    dropped from `since`: a code-registered derivation does not say what it reads, and a
-    household's change moves residents' figures too."""
-    dropped = drop_since(since)
+    dropped from `since` (of the districts of `grids` when the writer named them): a
+    code-registered derivation does not say what it reads, and a household's change moves
+    residents' figures too."""
+    dropped = drop_since(since, grids)
     log.info("%s changed from %s: %d derived figures kept dropped", subject, since, dropped)
 
 

@@ -265,10 +265,11 @@ def load_households(
     keys = table["client_key"].to_numpy(object) if "client_key" in table else None
     if keys is not None:
         keys = np.where((keys == "") | pd.isna(keys), None, keys)
+        # Only the rows whose key came before are walked in Python (a million keys once).
+        repeated = pd.Series(keys).duplicated(keep=False).to_numpy() & (keys != None)  # noqa: E711
         seen: dict[str, int] = {}
-        for i, key in enumerate(keys):
-            if key is None:
-                continue
+        for i in np.flatnonzero(repeated):
+            key = keys[i]
             if key in seen:
                 _row_problem(
                     report,
