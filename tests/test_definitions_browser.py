@@ -55,7 +55,10 @@ def test_a_definition_written_previewed_and_saved_on_the_page(
     page.fill("[data-part=value][data-row='0']", "80.5")
     page.dispatch_event("[data-part=value][data-row='0']", "change")
     page.wait_for_selector("tr.has-problem[data-row='0']")
-    assert "definition.where.0.value" in page.text_content("#problems")
+    problem = page.locator("#problems li").first
+    assert problem.get_attribute("data-field") == "definition.where.0.value"
+    # People read the condition's place ("条件 1 · 数值"), not the JSON path.
+    assert "definition." not in problem.text_content()
     page.fill("[data-part=value][data-row='0']", "80")
     page.dispatch_event("[data-part=value][data-row='0']", "change")
     page.wait_for_selector("#problems", state="hidden")

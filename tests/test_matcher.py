@@ -555,3 +555,22 @@ def test_the_page_asks_the_figures_through_the_api(dept, homes, users):
     client.force_authenticate(users.worker)
     response = client.post(f"/api/reports/form-imports/{form_import.pk}/figures/")
     assert response.status_code in (403, 404)
+
+
+def test_a_department_cannot_count_by_a_personal_field_through_a_form(dept):
+    """The preview refuses personal fields to definers without personal-data rights; so does
+    confirming a form (a department could otherwise find whose birthday is when)."""
+    data = sheet([["序号", "社区", "80岁以上老人（人）"], [1, "东街社区", 40]])
+    form_import = propose(dept.user, dept.department, data, "care.xlsx")
+    decisions = decisions_of(form_import)
+    probe = {
+        "subject": "residents",
+        "where": [{"field": "birth_date", "op": "=", "value": "1945-05-01"}],
+        "measure": "count",
+        "time": "stock",
+    }
+    decisions[-1] = {"column": decisions[-1]["column"], "definition": probe}
+    before = stored()
+    error = refused(confirm, dept.user, form_import, decisions, title="t", code="probe")
+    assert any(p.code == "personal_field" for p in error.problems), error.problems
+    assert stored() == before

@@ -76,7 +76,12 @@ def confirm(
         groups = ensure_groups()
         problems = _check_template_fields(title, code, period_type, row_level, due_day)
         plan, more = _plan_columns(
-            locked, decisions, groups=groups, period_type=period_type, row_level=row_level
+            locked,
+            decisions,
+            groups=groups,
+            period_type=period_type,
+            row_level=row_level,
+            user=user,
         )
         problems += more
         if not problems and not plan:
@@ -138,6 +143,7 @@ def _plan_columns(
     groups: dict,
     period_type: str,
     row_level: str,
+    user=None,
 ) -> tuple[list[tuple[dict, Indicator | None, dict | None]], list[Problem]]:
     """(proposal, existing indicator or None, new spec or None) per kept column in sheet
     order, and the problems of the decisions."""
@@ -258,6 +264,7 @@ def _plan_columns(
                 taken=taken,
                 defined=defined,
                 period_type=period_type,
+                user=user,
             )
             problems += more
             indicator, spec = found
@@ -308,7 +315,16 @@ def _label(proposal: dict) -> str:
 
 
 def _plan_definition(
-    proposal: dict, decision: dict, where: str, label: str, *, groups, taken, defined, period_type
+    proposal: dict,
+    decision: dict,
+    where: str,
+    label: str,
+    *,
+    groups,
+    taken,
+    defined,
+    period_type,
+    user=None,
 ) -> tuple[tuple[Indicator | None, dict | None], list[Problem]]:
     """A column to be computed by a definition: the active indicator defined so already,
     or a new derived indicator's spec (the proposal's, with the user's changes)."""
@@ -319,7 +335,9 @@ def _plan_definition(
         message = _("%(column)s: a definition must be an object") % {"column": label}
         return (None, None), [Problem("invalid_definition", message, field=f"{where}.definition")]
     problems = []
-    for problem in definitions.validate(definition):
+    # The confirming person's rights: a definer who may not see personal data may not
+    # count by a personal field through a form either.
+    for problem in definitions.validate(definition, user):
         problems.append(
             Problem(
                 problem.code,

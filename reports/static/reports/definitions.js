@@ -212,7 +212,7 @@
   function showProblems(errors) {
     rows.querySelectorAll("tr").forEach((tr) => tr.classList.remove("has-problem"));
     problemsList.hidden = !errors.length;
-    problemsList.innerHTML = errors.map((e) => `<li><strong>${esc(placeOf(e.field))}</strong> ${esc(e.message)}</li>`).join("");
+    problemsList.innerHTML = errors.map((e) => `<li data-field="${esc(e.field || "")}"><strong>${esc(placeOf(e.field))}</strong> ${esc(e.message)}</li>`).join("");
     for (const e of errors) {
       const m = /^definition\.where\.(\d+)/.exec(e.field || "");
       if (m) rows.querySelector(`tr[data-row="${m[1]}"]`)?.classList.add("has-problem");
@@ -242,8 +242,10 @@
     showProblems([]);
     form.dataset.previewed = String(asked);
     document.getElementById("description").textContent = body.description;
-    total.textContent = `${T.total} ${body.region.name}: ${Number(body.total)} · ${body.grids_with_value} ${T.of} ${body.grid_count} ${T.grids}`;
-    grids.innerHTML = body.grids.map((g) => `<tr><td>${esc(g.name)} <small>${esc(g.code)}</small></td><td>${esc(Number(g.value))}</td></tr>`).join("");
+    // A small count is "<3" for definers without personal-data rights: shown as it comes.
+    const figure = (v) => (typeof v === "string" && Number.isNaN(Number(v)) ? v : Number(v));
+    total.textContent = `${T.total} ${body.region.name}: ${figure(body.total)} · ${body.grids_with_value} ${T.of} ${body.grid_count} ${T.grids}`;
+    grids.innerHTML = body.grids.map((g) => `<tr><td>${esc(g.name)} <small>${esc(g.code)}</small></td><td>${esc(figure(g.value))}</td></tr>`).join("");
   }
 
   // ---- save ---------------------------------------------------------------------------------
