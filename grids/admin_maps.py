@@ -5,7 +5,9 @@ toolbar's and Leaflet's words; the plain widget template has none."""
 from __future__ import annotations
 
 from django import forms
+from django.template.loader import render_to_string
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from leaflet.admin import LeafletAdminWidget
 
 
@@ -33,4 +35,6 @@ def readonly_map(name: str, geom):
     widget = ReadonlyMapWidget()
     # The widget first: leaflet.extras.js reads the marker image path from its markup, and
     # the map itself starts on window load, after the scripts.
-    return format_html("{}{}", widget.render(name, geom), widget.media)
+    # Leaflet's control words after Leaflet itself (the widget's own copy is for edit maps).
+    words = render_to_string("leaflet_words.html")
+    return format_html("{}{}{}", widget.render(name, geom), widget.media, mark_safe(words))

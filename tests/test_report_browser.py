@@ -91,7 +91,9 @@ def test_a_form_brought_in_filled_and_generated_in_the_browser(
     form = FormImport.objects.get()
     by_heading = {p["text"]: p for p in form.proposals}
     assert by_heading["户数（户）"]["choice"] == {"indicator": "POP_HOUSEHOLDS"}
-    assert by_heading["60岁以上老人数（人）"]["choice"] == {"indicator": "POP_ELDERLY"}
+    # Read as residents aged 60 or more on the period's last day (issue #17), the seeded
+    # definition, rather than the elderly tag someone sets by hand.
+    assert by_heading["60岁以上老人数（人）"]["choice"] == {"indicator": "POP_AGE_60"}
     new = by_heading[NEW_HEADING]
     assert "new" in new["choice"]
     row = f"#mapping-rows tr[data-column='{new['column']}']"
@@ -112,7 +114,7 @@ def test_a_form_brought_in_filled_and_generated_in_the_browser(
     assert [c.indicator.code for c in template.columns.order_by("order")] == [
         "POP_HOUSEHOLDS",
         "POP_RESIDENTS",
-        "POP_ELDERLY",
+        "POP_AGE_60",
         "ELDERLY_SUBSIDY",
     ]
     subsidy = Indicator.objects.get(code="ELDERLY_SUBSIDY")
@@ -135,7 +137,7 @@ def test_a_form_brought_in_filled_and_generated_in_the_browser(
     needed = "tr[data-code='ELDERLY_SUBSIDY'] .needed"
     assert worker.get_attribute(needed, "title") == "永川区老年人服务情况统计表"
     # The derived items are there to check, not to type.
-    assert "60岁以上老年人数" in worker.inner_text(".derived-section")
+    assert "60周岁及以上人口" in worker.inner_text(".derived-section")
     worker.fill(field, "800")
     worker.click("#save")
     worker.wait_for_selector("tr[data-code='ELDERLY_SUBSIDY'].has-error")

@@ -12,6 +12,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import RegexValidator
 from django.db.models import Q, Value
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from grids import scoping
 from grids.models.tree import SRID, Grid, today
@@ -132,8 +133,9 @@ class Registration(models.TextChoices):
 class Relation(models.TextChoices):
     HEAD = "head", _("head of household")
     SPOUSE = "spouse", _("spouse")
-    CHILD = "child", _("child")
-    PARENT = "parent", _("parent")
+    # Contexts: "child" and "parent" are also an age group and a level of the tree.
+    CHILD = "child", pgettext_lazy("relation to the head", "child")
+    PARENT = "parent", pgettext_lazy("relation to the head", "parent")
     GRANDCHILD = "grandchild", _("grandchild")
     SIBLING = "sibling", _("sibling")
     OTHER = "other", _("other relation")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib.gis.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from grids.models.addresses import Address
 from grids.models.buildings import Building
@@ -63,7 +64,8 @@ class Unit(models.Model):
     objects = LivingPlaceQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("unit")
+        # A context: "unit" alone is an indicator's unit of measure (计量单位).
+        verbose_name = pgettext_lazy("organisation", "unit")
         verbose_name_plural = _("units")
         ordering = ["id"]
         constraints = [

@@ -206,10 +206,24 @@
     }));
     rows.querySelectorAll(".new-spec [data-key=level]").forEach((select) => select.addEventListener("change", typingPreview));
     confirmForm.row_level.addEventListener("change", typingPreview);
+    confirmForm.period_type.addEventListener("change", fitPeriods);
+    fitPeriods();
     summarise();
     document.getElementById("mapping-card").hidden = false;
     page.dataset.proposed = String(form.id);
     loadFigures(form);
+  }
+
+  // A new item cannot have a longer period than the form it fills (a 季报 item in a 月报 is
+  // refused on confirm): those periods are offered disabled. config.period_types runs from the
+  // shortest to the longest.
+  function fitPeriods() {
+    const order = config.period_types.map((p) => p.value);
+    const longest = order.indexOf(confirmForm.period_type.value);
+    rows.querySelectorAll(".new-spec [data-key=period_type]").forEach((select) => {
+      [...select.options].forEach((o) => { o.disabled = longest >= 0 && order.indexOf(o.value) > longest; });
+      if (select.selectedOptions[0] && select.selectedOptions[0].disabled) select.value = confirmForm.period_type.value;
+    });
   }
 
   // ---- confirm -------------------------------------------------------------------------------
