@@ -14,8 +14,9 @@ from grids.models import Household, Resident, today
 from grids.services.imports.people import SPACES, add_problem
 from grids.services.imports.report import ImportReport
 
-# One scan of the residents per batch (id_number has no index): as few as the 65,535
-# parameters of a statement allow.
+# PostgreSQL takes at most 65,535 parameters in one statement and a district's file names
+# more people and households than that, so lookups by a file's keys go in batches; as few
+# as that limit allows (one scan of the residents per batch: id_number has no index).
 BATCH = 50_000
 
 
@@ -42,11 +43,6 @@ def mark_duplicates(records: list[dict], report: ImportReport) -> None:
 
 def _normalised_address(value: str) -> str:
     return SPACES.sub("", value)
-
-
-# PostgreSQL takes at most 65,535 parameters in one statement; a district's file names more
-# households than that, so lookups by a file's keys go in batches.
-BATCH = 10_000
 
 
 def batches(values) -> list[list]:
@@ -168,9 +164,9 @@ def drop_present(records: list[dict], households: dict, report: ImportReport) ->
     registered in another household is an error: a person lives in one household."""
     ids = [r["id_number"] for r in records if r["id_number"]]
     there = {}
-    for i in range(0, len(ids), BATCH):
+    for batch in batches(ids):
         for id_number, household_id, address in Resident.objects.filter(
-            id_number__in=ids[i : i + BATCH]
+            id_number__in=batch
         ).values_list("id_number", "household_id", "household__address"):
             there[id_number] = (household_id, address)
     kept = []
