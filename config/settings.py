@@ -246,7 +246,14 @@ STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "var" / "stat
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Front-end packages come from npm (package.json); only their built files are served.
 NODE_MODULES = BASE_DIR / "node_modules"
-for package in ("leaflet", "leaflet.vectorgrid", "@geoman-io/leaflet-geoman-free"):
+for package in (
+    "leaflet",
+    "leaflet.vectorgrid",
+    "@geoman-io/leaflet-geoman-free",
+    "maplibre-gl",
+    "pmtiles",
+    "echarts",
+):
     if (NODE_MODULES / package / "dist").is_dir():
         STATICFILES_DIRS.append((f"vendor/{package}", NODE_MODULES / package / "dist"))
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", BASE_DIR / "var" / "media"))
