@@ -1,7 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils import timezone
+from django.views.decorators.cache import cache_page
+from django.views.decorators.http import last_modified
 from django.views.generic import RedirectView
+from django.views.i18n import JavaScriptCatalog
 
 # No ReDoc page: its template loads Google fonts, which a closed network cannot reach.
 # The split Swagger view serves its set-up as a script file: no inline script for the CSP.
@@ -9,6 +13,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from grids import media as grids_media
 from grids import resilience as grids_resilience
+
+STARTED = timezone.now()
 
 # Under /api/ a 404 and Django's refusals of a body are the API's JSON error.
 handler404 = "grids.api.errors.handler404"
@@ -22,6 +28,13 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}gridline/favicon.svg")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Our scripts' words (gettext() in the browser, domain djangojs): one cached script per
+    # language, changing only with a deploy (the process start time is its Last-Modified).
+    path(
+        "jsi18n/",
+        cache_page(3600)(last_modified(lambda request: STARTED)(JavaScriptCatalog.as_view())),
+        name="javascript-catalog",
+    ),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/boundaries/", include("boundaries.api.urls")),
