@@ -1,10 +1,14 @@
 """Gunicorn's settings for `./gridline up` and the Docker image (read from the working
-directory; command-line flags win).
+directory; command-line flags win). The application is config.asgi:application.
 
-Threaded workers (gthread): a sync worker is held by every connection it accepts until a
-request arrives on it, and browsers pre-open idle connections, so after a map page three sync
-workers stalled every other page for 30-65 s. A gthread worker parks idle connections in
-its poller and gives threads only to requests; bench/idle_connections.py measures it.
+Uvicorn workers (issue #16): live event streams (/events/, Server-Sent Events) stay open for
+hours, so they must not hold a thread each. A uvicorn worker serves every connection from
+one asyncio loop: a stream is a coroutine waiting on its queue; every other request runs
+the WSGI application in a pool of GRIDLINE_WEB_THREADS threads (config/asgi.py). Idle
+pre-opened connections cost a socket in the loop, no thread: the gthread first-byte problem
+of #15 (below) does not arise; bench/idle_connections.py and bench/live_latency.py measure
+both. GRIDLINE_WEB_WORKER_CLASS=gthread (with config.wsgi:application) is the old set-up:
+/events/ then holds a thread per stream for up to GRIDLINE_LIVE_WSGI_SECONDS.
 """
 
 from __future__ import annotations
@@ -25,11 +29,13 @@ def _int(name: str, default: int) -> int:
 
 
 bind = os.environ.get("GRIDLINE_BIND", "127.0.0.1:8000")
-worker_class = "gthread"
-# One process per core, and threads for requests waiting on PostgreSQL or Redis.
+# Uvicorn (config/web_worker.py), or gthread (the #15 set-up, with config.wsgi:application).
+worker_class = os.environ.get("GRIDLINE_WEB_WORKER_CLASS", "config.web_worker.Worker")
+# One process per core, and threads for requests waiting on PostgreSQL or Redis (gthread's
+# threads, or the pool config/asgi.py runs pages in).
 workers = _int("GRIDLINE_WEB_WORKERS", _cores())
 threads = _int("GRIDLINE_WEB_THREADS", 8)
-# Idle connections kept per worker (browsers' pre-opened ones included).
+# Connections kept per worker (browsers' pre-opened ones and open event streams included).
 worker_connections = _int("GRIDLINE_WEB_CONNECTIONS", 1000)
 keepalive = _int("GRIDLINE_WEB_KEEPALIVE", 5)
 timeout = _int("GRIDLINE_WEB_TIMEOUT", 120)
@@ -47,6 +53,8 @@ FIRST_BYTE_WAIT = float(os.environ.get("GRIDLINE_WEB_FIRST_BYTE_WAIT", "0.5"))
 
 
 def post_fork(server, worker):
+    if "gthread" not in worker_class:
+        return
     from gunicorn.workers import gthread
 
     if hasattr(gthread, "DEFAULT_WORKER_DATA_TIMEOUT"):

@@ -448,4 +448,7 @@ class TileSizeMax(Case):
         return details
 
 
-CASES = [TileColdVsSql, TileCachedVsCold, TileSizeMax]
+# The composite tile of the command-centre map (issue #16), in a module of its own.
+from bench.cases_composite import CompositeTiles  # noqa: E402
+
+CASES = [TileColdVsSql, TileCachedVsCold, TileSizeMax, CompositeTiles]

@@ -23,9 +23,12 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--no-first-run",
+    # MapLibre needs WebGL2: SwiftShader with the GPU off (issue #16).
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
 ]
 VIEWPORT = {"width": 1920, "height": 1080}  # one screen of the command centre's wall
-TARGET_S = 3.0
+TARGET_S = 1.5  # issue #16
 USER = "district"
 
 

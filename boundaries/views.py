@@ -103,94 +103,6 @@ def changeset_list(request):
     )
 
 
-def _i18n() -> dict[str, str]:
-    """The editor script's strings, translated on the server."""
-    return {
-        "reshape": _("Reshape"),
-        "split": _("Split"),
-        "merge": _("Merge"),
-        "add": _("New grid"),
-        "retire": _("Retire"),
-        "rename": _("Rename"),
-        "revert": _("Revert"),
-        "undo": _("Undo"),
-        "redo": _("Redo"),
-        "save": _("Save shape"),
-        "cancel": _("Cancel"),
-        "adjustNeighbours": _("Neighbouring grids give or take the ground"),
-        "selectOne": _("Click a grid on the map to select it."),
-        "selectMany": _("Click the grids to merge (at least two)."),
-        "drawLine": _(
-            "Draw a line across the grid: click on the map, click the last point again to finish."
-        ),
-        "drawPolygon": _(
-            "Draw the new grid in uncovered ground: click the corners, click the "
-            "first one to close."
-        ),
-        "editVertices": _(
-            "Drag the corners; drag a middle point to add one. Corners snap to neighbouring grids."
-        ),
-        "confirmRetire": _("Retire grid %(code)s? Its ground becomes a gap."),
-        "selected": _("Selected"),
-        "code": _("Code"),
-        "name": _("Name"),
-        "action": _("Change"),
-        "unchanged": _("unchanged"),
-        "new": _("new"),
-        "reshaped": _("reshaped"),
-        "retired": _("retired"),
-        "validation": _("Validation"),
-        "impact": _("Impact"),
-        "grids": _("Grids"),
-        "noProblems": _("No problems found."),
-        "errors": _("errors"),
-        "warnings": _("warnings"),
-        "error": _("error"),
-        "warning": _("warning"),
-        "from": _("From grid"),
-        "to": _("To grid"),
-        "nowhere": _("none"),
-        "households": _("households"),
-        "residents": _("residents"),
-        "sensors": _("sensors"),
-        "incidents": _("open incidents"),
-        "tasks": _("open tasks"),
-        "staff": _("grid staff"),
-        "total": _("Total"),
-        "noImpact": _("Nothing moves."),
-        "lockUntil": _("Locked for %(author)s until %(time)s"),
-        "lockExpired": _("The author's lock expired at %(time)s"),
-        "extend": _("Extend lock"),
-        "takeOver": _("Take over"),
-        "submit": _("Submit for approval"),
-        "approve": _("Approve"),
-        "return": _("Return for changes"),
-        "comment": _("Comment for the author"),
-        "commentRequired": _("Write a comment saying what to change."),
-        "apply": _("Apply"),
-        "withdraw": _("Withdraw"),
-        "confirmApply": _(
-            "Apply the new boundaries now? Households and open work move to the new grids."
-        ),
-        "confirmWithdraw": _("Withdraw this change set? It cannot be reopened."),
-        "applied": _("Applied. Moved:"),
-        "openMap": _("Open the command map"),
-        "current": _("Current boundaries"),
-        "proposed": _("Proposed boundaries"),
-        "neighbours": _("Neighbouring grids"),
-        "changedGround": _("Changed ground"),
-        "problems": _("Problems"),
-        "status": _("Status"),
-        "reviewerComment": _("Reviewer's comment"),
-        "steps": _("Edits"),
-        "loading": _("Loading…"),
-        "conflictReload": _("Someone else changed this change set; it has been reloaded."),
-        "m2": _("m²"),
-        # Not "History": Django's admin shows that msgid on every change page.
-        "history": _("Boundary history"),
-    }
-
-
 def _neighbours(region_geom, community_ids: list[int]) -> dict:
     """Grids of other communities touching the region, as GeoJSON: the editor snaps to their
     edges and corners so that a redrawn grid meets them exactly, but never edits them."""
@@ -257,7 +169,7 @@ def changeset_editor(request, pk: int):
     return render(
         request,
         "boundaries/editor.html",
-        {"change_set": change_set, "config": config, "i18n": _i18n()},
+        {"change_set": change_set, "config": config},
     )
 
 

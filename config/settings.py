@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "leaflet",
     "grids.axes_app.LoginAttemptsConfig",  # django-axes
     "grids",
+    "live",
     "maps",
     "sensors",
     "incidents",
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "ogc",
     "notifications",
     "boundaries",
+    "screen",
     # The background queue lives in PostgreSQL: no broker to run (decision 9).
     "procrastinate.contrib.django",
 ]
@@ -72,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A kiosk session (the wall screen) reads only what the screen shows (screen/middleware.py).
+    "screen.middleware.KioskMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the 429 answer.
@@ -338,11 +342,22 @@ LEAFLET_CONFIG = {
 }
 
 # The base map under the command-centre map (decision 8): "none" (boundaries only, works on
-# any closed network), "xyz" (GRIDLINE_BASEMAP_URL, e.g. an internal tile server) or
-# "tianditu" (GRIDLINE_TIANDITU_TOKEN).
+# any closed network), "pmtiles" (one offline file, below), "xyz" (GRIDLINE_BASEMAP_URL, e.g.
+# an internal tile server) or "tianditu" (GRIDLINE_TIANDITU_TOKEN).
 GRIDLINE_BASEMAP = os.environ.get("GRIDLINE_BASEMAP", "none")
 GRIDLINE_BASEMAP_URL = os.environ.get("GRIDLINE_BASEMAP_URL", "")
 GRIDLINE_BASEMAP_ATTRIBUTION = os.environ.get("GRIDLINE_BASEMAP_ATTRIBUTION", "")
+# GRIDLINE_BASEMAP=pmtiles: an offline base map as one PMTiles file (raster or vector), served
+# by the app at /basemap.pmtiles to logged-in users (HTTP Range).
+GRIDLINE_BASEMAP_PMTILES = os.environ.get("GRIDLINE_BASEMAP_PMTILES", "")
+
+# The wall screen (/screen/, issue #16): a kiosk link's session lasts this many days;
+# figures are cached per jurisdiction this many seconds (recounted sooner after an
+# incident or alert, but at most every MIN seconds); the page refreshes them this often.
+GRIDLINE_KIOSK_SESSION_DAYS = env_float("GRIDLINE_KIOSK_SESSION_DAYS", 30.0)
+GRIDLINE_SCREEN_FIGURES_SECONDS = int(os.environ.get("GRIDLINE_SCREEN_FIGURES_SECONDS", "30"))
+GRIDLINE_SCREEN_FIGURES_MIN_SECONDS = env_float("GRIDLINE_SCREEN_FIGURES_MIN_SECONDS", 5.0)
+GRIDLINE_SCREEN_REFRESH_SECONDS = int(os.environ.get("GRIDLINE_SCREEN_REFRESH_SECONDS", "60"))
 GRIDLINE_TIANDITU_TOKEN = os.environ.get("GRIDLINE_TIANDITU_TOKEN", "")
 
 

@@ -45,6 +45,8 @@ urlpatterns = [
     path("api/sensors/", include("sensors.api.urls")),
     path("ogc/", include("ogc.urls")),
     path("", include("maps.urls")),
+    path("", include("live.urls")),
+    path("", include("screen.urls")),
     path("", include("grids.urls")),
     path("", include("incidents.urls")),
     path("", include("reports.urls")),

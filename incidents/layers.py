@@ -2,14 +2,19 @@
 
 Points: the open incidents the user may see, and the ones closed in the last
 `RECENT_CLOSED_DAYS` days (drawn grey, so a command centre sees what was just done). Below
-zoom `AGGREGATE_BELOW`: each grid's polygon with the number of open incidents in it that the
-user may see (a density choropleth); grids without one are left out.
+zoom `AGGREGATE_BELOW`: one point per grid (on its surface) with the number of open
+incidents in it that the user may see, drawn as a counted circle (a polygon density would
+fight the grid choropleth for the same fill); grids without one are left out.
+
+Colours (maps.cartography's language): statuses in oranges, purples, blue, teal and grey;
+alarm red only rings an incident whose step is overdue.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib.gis.db.models.functions import PointOnSurface
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -17,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from grids.models import GridBoundary
 from incidents.models import Incident, Status
+from maps import cartography as carto
 from maps.registry import Aggregation, Layer, register
 
 RECENT_CLOSED_DAYS = 30
@@ -25,15 +31,16 @@ CLOSED = (Status.CLOSED, Status.ASSESSED)
 
 # Per status, for the legend and the points (map.js reads style["statuses"]).
 STATUS_COLOURS = {
-    Status.REPORTED: "#d7301f",
-    Status.REGISTERED: "#f07f22",
-    Status.DISPATCHED: "#f2c12e",
-    Status.HANDLING: "#3b7dd8",
-    Status.FED_BACK: "#7b52ab",
-    Status.VERIFIED: "#2a9d8f",
-    Status.CLOSED: "#8c959f",
-    Status.ASSESSED: "#8c959f",
+    Status.REPORTED: "#e8590c",
+    Status.REGISTERED: "#f59f00",
+    Status.DISPATCHED: "#ae3ec9",
+    Status.HANDLING: "#1c7ed6",
+    Status.FED_BACK: "#7048e8",
+    Status.VERIFIED: "#0ca678",
+    Status.CLOSED: "#adb5bd",
+    Status.ASSESSED: "#adb5bd",
 }
+COUNT_COLOUR = "#e8590c"
 
 
 def _incidents(user):
@@ -62,9 +69,74 @@ def _incidents_per_grid(user):
             fid=F("grid_id"),
             code=F("grid__code"),
             name=F("grid__name"),
+            point=PointOnSurface("geom"),
             n=Coalesce(Subquery(counts, output_field=IntegerField()), 0),
         )
     )
+
+
+def map_style(theme: str) -> list[dict]:
+    c = carto.colours(theme)
+    by_status = ["match", ["get", "status"]]
+    for status, colour in STATUS_COLOURS.items():
+        by_status += [str(status), colour]
+    overdue = ["==", ["get", "step_overdue"], True]
+    return carto.counts("incidents", COUNT_COLOUR, theme, AGGREGATE_BELOW) + [
+        {
+            "id": "incidents-point",
+            "type": "circle",
+            "minzoom": AGGREGATE_BELOW,
+            "filter": carto.not_aggregate(),
+            "paint": {
+                "circle-color": by_status + ["#868e96"],
+                "circle-radius": ["interpolate", ["linear"], ["zoom"], 13, 5, 18, 8],
+                "circle-stroke-color": ["case", overdue, carto.ALARM, c["halo"]],
+                "circle-stroke-width": ["case", overdue, 3, 1.5],
+            },
+        },
+        {
+            "id": "incidents-label",
+            "type": "symbol",
+            "minzoom": 16,
+            "filter": carto.not_aggregate(),
+            "layout": {
+                "text-field": ["get", "title"],
+                "text-font": carto.FONT,
+                "text-size": 11,
+                "text-offset": [0, 1.1],
+                "text-anchor": "top",
+                "text-max-width": 10,
+                "text-optional": True,
+                "symbol-sort-key": 0,
+            },
+            "paint": carto.label_paint(theme),
+        },
+    ]
+
+
+def legend() -> list[dict]:
+    seen: dict[str, str] = {}
+    for status, colour in STATUS_COLOURS.items():
+        seen.setdefault(colour, str(Status(status).label))
+    below = [
+        {
+            "label": str(_("open incidents per grid")),
+            "colour": COUNT_COLOUR,
+            "shape": "count",
+            "max_zoom": AGGREGATE_BELOW,
+        }
+    ]
+    points = [
+        {"label": label, "colour": colour, "shape": "circle", "min_zoom": AGGREGATE_BELOW}
+        for colour, label in seen.items()
+    ]
+    overdue = {
+        "label": str(_("step overdue")),
+        "colour": carto.ALARM,
+        "shape": "ring",
+        "min_zoom": AGGREGATE_BELOW,
+    }
+    return below + points + [overdue]
 
 
 LAYER = register(
@@ -79,7 +151,7 @@ LAYER = register(
         aggregation=Aggregation(
             below_zoom=AGGREGATE_BELOW,
             queryset=_incidents_per_grid,
-            geometry="geom",
+            geometry="point",
             bbox_field="geom",
             attributes=("fid", "code", "name", "n"),
         ),
@@ -88,9 +160,12 @@ LAYER = register(
             "radius": 6,
             "statuses": {str(k): v for k, v in STATUS_COLOURS.items()},
             "statusLabels": {str(k): Status(k).label for k in STATUS_COLOURS},
-            "density": ["#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15"],
             "link": "/incidents/{fid}/",
         },
+        map_style=map_style,
+        legend=legend,
+        module="incidents/map-layer.js",
+        link="/incidents/{fid}/",
         label="title",
         order=60,
     )

@@ -23,7 +23,8 @@ from grids.models import (
     UnitType,
 )
 from grids.services.stats import refresh_figures
-from maps.registry import Aggregation, Filter, Layer, register
+from maps import cartography as carto
+from maps.registry import Aggregation, Filter, Layer, Preset, register, register_preset
 
 REGION_STYLE = {
     Level.DISTRICT: {"color": "#12324f", "weight": 3, "fill": False},
@@ -98,6 +99,8 @@ def register_core_layers() -> None:
                 min_zoom=REGION_ZOOMS[level][0],
                 depends_on=(Region, RegionBoundary),
                 style=REGION_STYLE[level],
+                map_style=carto.region_style(LAYER_NAMES[level]),
+                legend=carto.region_legend(LAYER_NAMES[level], TITLES[level]),
                 label="name",
                 order=10 + order,
             )
@@ -113,6 +116,8 @@ def register_core_layers() -> None:
             min_zoom=11,
             depends_on=(Grid, GridBoundary),
             style={"color": "#7a8a99", "weight": 1, "fillOpacity": 0.35},
+            map_style=carto.grids_style,
+            legend=carto.grids_legend,
             label="name",
             order=5,
         )
@@ -135,11 +140,14 @@ def register_core_layers() -> None:
                 attributes=("fid", "code", "n"),
                 prepare=refresh_figures,
             ),
-            style={"color": "#b3261e", "radius": 3},
+            style={"color": carto.HOUSEHOLDS, "radius": 3},
+            map_style=carto.households_style,
+            legend=carto.households_legend,
             order=50,
         )
     )
     register_basedata_layers()
+    register_presets()
 
 
 # Buildings are context under everything else: footprints from street zoom, below it one
@@ -227,6 +235,8 @@ def register_basedata_layers() -> None:
                 "fillColor": "#b8c0c8",
                 "fillOpacity": 0.25,
             },  # fmt: skip
+            map_style=carto.buildings_style,
+            legend=carto.buildings_legend,
             order=20,
         )
     )
@@ -267,7 +277,56 @@ def register_basedata_layers() -> None:
                     "government": "#0550ae",
                 },
             },
+            map_style=carto.units_style,
+            legend=carto.units_legend,
             label="name",
             order=55,
+        )
+    )
+
+
+BASE = ("districts", "streets", "communities", "grids", "buildings")
+
+
+def register_presets() -> None:
+    """The role presets of the core (contract A). Layers of other apps are named, not
+    imported: a preset's layer a user may not see is left out of their style."""
+    register_preset(
+        Preset(
+            name="street",
+            title=_("Command centre: incidents and three colours"),
+            layers=(*BASE, "incidents"),
+            figure="colour",
+            roles=frozenset({"street_centre", "district_centre", "administrator"}),
+            order=10,
+        )
+    )
+    register_preset(
+        Preset(
+            name="department",
+            title=_("Department: its indicators"),
+            layers=(*BASE, "incidents"),
+            figure="indicator",
+            roles=frozenset({"department"}),
+            order=20,
+        )
+    )
+    register_preset(
+        Preset(
+            name="worker",
+            title=_("My grid: households and incidents"),
+            layers=(*BASE, "households", "incidents"),
+            figure="households",
+            roles=frozenset({"grid_worker", "community_staff"}),
+            order=30,
+        )
+    )
+    register_preset(
+        Preset(
+            name="screen",
+            title=_("Wall screen"),
+            layers=("districts", "streets", "communities", "grids", "incidents"),
+            figure="colour",
+            order=90,
         )
     )

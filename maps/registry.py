@@ -66,6 +66,20 @@ class Layer:
     roles: frozenset[str] | None = None  # None: everyone who may log in
     order: int = 100
     filters: dict[str, Filter] = field(default_factory=dict)  # query parameter -> filter
+    # MapLibre style layers for a theme ("light" | "dark"), without "source"/"source-layer"
+    # (the style builder sets source "gridline" and source-layer = the layer's name); every
+    # id starts with f"{name}-". Aggregates/clusters are features with property "n" (filter
+    # ["has", "n"]); every feature carries "id" (= fid) as a property and as its MVT id.
+    map_style: Callable[[str], list[dict]] | None = None
+    # Legend entries: [{"label", "colour": "#rrggbb", "shape": "fill"|"line"|"circle"|"ring"|
+    # "count", "min_zoom", "max_zoom"}]; the legend shows an entry while the layer is on and
+    # the zoom is in range, so that it explains what is on screen, aggregates included.
+    legend: Callable[[], list[dict]] | None = None
+    # Static path of the layer's ES module ("sensors/map-layer.js"); the map imports it when
+    # the layer is in the style; its default export install(view, layer) adds its popups,
+    # panels and controls, so the map page names no feature app.
+    module: str | None = None
+    link: str | None = None  # a feature's page, e.g. "/incidents/{fid}/"
 
     def visible_to(self, user) -> bool:
         if not (user.is_authenticated and user.is_active):
@@ -73,7 +87,27 @@ class Layer:
         return self.roles is None or user.is_superuser or user.role in self.roles
 
 
+@dataclass(frozen=True)
+class Preset:
+    """A named set of layers, filters and grid figure: a role's starting view (the street
+    command centre, the fire team, a department), which the user may change."""
+
+    name: str
+    title: str  # translated (gettext_lazy)
+    layers: tuple[str, ...]  # the layers on
+    # The grid choropleth: households|residents|oldyoung|colour|indicator|completeness|none.
+    figure: str = "households"
+    filters: dict = field(default_factory=dict)  # {layer: {param: (values, ...)}}
+    roles: frozenset[str] = frozenset()  # the default preset of these roles (first wins)
+    order: int = 100
+
+    def visible_to(self, user) -> bool:
+        """A preset is offered when the user may see at least one of its layers."""
+        return any((layer := _layers.get(n)) and layer.visible_to(user) for n in self.layers)
+
+
 _layers: dict[str, Layer] = {}
+_presets: dict[str, Preset] = {}
 _dependents: dict[type, list[Layer]] | None = None  # model -> layers, built on first use
 
 
@@ -105,3 +139,30 @@ def depending_on(model: type) -> list[Layer]:
                 found.setdefault(dependency, []).append(layer)
         _dependents = found
     return _dependents.get(model, [])
+
+
+def register_preset(preset: Preset) -> Preset:
+    if preset.name in _presets:
+        raise ValueError(f"map preset {preset.name!r} is registered twice")
+    _presets[preset.name] = preset
+    return preset
+
+
+def get_preset(name: str) -> Preset | None:
+    return _presets.get(name)
+
+
+def presets_for(user) -> list[Preset]:
+    """The presets with at least one layer the user may see, in order."""
+    return sorted((p for p in _presets.values() if p.visible_to(user)), key=lambda p: p.order)
+
+
+def default_preset(user) -> Preset | None:
+    """The first registered preset naming the user's role, else the first the user may use;
+    None when no preset is registered (the style then turns every visible layer on)."""
+    offered = presets_for(user)
+    role = getattr(user, "role", None)
+    for preset in _presets.values():
+        if role in preset.roles and preset in offered:
+            return preset
+    return offered[0] if offered else None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.db.models.signals import post_delete, post_save
 
+from django.conf import settings
+
 from grids.signals import data_changed
-from maps import registry
+from maps import fastpath, registry
 from maps.tiles import invalidate_layers
 
 
@@ -23,3 +25,7 @@ def connect() -> None:
     data_changed.connect(invalidate, dispatch_uid="maps.invalidate")
     post_save.connect(invalidate, dispatch_uid="maps.save")
     post_delete.connect(invalidate, dispatch_uid="maps.delete")
+    # A deactivated user's signed tile URLs stop working before they expire.
+    post_save.connect(
+        fastpath.user_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="maps.tile-holders"
+    )

@@ -225,7 +225,7 @@ def scope_key(user) -> str:
     return f"{user.role}.{user.region_id or ''}.{user.grid_id or ''}.{user.department_id or ''}"
 
 
-def _version_key(layer: str) -> str:
+def version_key(layer: str) -> str:
     return f"tile-version:{layer}"
 
 
@@ -235,7 +235,7 @@ def layer_version(layer: str) -> str:
     a per-process cache it is the database's counter, the only value all processes share."""
     if not settings.GRIDLINE_SHARED_CACHE:
         return str(TileVersion.current(layer))
-    key = _version_key(layer)
+    key = version_key(layer)
     version = cache.get(key)
     if version is None:
         token = uuid.uuid4().hex[:16]
@@ -249,7 +249,7 @@ def invalidate_layers(layers: list[str]) -> None:
     dropped earlier, a request in between could cache the old data under the new token."""
     TileVersion.bump(layers)
     if settings.GRIDLINE_SHARED_CACHE:
-        keys = [_version_key(layer) for layer in layers]
+        keys = [version_key(layer) for layer in layers]
         transaction.on_commit(lambda: cache.delete_many(keys))
 
 

@@ -33,23 +33,15 @@ from django.utils.translation import gettext_lazy as _
 
 from grids import scoping
 from grids.models import Grid, GridBoundary
-from maps.registry import Aggregation, Filter, Layer, register
+from maps.registry import Aggregation, Filter, Layer, Preset, register, register_preset
+from sensors import map_style
+from sensors.map_style import AGGREGATE_BELOW, COVERAGE_BREAKS, COVERAGE_RAMP, SECTORS_FROM
 from sensors.models import GridCoverage, Role, Sensor, SensorType, Status
 
-AGGREGATE_BELOW = 14
-
-# Per status, for the points and the legend (map.js reads style["statuses"]).
-STATUS_COLOURS = {
-    Status.ONLINE: "#2da44e",
-    Status.OFFLINE: "#8c959f",
-    Status.FAULT: "#d7301f",
-    Status.MAINTENANCE: "#f08c00",
-}
+STATUS_COLOURS = map_style.STATUS_COLOURS
 DOWN = (Status.OFFLINE, Status.FAULT)
-# Coverage classes (share of the grid's area seen by a camera) and the colour of a gap.
-COVERAGE_BREAKS = [0.1, 0.25, 0.5, 0.75]
-COVERAGE_RAMP = ["#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c"]
-GAP_COLOUR = "#d7301f"
+# The roles a forest fire team works with: the fire preset shows these, not the "other" ones.
+FIRE_ROLES = (Role.CAMERA, Role.VOICE_POLE, Role.WATER_TANK, Role.DETECTOR)
 
 
 def _sensors(user):
@@ -95,6 +87,10 @@ def _type_choices(user):
 
 def _status_choices(user):
     return [(str(value), str(label)) for value, label in Status.choices]
+
+
+def _role_choices(user):
+    return [(str(value), str(label)) for value, label in Role.choices]
 
 
 def _coverage(user):
@@ -147,16 +143,23 @@ SENSORS = register(
                 _("sensor type"), _type_choices, lambda q, v: q.filter(type__code__in=v)
             ),
             "status": Filter(_("status"), _status_choices, lambda q, v: q.filter(status__in=v)),
+            # By role as well as by type: a district's own "thermal camera" type is a camera.
+            "role": Filter(_("device role"), _role_choices, lambda q, v: q.filter(role__in=v)),
         },
+        # The browser module reads the statuses and roles for its symbols, popups and fire
+        # mode.
         style={
-            "color": "#1f6feb",
-            "radius": 7,
-            "statuses": {str(k): v for k, v in STATUS_COLOURS.items()},
+            "color": map_style.COUNT,
+            "statuses": dict(STATUS_COLOURS),
             "statusLabels": {str(k): Status(k).label for k in STATUS_COLOURS},
             "roles": {str(value): label for value, label in Role.choices},
         },
         label="name",
         order=70,
+        map_style=map_style.sensors_style,
+        legend=map_style.sensors_legend,
+        module="sensors/map-layer.js",
+        link="/sensors/{fid}/",
     )
 )
 
@@ -174,11 +177,13 @@ COVERAGE = register(
             "off": True,
             "breaks": COVERAGE_BREAKS,
             "ramp": COVERAGE_RAMP,
-            "gap": GAP_COLOUR,
+            "gap": map_style.GAP,
             "gapLabel": _("no camera coverage"),
         },
         label="name",
         order=6,
+        map_style=map_style.coverage_style,
+        legend=map_style.coverage_legend,
     )
 )
 
@@ -190,9 +195,23 @@ SECTORS = register(
         geometry="coverage",
         attributes=("fid", "code", "name", "status"),
         kind="polygon",
-        min_zoom=15,
+        min_zoom=SECTORS_FROM,
         depends_on=(Sensor,),
-        style={"off": True, "color": "#1f6feb", "weight": 1, "fillOpacity": 0.12},
+        style={"off": True, "color": map_style.SECTOR},
         order=71,
+        map_style=map_style.sectors_style,
+        legend=map_style.sectors_legend,
+    )
+)
+
+# The fire team's view: its devices and the cameras' sectors over plain grids, no choropleth.
+FIRE_PRESET = register_preset(
+    Preset(
+        name="fire",
+        title=_("fire team: forest sensors and water"),
+        layers=("grids", "sensors", "camera_sectors"),
+        figure="none",
+        filters={"sensors": {"role": tuple(str(r) for r in FIRE_ROLES)}},
+        order=60,
     )
 )

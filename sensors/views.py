@@ -297,9 +297,5 @@ def broadcast_detail(request, pk: int):
             ],
             "may_retry": broadcasts.may_broadcast(user),
             "retry_url": f"/api/sensors/broadcasts/{found.pk}/retry/",
-            "i18n": {
-                "retried": _("The failed deliveries are queued again."),
-                "refused": _("The retry was refused."),
-            },
         },
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -70,7 +71,7 @@ def open_page(
     if user is not None:
         user.set_password(password)
         user.save(update_fields=["password"])
-        page.goto(f"{base}/login/?next={path}")
+        page.goto(f"{base}/login/?next={quote(path)}")
         page.fill("#id_username", user.username)
         page.fill("#id_password", password)
         page.click("button[type=submit]")

@@ -12,7 +12,9 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from grids.models import Grid, Household
-from tests.test_map_browser import ARTIFACTS, CHROMIUM, PASSWORD, browser  # noqa: F401
+from tests.browser_support import ARTIFACTS, CHROMIUM, browser  # noqa: F401
+
+PASSWORD = "browser-test-password"
 
 pytestmark = [
     pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason="no chromium"),

@@ -11,9 +11,9 @@ import pytest
 from grids.models import Resident
 from reports.models import Indicator
 from reports.services.indicators import ensure_groups
+from tests.browser_support import CHROMIUM, browser  # noqa: F401
 from tests.conftest import centre_of
 from tests.test_incident_browser import log_in  # noqa: F401
-from tests.test_map_browser import CHROMIUM, browser  # noqa: F401
 
 pytestmark = [
     pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason="no chromium"),

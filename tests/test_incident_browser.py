@@ -8,8 +8,10 @@ from __future__ import annotations
 import pytest
 
 from incidents.models import Category, Incident
+from tests.browser_support import ARTIFACTS, CHROMIUM, browser  # noqa: F401
 from tests.conftest import centre_of
-from tests.test_map_browser import ARTIFACTS, CHROMIUM, PASSWORD, browser  # noqa: F401
+
+PASSWORD = "browser-test-password"
 
 pytestmark = [
     pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason="no chromium"),
@@ -74,12 +76,14 @@ def test_the_whole_loop_through_the_pages(log_in, live_server, users, tree):
     # The grid worker reports by clicking the map.
     worker = log_in(users.worker, "/incidents/new/")
     worker.wait_for_selector("#report-form[data-ready='1']")
+    # The report map is the command map's renderer (MapLibre), in click mode.
+    worker.wait_for_selector("body[data-map-ready='1'][data-click-mode='1']", timeout=20000)
     xy = worker.evaluate(
-        "([lat, lon]) => { const m = window.gridlineReport.map;"
-        " const p = m.latLngToContainerPoint([lat, lon]);"
+        "([lon, lat]) => { const m = window.gridlineReport.map;"
+        " const p = m.project([lon, lat]);"
         " const r = document.getElementById('report-map').getBoundingClientRect();"
         " return [r.left + p.x, r.top + p.y]; }",
-        [point.y, point.x],
+        [point.x, point.y],
     )
     worker.mouse.click(*xy)
     worker.wait_for_selector("#point-chosen:not([hidden])")

@@ -23,14 +23,8 @@ from reports.periods import Period
 from reports.services.indicators import ensure_groups, sync_derived
 
 # The browser and a logged-in page come from the map's browser tests.
-from tests.test_map_browser import (  # noqa: F401
-    ARTIFACTS,
-    CHROMIUM,
-    browser,
-    click_at,
-    inside,
-    open_map,
-)
+from tests.browser_support import ARTIFACTS, CHROMIUM, browser  # noqa: F401
+from tests.test_map_browser import click_at, go_to, inside, open_map  # noqa: F401
 
 CODE = "POP_FLOATING_T"
 
@@ -185,7 +179,7 @@ def test_map_colours_grids_by_an_indicator_and_by_completeness(
     assert page.locator(".legend [data-no-value]").get_attribute("data-no-value") == "1"
 
     # Grids are styled by the indicator: the highest value in the top class, the grid with no
-    # value in the light "no value" fill, on the map's drawn paths too.
+    # value in the light "no value" fill, on the map too (the grids' feature-state fill).
     state = page.evaluate(
         "() => { const s = window.gridlineMap.state; return {values: s.ind.values,"
         " fills: Object.fromEntries(Object.keys(s.figures).map((id) =>"
@@ -197,15 +191,15 @@ def test_map_colours_grids_by_an_indicator_and_by_completeness(
     assert state["fills"][str(top.pk)] == "#08306b"
     assert state["fills"][str(ledger.missing_last.pk)] == "#e4e7eb"
     drawn = page.evaluate(
-        "() => [...document.querySelectorAll('.leaflet-overlay-pane path')]"
-        ".map((p) => p.getAttribute('fill'))"
+        "(ids) => ids.map((id) => window.gridlineMap.map.getFeatureState("
+        "{source: 'gridline', sourceLayer: 'grids', id}).fill)",
+        [top.pk, ledger.missing_last.pk],
     )
     assert "#08306b" in drawn and "#e4e7eb" in drawn
 
     # A grid's panel: its value and the trend over 12 months.
     grid = tree.grids[(1, 2, 2)]
-    page.evaluate("(z) => window.gridlineMap.map.setZoom(z)", 13)
-    page.wait_for_selector("body[data-map-ready='1']")
+    go_to(page, inside(grid), 14)
     click_at(page, inside(grid))
     page.wait_for_selector(f"#panel[data-grid='{grid.code}'] svg.trend-chart", timeout=10000)
     panel = page.locator("#panel-indicator")
@@ -238,6 +232,7 @@ def test_map_colours_grids_by_an_indicator_and_by_completeness(
         "(ids) => ids.map((id) => window.gridlineMap.fillOf(id))",
         [ledger.on_time.pk, ledger.late.pk, ledger.missing_last.pk],
     )
-    assert fills == ["#1a9850", "#f5a623", "#d7301f"]
+    # Missing is a muted purple: alarm red is kept for alarms and overdue steps.
+    assert fills == ["#1a9850", "#f5a623", "#8e6c8a"]
     page.screenshot(path=str(ARTIFACTS / "map-completeness.png"))
     assert page.errors == []

@@ -12,7 +12,9 @@ import re
 import pytest
 
 from ogc import registry
-from tests.test_map_browser import ARTIFACTS, CHROMIUM, PASSWORD, browser  # noqa: F401
+from tests.browser_support import ARTIFACTS, CHROMIUM, browser  # noqa: F401
+
+PASSWORD = "browser-test-password"
 
 pytestmark = [
     pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason="no chromium"),
@@ -91,10 +93,12 @@ def street_page(browser, live_server, users):  # noqa: F811
             else page.outside.append(r.url)
         ),
     )
-    page.goto(f"{live_server.url}/login/")
+    # Straight to the OGC pages: the command map (the default landing page) is tested on its own.
+    page.goto(f"{live_server.url}/login/?next=/ogc/")
     page.fill("#id_username", users.street.username)
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/ogc/")
     page.wait_for_load_state("networkidle")
     yield page
     context.close()

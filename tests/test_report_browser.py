@@ -24,8 +24,8 @@ from reports.models import (
 )
 from reports.periods import Period
 from reports.services.indicators import sync_derived
+from tests.browser_support import ARTIFACTS, CHROMIUM, browser  # noqa: F401
 from tests.test_incident_browser import log_in  # noqa: F401
-from tests.test_map_browser import ARTIFACTS, CHROMIUM, browser  # noqa: F401
 
 pytestmark = [
     pytest.mark.skipif(not __import__("pathlib").Path(CHROMIUM).exists(), reason="no chromium"),

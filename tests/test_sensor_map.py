@@ -233,20 +233,92 @@ def test_camera_sectors_only_at_street_zoom(client_for, users, devices):
     assert sectors[0]["geometry"]["type"] == "Polygon"
 
 
-def test_the_map_page_offers_the_filters_and_fire_mode(client_for, users, devices):
-    response = client_for(users.street).get("/")
-    assert response.status_code == 200
-    config = response.context["config"]
-    layer = next(x for x in config["layers"] if x["name"] == "sensors")
+def style_of(client, query: str = "") -> dict:
+    response = client.get(f"/api/map/style.json{query}")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def test_the_style_carries_the_sensor_layers_filters_module_and_link(client_for, users, devices):
+    style = style_of(client_for(users.street))
+    meta = {m["name"]: m for m in style["metadata"]["gridline"]["layers"]}
+    sensors = meta["sensors"]
     assert {"camera", "voice_pole", "water_tank"} <= {
-        v for v, _ in layer["filters"]["type"]["choices"]
+        v for v, _ in sensors["filters"]["type"]["choices"]
     }
-    assert [v for v, _ in layer["filters"]["status"]["choices"]] == [
+    assert [v for v, _ in sensors["filters"]["status"]["choices"]] == [
         "online",
         "offline",
         "fault",
         "maintenance",
     ]
-    assert layer["style"]["statuses"]["fault"] == "#d7301f"
-    html = response.content.decode()
-    assert "sensors/fire.js" in html and "csrfmiddlewaretoken" in html
+    assert {v for v, _ in sensors["filters"]["role"]["choices"]} == {
+        "camera",
+        "voice_pole",
+        "water_tank",
+        "detector",
+        "other",
+    }
+    assert sensors["module"].endswith("/sensors/map-layer.js")
+    assert sensors["link"] == "/sensors/{fid}/"
+    # Alarm red only for faults; the statuses the module draws its symbols in.
+    assert sensors["style"]["statuses"]["fault"] == "#d7301f"
+    assert "#d7301f" not in {sensors["style"]["statuses"][s] for s in ("online", "offline")}
+    ids = [layer["id"] for layer in style["layers"]]
+    for name in ("sensors", "camera_coverage", "camera_sectors"):
+        mine = [layer for layer in style["layers"] if layer.get("source-layer") == name]
+        assert mine and all(layer["id"].startswith(f"{name}-") for layer in mine)
+        assert all(layer["source"] == "gridline" for layer in mine)
+    assert ids.index("sensors-count") < ids.index("sensors-symbol")
+
+
+def test_the_legend_explains_counts_below_and_symbols_above_the_aggregation_zoom(
+    client_for, users, devices
+):
+    style = style_of(client_for(users.street))
+    sensors = next(m for m in style["metadata"]["gridline"]["layers"] if m["name"] == "sensors")
+    shown = lambda z: [  # noqa: E731
+        e["label"]
+        for e in sensors["legend"]
+        if (e["min_zoom"] is None or z >= e["min_zoom"])
+        and (e["max_zoom"] is None or z < e["max_zoom"])
+    ]
+    assert shown(12) == ["网格内设备数", "其中离线或故障"]
+    assert shown(15) == ["密集设备数", "在线", "离线", "故障", "维护中"]
+    assert all(e["shape"] in {"fill", "line", "circle", "ring", "count"} for e in sensors["legend"])
+
+
+def test_the_fire_preset_shows_forest_sensors_and_water_without_a_choropleth(
+    client_for, users, devices
+):
+    style = style_of(client_for(users.street), "?preset=fire")
+    meta = style["metadata"]["gridline"]
+    assert meta["preset"] == "fire"
+    fire = next(p for p in meta["presets"] if p["name"] == "fire")
+    assert fire["figure"] == "none"
+    assert set(fire["layers"]) == {"grids", "sensors", "camera_sectors"}
+    assert set(fire["filters"]["sensors"]["role"]) == {
+        "camera",
+        "voice_pole",
+        "water_tank",
+        "detector",
+    }
+    visible = {
+        layer["source-layer"]
+        for layer in style["layers"]
+        if layer.get("source") == "gridline"
+        and layer.get("layout", {}).get("visibility", "visible") == "visible"
+    }
+    assert "sensors" in visible and "camera_coverage" not in visible
+
+
+def test_a_role_filter_narrows_the_devices(client_for, users, devices):
+    admin = client_for(users.admin)
+    at = devices["camera"].location
+    assert codes(tile(admin, "sensors", at, 16, "?role=water_tank&role=camera")) == {
+        "CAM-1",
+        "WT-1",
+    }
+    response = tile(admin, "sensors", at, 16, "?role=hydrant")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "role"

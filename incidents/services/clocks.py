@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from incidents.models import Action, Incident, IncidentEvent, Status
+from incidents.services import live
 from incidents.services.transitions import OPEN, hand_to, next_level_up, tell
 
 BATCH = 500
@@ -84,3 +85,4 @@ def _overdue(incident: Incident, now: dt.datetime, run: ClockRun) -> None:
         run.escalated += 1
         run.notified += tell(incident, up, "escalated")
     incident.save()
+    live.changed(incident)

@@ -33,6 +33,7 @@ from incidents.models import (
     Status,
 )
 from incidents.models import Level as Holder
+from incidents.services import live
 
 
 @dataclass(frozen=True)
@@ -384,6 +385,7 @@ def report_incident(report: Report, *, user) -> tuple[Incident, bool]:
                 comment=report.description,
             )
             save_photos(incident, photos, user=user, event=event)
+            live.created(incident)
     except IntegrityError:
         if report.client_key and (
             existing := Incident.objects.filter(client_key=report.client_key).first()

@@ -32,6 +32,7 @@ from incidents.models import (
     WhistleClass,
 )
 from incidents.models import Level as Holder
+from incidents.services import live
 from incidents.services.reporting import check_photos, due_at, save_photos
 from notifications.services import notify
 
@@ -461,6 +462,7 @@ def take_step(incident_id: int, step: Step, *, user, now: dt.datetime | None = N
         save_photos(incident, photos, user=user, event=event)
         for level, kind in notes:
             tell(incident, level, kind)
+        live.changed(incident)
     return incident
 
 

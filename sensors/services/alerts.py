@@ -35,6 +35,7 @@ from incidents.models import Priority, Source
 from incidents.services.reporting import Report, grids_near, report_incident
 from sensors import catalogue
 from sensors.models import AlertKind, Gateway, Role, Sensor, SensorAlert
+from sensors.services import live
 from sensors.services.registry import sensors_of
 from sensors.sql import alerts as sql
 
@@ -255,4 +256,5 @@ def _new_alert(gateway, sensor: Sensor, event_id: str, kind: str, at, details) -
         incident=incident,
         details={**details, "events": [_event(gateway, event_id)], "seen_by": [sensor.code]},
     )
+    live.alerts(opened=[alert])
     return AlertResult(alert, created=True, deduplicated=False)

@@ -22,7 +22,8 @@ from grids.models import Grid, User
 from grids.models import Role as UserRole
 from grids.signals import announce
 from notifications.services import notify
-from sensors.models import Role, Sensor
+from sensors.models import AlertKind, Role, Sensor, SensorAlert
+from sensors.services import live
 from sensors.sql import readings as sql
 
 NOTIFICATION_KIND = "sensors.offline"
@@ -41,6 +42,13 @@ def sweep_offline(now: dt.datetime | None = None) -> int:
             return 0
         _tell(gone)
         announce(Sensor)
+        ids = [row[0] for row in gone]
+        live.statuses(ids)
+        live.alerts(
+            opened=SensorAlert.objects.filter(
+                sensor_id__in=ids, kind=AlertKind.OFFLINE, started_at=now, ended_at__isnull=True
+            )
+        )
     return len(gone)
 
 

@@ -54,7 +54,7 @@ from grids import limits
 from grids.problems import Problem, ProblemsError
 from grids.signals import announce
 from sensors.models import AlertKind, Gateway, Role, Sensor, SensorType, Status
-from sensors.services import readings
+from sensors.services import live, readings
 from sensors.services.registry import schema_problems, spoken_for_q
 from sensors.sql import readings as sql
 
@@ -527,6 +527,9 @@ def _update_devices(good, texts, before, roles, types, now, result: IngestResult
     sql.update_sensors(ids, seen_at, statuses, latest, latest_at)
     if close or open_:
         result.alerts_closed, result.alerts_opened = sql.change_alerts(now, close, open_)
-    if any(s != before[i][0] for i, s in zip(ids, statuses, strict=True)):
+        live.bulk_alerts(now, close, open_)
+    changed = [i for i, s in zip(ids, statuses, strict=True) if s != before[i][0]]
+    if changed:
         # The map's sensor layers colour devices by status.
         announce(Sensor)
+        live.statuses(changed)

@@ -1,14 +1,19 @@
 // Leaflet's own control words (the zoom buttons, the layer switcher's toggle, the title of
-// its attribution link) are English in its source. The page gives them in its language as
-// JSON (#leaflet-words, templates/leaflet_words.html), and django-leaflet gives the draw
-// toolbar's as one JSON block per word (#draw-…, #edit-…). Applied now, right after
-// leaflet.js, and again once the page is parsed: an admin page that shows a second map
-// loads Leaflet again, which puts back its English defaults. Maps start after either.
+// its attribution link) are English in its source: here through gettext() (the page's
+// /jsi18n/, domain djangojs), and django-leaflet gives the draw toolbar's as one JSON block per
+// word (#draw-…, #edit-…). A classic script, not a module: it must run right after leaflet.js
+// and before django-leaflet's classic widget code builds the admin's map. Applied again once
+// the page is parsed: an admin page that shows a second map loads Leaflet again, which puts
+// back its English defaults. Maps start after either.
 (function () {
   "use strict";
-  const data = document.getElementById("leaflet-words");
-  if (!data) return;
-  const words = JSON.parse(data.textContent);
+  if (typeof gettext !== "function") return;
+  const words = {
+    zoomIn: gettext("Zoom in"),
+    zoomOut: gettext("Zoom out"),
+    layers: gettext("Layers"),
+    leaflet: gettext("A JavaScript library for interactive maps"),
+  };
 
   function drawWords(L) {
     // "draw-toolbar-buttons-marker" is L.drawLocal.draw.toolbar.buttons.marker.

@@ -1,15 +1,14 @@
 // A small map on the OGC pages: one feature (the item page) or the page's features (the items
 // page), in CRS84, over the site's base map. Page data sits in application/json blocks (no
 // inline scripts: grids/csp.py); a feature of a page opens its own page when clicked.
-(() => {
-  "use strict";
-  const element = document.getElementById("ogc-map");
-  if (!element) return;
+import { addBasemap } from "../gridline/leaflet-base.js";
+
+function draw(element) {
   const data = JSON.parse(document.getElementById("ogc-map-data").textContent);
   const basemap = JSON.parse(document.getElementById("ogc-basemap").textContent);
   const itemBase = element.dataset.itemBase;
   const map = L.map(element, { minZoom: 3, maxZoom: 20 });
-  window.gridline.addBasemap(map, basemap);
+  addBasemap(map, basemap);
   const layer = L.geoJSON(data, {
     // Points as filled dots (over a grid's outline); `style` applies to them too, hence the test.
     pointToLayer: (feature, latlng) => L.circleMarker(latlng),
@@ -47,4 +46,7 @@
       const both = around.getBounds().extend(bounds);
       if (both.isValid()) map.fitBounds(both, { padding: [20, 20], maxZoom: 17 });
     });
-})();
+}
+
+const element = document.getElementById("ogc-map");
+if (element) draw(element);

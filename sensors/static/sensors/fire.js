@@ -1,273 +1,183 @@
-// Fire mode (火情模式) on the command-centre map: a click on the map (or coordinates typed in)
-// asks the fire-response API for the nearest water tanks, the cameras that see the point and
-// the voice poles around it, draws them and lists them in the side panel; the ticked poles
-// get a broadcast (一键广播) whose per-pole deliveries are followed until none is queued.
-(() => {
-  "use strict";
-  const G = window.gridlineMap;
-  if (!G) return;
-  const { map, config, T, esc } = G;
-  const API = "/api/sensors/";
-  const POLL_MS = 2000;
-  const TANKS = 5;
-  const POLES_WITHIN_M = 1000;
-  const sensorsLayer = config.layers.find((l) => l.name === "sensors");
-  const STATUS_COLOURS = sensorsLayer ? sensorsLayer.style.statuses : {};
-  const STATUS_LABELS = sensorsLayer ? sensorsLayer.style.statusLabels : {};
-  const STATE_COLOURS = { queued: "#8c959f", sent: "#1f6feb", acknowledged: "#2da44e", failed: "#d7301f" };
-  const panel = document.getElementById("panel");
-  const panelBody = document.getElementById("panel-body");
-  const fire = { on: false, seq: 0, poll: null, point: null, broadcast: null };
-  const drawn = L.layerGroup().addTo(map);
-  // A device property rendered as a link: http(s) or rtsp with a host only, whatever the
-  // server accepted (defence in depth against `javascript:` and its spellings).
-  const SAFE_LINK = /^(https?|rtsp):\/\/[^\s/?#]+/i;
-  const safeLink = (value) => (typeof value === "string" && SAFE_LINK.test(value) ? value : null);
+// Fire mode (火情模式) on the command-centre map. While it is on, the map core hands every click
+// to it (view.setClickMode: a click on a device symbol or a grid takes the fire point too); the
+// fire-response API gives the nearest water tanks, the cameras that see the point and the voice
+// poles around it. They are drawn on one GeoJSON source: reach circles, sectors, routes to the
+// tanks, numbered points, and labels that MapLibre places without overlap (each tries several
+// anchors, the nearest first; one that fits nowhere is dropped, the list in the panel has all).
+import { call, esc } from "../gridline/api.js";
+import { COLOURS, FirePanel, metres, tag } from "./fire-panel.js";
 
-  const csrfToken = () => {
-    const input = document.querySelector("input[name=csrfmiddlewaretoken]");
-    if (input) return input.value;
-    const m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    return m ? decodeURIComponent(m[1]) : "";
-  };
-  // GET or POST JSON; resolves to {ok, status, body}, never throws on an HTTP error.
-  async function call(url, data) {
-    const options = { credentials: "same-origin", headers: { Accept: "application/json" } };
-    if (data !== undefined) {
-      options.method = "POST";
-      options.headers["Content-Type"] = "application/json";
-      options.headers["X-CSRFToken"] = csrfToken();
-      options.body = JSON.stringify(data);
-    }
-    try {
-      const response = await fetch(url, options);
-      let body = null;
-      try { body = await response.json(); } catch { body = null; }
-      return { ok: response.ok, status: response.status, body };
-    } catch (err) {
-      return { ok: false, status: 0, body: { errors: [{ message: err.message }] } };
-    }
+const _ = (s) => globalThis.gettext(s);
+const API = "/api/sensors/";
+const TANKS = 5;
+const POLES_WITHIN_M = 1000;
+const SOURCE = "fire";
+const EARTH_RADIUS_M = 6371008.8;
+
+// A circle of `radius` metres around [lon, lat] on the sphere (close enough to the spheroid
+// for a drawing; the API's distances are the spheroid's).
+function circle([lon, lat], radius, steps = 64) {
+  const d = radius / EARTH_RADIUS_M;
+  const φ1 = (lat * Math.PI) / 180;
+  const λ1 = (lon * Math.PI) / 180;
+  const ring = [];
+  for (let i = 0; i <= steps; i += 1) {
+    const θ = (2 * Math.PI * i) / steps;
+    const φ2 = Math.asin(Math.sin(φ1) * Math.cos(d) + Math.cos(φ1) * Math.sin(d) * Math.cos(θ));
+    const λ2 = λ1 + Math.atan2(Math.sin(θ) * Math.sin(d) * Math.cos(φ1), Math.cos(d) - Math.sin(φ1) * Math.sin(φ2));
+    ring.push([(λ2 * 180) / Math.PI, (φ2 * 180) / Math.PI]);
   }
-  const problems = (result) => {
-    const errors = (result.body && result.body.errors) || [];
-    if (!errors.length) return [`HTTP ${result.status}`];
-    return errors.map((e) => (e.field ? `${e.field}: ${e.message}` : e.message));
-  };
-  const metres = (d) => `${Math.round(d).toLocaleString()} m`;
-  const percent = (v) => (v === null || v === undefined ? "–" : `${Math.round(v)}%`);
-  const statusText = (s) => `<span class="status" data-status="${esc(s)}"><i class="dot" style="background:${
-    STATUS_COLOURS[s] || "#999"}"></i>${esc(STATUS_LABELS[s] || s)}</span>`;
-  const latLng = (lonLat) => [lonLat[1], lonLat[0]];
+  return { type: "Polygon", coordinates: [ring] };
+}
 
-  // ---- the toggle and the coordinates box ---------------------------------------------------
-  const control = L.control({ position: "topleft" });
-  control.onAdd = () => {
-    const div = L.DomUtil.create("div", "fire-control leaflet-bar");
-    div.innerHTML = `<button type="button" id="fire-toggle" aria-pressed="false">${esc(T.fireMode)}</button>
-      <form id="fire-form" hidden><div class="fire-hint">${esc(T.fireHint)}</div>
-        <input id="fire-coords" placeholder="${esc(T.lonLat)}" aria-label="${esc(T.lonLat)}" autocomplete="off">
-        <button type="submit" id="fire-go">${esc(T.locate)}</button></form>`;
-    L.DomEvent.disableClickPropagation(div);
-    L.DomEvent.disableScrollPropagation(div);
-    return div;
+
+const LABEL_ANCHORS = ["left", "right", "top", "bottom", "top-left", "top-right", "bottom-left", "bottom-right"];
+
+function fireLayers(theme) {
+  const halo = theme === "dark" ? "#0d1117" : "#ffffff";
+  const kind = (k) => ["==", ["get", "kind"], k];
+  const colour = ["match", ["get", "kind"], "tank", COLOURS.tank, "camera", COLOURS.camera, "pole", COLOURS.pole, COLOURS.fire];
+  return [
+    { id: "fire-reach", type: "fill", filter: kind("reach"),
+      paint: { "fill-color": COLOURS.pole, "fill-opacity": ["case", ["get", "covers"], 0.1, 0.02] } },
+    { id: "fire-reach-line", type: "line", filter: ["all", kind("reach"), ["get", "covers"]],
+      paint: { "line-color": COLOURS.pole, "line-width": 2 } },
+    { id: "fire-reach-far", type: "line", filter: ["all", kind("reach"), ["!", ["get", "covers"]]],
+      paint: { "line-color": COLOURS.grey, "line-width": 1, "line-dasharray": [3, 3] } },
+    { id: "fire-sector", type: "fill", filter: kind("sector"), paint: { "fill-color": COLOURS.camera, "fill-opacity": 0.15 } },
+    { id: "fire-sector-line", type: "line", filter: kind("sector"), paint: { "line-color": COLOURS.camera, "line-width": 1.5 } },
+    { id: "fire-route", type: "line", filter: kind("route"),
+      paint: { "line-color": COLOURS.tank, "line-width": 2, "line-dasharray": [3, 2] } },
+    { id: "fire-points", type: "circle", filter: ["has", "rank"],
+      paint: { "circle-color": colour, "circle-radius": ["case", kind("tank"), 7, 6],
+        // A device that is not online keeps its kind's colour, ringed in its status colour.
+        "circle-stroke-color": ["coalesce", ["get", "ring"], "#ffffff"], "circle-stroke-width": 2 } },
+    { id: "fire-labels", type: "symbol", filter: ["has", "rank"],
+      layout: {
+        "text-field": ["get", "label"], "text-font": ["Gridline Sans"], "text-size": 12,
+        "text-variable-anchor": LABEL_ANCHORS, "text-radial-offset": 0.8, "text-justify": "auto",
+        "text-padding": 3, "text-allow-overlap": false, "text-ignore-placement": false,
+        // The nearest of each kind is placed first, so a crowded map keeps the closest.
+        "symbol-sort-key": ["get", "rank"],
+      },
+      paint: { "text-color": colour, "text-halo-color": halo, "text-halo-width": 1.6 } },
+  ];
+}
+
+function features(data, point) {
+  const out = [];
+  const add = (geometry, properties) => out.push({ type: "Feature", geometry, properties });
+  const ring = (s) => (s && s !== "online" ? (s === "fault" ? COLOURS.fire : COLOURS.grey) : null);
+  data.poles.forEach((p) => add(circle(p.location, p.broadcast_radius), { kind: "reach", covers: !!p.covers }));
+  data.cameras.forEach((c) => { if (c.sector) add(c.sector, { kind: "sector" }); });
+  data.water_tanks.forEach((t) => add({ type: "LineString", coordinates: [point, t.location] }, { kind: "route" }));
+  const points = (list, kind, text) => list.forEach((x, i) => {
+    const p = { kind, id: x.id, rank: i * 3 + { tank: 0, camera: 1, pole: 2 }[kind], label: `${tag(kind, i + 1)} · ${text(x)}` };
+    const r = ring(x.status);
+    if (r) p.ring = r;
+    add({ type: "Point", coordinates: x.location }, p);
+  });
+  points(data.water_tanks, "tank", (t) => `${metres(t.distance_m)}${t.level_pct != null ? ` · ${Math.round(t.level_pct)}%` : ""}`);
+  points(data.cameras, "camera", (c) => metres(c.distance_m));
+  points(data.poles, "pole", (p) => metres(p.distance_m));
+  return { type: "FeatureCollection", features: out };
+}
+
+function boundsOf(collection, point) {
+  let [w, s, e, n] = [point[0], point[1], point[0], point[1]];
+  const visit = (c) => {
+    if (typeof c[0] === "number") {
+      w = Math.min(w, c[0]); e = Math.max(e, c[0]); s = Math.min(s, c[1]); n = Math.max(n, c[1]);
+    } else c.forEach(visit);
   };
-  control.addTo(map);
-  const toggle = document.getElementById("fire-toggle");
-  const form = document.getElementById("fire-form");
-  const setMode = (on) => {
+  collection.features.filter((f) => f.properties.kind !== "reach").forEach((f) => visit(f.geometry.coordinates));
+  return [[w, s], [e, n]];
+}
+
+export function installFire(view, sensors) {
+  const map = view.map;
+  const fire = { on: false, seq: 0, point: null, marker: null, data: null };
+  const theme = (view.meta && view.meta.theme) || "light";
+  const panel = new FirePanel(view, sensors, fire);
+
+  // ---- the toggle and the coordinates box, a map control at the top left -------------------
+  const box = document.createElement("div");
+  box.className = "fire-control maplibregl-ctrl maplibregl-ctrl-group";
+  box.innerHTML = `<button type="button" id="fire-toggle" aria-pressed="false">${esc(_("Fire mode"))}</button>
+    <form id="fire-form" hidden><div class="fire-hint">${esc(_("Click the map where the fire is, or type its coordinates."))}</div>
+      <input id="fire-coords" placeholder="${esc(_("longitude, latitude"))}" aria-label="${esc(_("longitude, latitude"))}" autocomplete="off">
+      <button type="submit" id="fire-go">${esc(_("Show"))}</button></form>`;
+  map.addControl({ onAdd: () => box, onRemove: () => box.remove() }, "top-left");
+  const toggle = box.querySelector("#fire-toggle");
+  const form = box.querySelector("#fire-form");
+
+  function ensureLayers() {
+    if (!map.getSource(SOURCE)) map.addSource(SOURCE, { type: "geojson", data: { type: "FeatureCollection", features: [] } });
+    fireLayers(theme).forEach((layer) => { if (!map.getLayer(layer.id)) map.addLayer({ ...layer, source: SOURCE }); });
+  }
+  function clear() {
+    if (fire.marker) fire.marker.remove();
+    fire.marker = null;
+    const source = map.getSource(SOURCE);
+    if (source) source.setData({ type: "FeatureCollection", features: [] });
+  }
+
+  function setMode(on) {
     fire.on = on;
-    G.clickMode = on ? "fire" : null;
+    fire.seq += 1;
     toggle.setAttribute("aria-pressed", String(on));
     toggle.classList.toggle("on", on);
     form.hidden = !on;
     document.body.dataset.fireMode = on ? "1" : "0";
     map.getContainer().classList.toggle("fire-cursor", on);
+    view.setClickMode(on ? ({ lngLat }) => respond(lngLat.lng, lngLat.lat, false) : null);
     if (!on) {
-      stopPolling();
-      drawn.clearLayers();
-      if (panel.dataset.fire) { panel.hidden = true; delete panel.dataset.fire; }
+      panel.stop();
+      clear();
+      panel.close();
     }
-  };
+  }
   toggle.addEventListener("click", () => setMode(!fire.on));
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const parts = document.getElementById("fire-coords").value.split(/[\s,，]+/).filter(Boolean).map(Number);
+    const parts = box.querySelector("#fire-coords").value.split(/[\s,，]+/).filter(Boolean).map(Number);
     if (parts.length !== 2 || parts.some((v) => !Number.isFinite(v))) {
-      showPanel(`<p class="flash error" id="fire-error">${esc(T.badCoordinates)}</p>`);
+      panel.error(_("Type the coordinates as: longitude, latitude"));
       return;
     }
     respond(parts[0], parts[1], true);
   });
-  map.on("click", (ev) => { if (fire.on) respond(ev.latlng.lng, ev.latlng.lat, false); });
 
-  const showPanel = (html) => {
-    panelBody.innerHTML = html;
-    delete panel.dataset.gridId;
-    delete panel.dataset.grid;
-    panel.dataset.fire = "1";
-    panel.hidden = false;
-  };
-  function stopPolling() {
-    if (fire.poll) clearTimeout(fire.poll);
-    fire.poll = null;
-  }
-
-  // ---- fire response ----------------------------------------------------------------------
   async function respond(lon, lat, fly) {
     const seq = ++fire.seq;
-    stopPolling();
+    panel.stop();
     fire.point = [lon, lat];
-    drawn.clearLayers();
-    L.marker([lat, lon], { icon: L.divIcon({ className: "fire-marker", html: "<span></span>", iconSize: [22, 22] }),
-      interactive: false }).addTo(drawn);
-    showPanel(`<section id="fire-response" data-state="loading"><h2>${esc(T.firePoint)}</h2><p>${esc(T.loading)}</p></section>`);
+    clear();
+    const el = document.createElement("div");
+    el.className = "fire-marker";
+    el.innerHTML = "<span></span>";
+    fire.marker = new view.maplibregl.Marker({ element: el }).setLngLat([lon, lat]).addTo(map);
+    panel.loading();
     const query = new URLSearchParams({ lon: lon.toFixed(6), lat: lat.toFixed(6), tanks: TANKS, poles_within: POLES_WITHIN_M });
     const result = await call(`${API}fire-response/?${query}`);
-    if (seq !== fire.seq) return;  // a newer click
+    if (seq !== fire.seq) return;  // a newer click, or fire mode was left
     if (!result.ok) {
-      showPanel(`<section id="fire-response" data-state="error"><h2>${esc(T.firePoint)}</h2><div class="flash error" id="fire-error">${
-        problems(result).map((m) => `<div>${esc(m)}</div>`).join("")}</div></section>`);
+      panel.failed(result.body);
       return;
     }
-    draw(result.body, fly);
-    list(result.body);
-  }
-
-  function draw(data, fly) {
-    const point = L.latLng(data.point ? latLng(data.point) : latLng(fire.point));
-    const bounds = L.latLngBounds([point]);
-    data.poles.forEach((p) => {
-      const at = latLng(p.location);
-      L.circle(at, { radius: p.broadcast_radius, color: p.covers ? "#8250df" : "#9aa4ae", weight: p.covers ? 2 : 1,
-        dashArray: p.covers ? null : "4 4", fillColor: "#8250df", fillOpacity: p.covers ? 0.1 : 0.02, interactive: false })
-        .addTo(drawn);
-      L.circleMarker(at, { radius: 6, color: "#fff", weight: 1.5, fillColor: STATUS_COLOURS[p.status] || "#8250df",
-        fillOpacity: 1 }).bindTooltip(`${esc(p.name || p.code)} · ${metres(p.distance_m)}`).addTo(drawn);
-      bounds.extend(at);
-    });
-    data.cameras.forEach((c) => {
-      if (c.sector) {
-        L.geoJSON(c.sector, { style: { color: "#1f6feb", weight: 1.5, fillColor: "#1f6feb", fillOpacity: 0.15 },
-          interactive: false }).addTo(drawn);
-      }
-      const at = latLng(c.location);
-      L.circleMarker(at, { radius: 5, color: "#fff", weight: 1.5, fillColor: STATUS_COLOURS[c.status] || "#1f6feb",
-        fillOpacity: 1 }).bindTooltip(`${esc(c.name || c.code)} · ${metres(c.distance_m)}`).addTo(drawn);
-      bounds.extend(at);
-    });
-    data.water_tanks.forEach((t) => {
-      const at = latLng(t.location);
-      L.polyline([point, at], { color: "#0a9396", weight: 2, dashArray: "6 4", interactive: false }).addTo(drawn);
-      L.circleMarker(at, { radius: 7, color: "#fff", weight: 2, fillColor: "#0a9396", fillOpacity: 1 })
-        .bindTooltip(`${metres(t.distance_m)} · ${percent(t.level_pct)}`, { permanent: true, direction: "right",
-          className: "tank-label" }).addTo(drawn);
-      bounds.extend(at);
-    });
-    if (fly && bounds.isValid()) map.fitBounds(bounds.pad(0.15), { maxZoom: 17 });
-  }
-
-  function list(data) {
-    const g = data.grid;
-    const where = g ? `${esc(g.name)} <small>${esc(g.code)}</small><br><small>${esc(g.street)} · ${esc(g.community)}</small>`
-      : esc(T.outsideGrids);
-    const p = data.point || fire.point;
-    const tanks = data.water_tanks.map((t) => `<tr data-id="${t.id}" data-distance="${t.distance_m}" data-level="${
-      t.level_pct ?? ""}"><td>${esc(t.name || t.code)}<br><small>${esc(t.code)}</small></td><td class="num">${
-      metres(t.distance_m)}</td><td class="num">${percent(t.level_pct)}${t.volume_m3 != null ? `<br><small>${
-      Math.round(t.volume_m3)} m³</small>` : ""}</td><td>${statusText(t.status)}</td></tr>`).join("");
-    const cameras = data.cameras.map((c) => `<li data-id="${c.id}">${esc(c.name || c.code)} <small>${esc(c.code)}</small><br>${
-      metres(c.distance_m)} · ${esc(T.fov)} ${Math.round(c.fov)}° · ${statusText(c.status)}${
-      safeLink(c.stream) ? ` · <a href="${esc(c.stream)}" target="_blank" rel="noopener noreferrer">${
-        esc(T.live)}</a>` : ""}</li>`).join("");
-    const poles = data.poles.map((q) => `<li data-id="${q.id}" data-covers="${q.covers ? 1 : 0}"><label><input type="checkbox" name="pole" value="${
-      q.id}"${q.covers ? " checked" : ""}> ${esc(q.name || q.code)}</label> <small>${esc(q.code)}</small><br>${
-      metres(q.distance_m)} · ${esc(T.radius)} ${metres(q.broadcast_radius)}${q.covers ? ` · <b class="covers">${
-      esc(T.covers)}</b>` : ""} · ${statusText(q.status)}<span class="delivery" data-pole="${q.id}"></span></li>`).join("");
-    const none = `<p class="none">${esc(T.noneFound)}</p>`;
-    showPanel(`<section id="fire-response" data-state="ready">
-      <h2>${esc(T.firePoint)}</h2>
-      <div class="code">${p[0].toFixed(5)}, ${p[1].toFixed(5)}</div><p>${where}</p>
-      <h3>${esc(T.waterTanks)} (${data.water_tanks.length})</h3>
-      ${tanks ? `<table id="fire-tanks"><thead><tr><th></th><th>${esc(T.distance)}</th><th>${esc(T.level)}</th><th></th></tr></thead><tbody>${tanks}</tbody></table>` : none}
-      <h3>${esc(T.camerasSeeing)} (${data.cameras.length})</h3>
-      ${cameras ? `<ul id="fire-cameras">${cameras}</ul>` : none}
-      <h3>${esc(T.poles)} (${data.poles.length})</h3>
-      ${poles ? `<ul id="fire-poles">${poles}</ul>` : none}
-      <form id="broadcast-form">
-        <label for="broadcast-message">${esc(T.broadcastMessage)}</label>
-        <textarea id="broadcast-message" rows="4">${esc(T.fireWarning)}</textarea>
-        <label>${esc(T.repeat)} <input type="number" id="broadcast-repeat" value="2" min="1" max="10"></label>
-        <button type="submit" id="broadcast-send"${poles ? "" : " disabled"}>${esc(T.broadcastNow)}</button>
-        <div id="broadcast-error" class="flash error" hidden></div>
-        <div id="broadcast-status"></div>
-      </form>
-    </section>`);
-    document.getElementById("broadcast-form").addEventListener("submit", (ev) => { ev.preventDefault(); send(); });
-  }
-
-  // ---- one-key broadcast --------------------------------------------------------------------
-  async function send() {
-    const error = document.getElementById("broadcast-error");
-    const button = document.getElementById("broadcast-send");
-    const poles = [...panelBody.querySelectorAll("input[name=pole]:checked")].map((i) => Number(i.value));
-    const message = document.getElementById("broadcast-message").value.trim();
-    error.hidden = true;
-    if (!poles.length) { error.textContent = T.choosePoles; error.hidden = false; return; }
-    button.disabled = true;
-    const seq = fire.seq;
-    const result = await call(`${API}broadcasts/`, {
-      message, poles, repeat: Number(document.getElementById("broadcast-repeat").value) || 2, point: fire.point,
-    });
-    if (seq !== fire.seq) return;
-    if (!result.ok) {
-      error.innerHTML = problems(result).map((m) => `<div>${esc(m)}</div>`).join("");
-      error.hidden = false;
-      button.disabled = false;
-      return;
-    }
-    follow(result.body, seq);
-  }
-
-  function follow(detail, seq) {
-    fire.broadcast = detail;
-    showDeliveries(detail);
-    const queued = (detail.counts && detail.counts.queued) || 0;
-    if (queued > 0) {
-      fire.poll = setTimeout(async () => {
-        const result = await call(`${API}broadcasts/${detail.id}/`);
-        if (seq !== fire.seq) return;
-        if (result.ok) follow(result.body, seq);
-        else {
-          const error = document.getElementById("broadcast-error");
-          if (error) { error.innerHTML = problems(result).map((m) => `<div>${esc(m)}</div>`).join(""); error.hidden = false; }
-        }
-      }, POLL_MS);
-    } else {
-      const button = document.getElementById("broadcast-send");
-      if (button) button.disabled = false;
+    fire.data = result.body;
+    const point = result.body.point || fire.point;
+    const collection = features(result.body, point);
+    ensureLayers();
+    map.getSource(SOURCE).setData(collection);
+    panel.list(result.body);
+    if (fly) {
+      const right = Math.min(window.innerWidth * 0.4, 420);
+      map.fitBounds(boundsOf(collection, point), { padding: { top: 60, bottom: 60, left: 60, right }, maxZoom: 17, duration: 0 });
     }
   }
 
-  function showDeliveries(detail) {
-    const box = document.getElementById("broadcast-status");
-    if (!box) return;
-    const c = detail.counts || {};
-    box.dataset.broadcast = detail.id;
-    box.dataset.done = c.queued ? "0" : "1";
-    box.innerHTML = `<h3>${esc(T.deliveries)}</h3><div class="counts">${["queued", "sent", "acknowledged", "failed"].map((s) =>
-      `<span data-count="${s}"><i class="dot" style="background:${STATE_COLOURS[s]}"></i>${esc(T[s])} ${c[s] || 0}</span>`)
-      .join(" ")}</div><ul id="deliveries">${detail.deliveries.map((d) => `<li data-pole="${d.pole.id}" data-state="${
-      esc(d.state)}"><i class="dot" style="background:${STATE_COLOURS[d.state] || "#999"}"></i>${esc(d.pole.name || d.pole.code)} · <b>${
-      esc(T[d.state] || d.state)}</b>${d.attempts > 1 ? ` <small>×${d.attempts}</small>` : ""}${d.last_error ? `<br><small class="error">${
-      esc(d.last_error)}</small>` : ""}</li>`).join("")}</ul>`;
-    detail.deliveries.forEach((d) => {
-      const mark = panelBody.querySelector(`.delivery[data-pole="${d.pole.id}"]`);
-      if (mark) {
-        mark.dataset.state = d.state;
-        mark.innerHTML = ` · <b style="color:${STATE_COLOURS[d.state] || "#999"}">${esc(T[d.state] || d.state)}</b>`;
-      }
-    });
-  }
-
-  G.fire = { setMode, respond, state: fire };
-})();
+  const api = { setMode, respond, state: fire, labels: "fire-labels", source: SOURCE };
+  view.fire = api;
+  return api;
+}

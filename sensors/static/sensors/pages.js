@@ -1,12 +1,11 @@
-// The broadcast page's "retry failed" button: POST to the API with the CSRF token (the
-// shared helpers of incidents/common.js), then reload to show the deliveries queued again.
-(() => {
-  "use strict";
-  const form = document.getElementById("retry-form");
-  const flashEl = document.getElementById("flash");
-  if (!form || !window.gridline) return;
-  const T = JSON.parse(document.getElementById("sensor-pages-i18n").textContent);
-  const { call, messages, flash, keepFlash, showKeptFlash } = window.gridline;
+// The broadcast page's "retry failed" button: POST to the API with the CSRF token, then reload
+// to show the deliveries queued again (the confirmation survives the reload).
+import { call, errorMessages } from "../gridline/api.js";
+import { flash, keepFlash, showKeptFlash } from "../gridline/flash.js";
+
+const form = document.getElementById("retry-form");
+const flashEl = document.getElementById("flash");
+if (form && flashEl) {
   showKeptFlash(flashEl);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -14,11 +13,11 @@
     button.disabled = true;
     const result = await call(form.dataset.url, { method: "POST" });
     if (result.ok) {
-      keepFlash(T.retried, "ok");
+      keepFlash(gettext("The failed deliveries are queued again."), "ok");
       window.location.reload();
       return;
     }
-    flash(flashEl, messages(result.body, T.refused));
+    flash(flashEl, errorMessages(result.body, gettext("The retry was refused.")));
     button.disabled = false;
   });
-})();
+}

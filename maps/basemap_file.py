@@ -1,0 +1,81 @@
+"""GET /basemap.pmtiles: the offline base map file, read by the browser in HTTP ranges.
+
+A PMTiles reader asks for the header, then directories and tiles, each a byte range of the
+one file, so no tile server is needed. Logged-in users only (the file may hold a licensed
+map); one range per request, as the reader asks; 206 with Content-Range, 416 for a range
+outside the file, 200 with the whole file when no range is asked.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from django.conf import settings
+from django.http import FileResponse, HttpResponse, JsonResponse
+from django.utils.http import http_date
+from django.views.decorators.http import require_safe
+
+RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _error(status: int, code: str, message: str, field: str | None = None) -> JsonResponse:
+    error = {"code": code, "message": message} | ({"field": field} if field else {})
+    return JsonResponse({"status": status, "errors": [error]}, status=status)
+
+
+def byte_range(header: str, size: int) -> tuple[int, int] | None:
+    """(first, last) inclusive of a single `bytes=` range, or None when it cannot be met."""
+    match = RANGE.match(header.strip())
+    if not match or match.groups() == ("", ""):
+        return None
+    first, last = match.groups()
+    if first == "":  # the last N bytes
+        n = int(last)
+        return (max(0, size - n), size - 1) if n > 0 and size > 0 else None
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    return (start, end) if start <= end and start < size else None
+
+
+@require_safe
+def serve(request):
+    if not request.user.is_authenticated:
+        return _error(401, "not_authenticated", "log in to read the base map")
+    path = getattr(settings, "GRIDLINE_BASEMAP_PMTILES", "")
+    if settings.GRIDLINE_BASEMAP != "pmtiles" or not path:
+        return _error(404, "not_found", "this site's base map is not a PMTiles file")
+    try:
+        stat = os.stat(path)
+    except OSError as exc:
+        return _error(404, "not_found", f"the base map file cannot be read: {exc.strerror}")
+    size = stat.st_size
+    etag = f'"{stat.st_mtime_ns:x}-{size:x}"'
+    headers = {
+        "Accept-Ranges": "bytes",
+        "ETag": etag,
+        "Last-Modified": http_date(stat.st_mtime),
+        # The reader checks the ETag of every range: a replaced file is noticed at once.
+        "Cache-Control": "private, no-cache",
+        "Content-Type": "application/vnd.pmtiles",
+    }
+    asked = request.headers.get("Range")
+    if_range = request.headers.get("If-Range")
+    if asked and (not if_range or if_range == etag):
+        found = byte_range(asked, size)
+        if found is None:
+            response = HttpResponse(status=416, headers=headers)
+            response["Content-Range"] = f"bytes */{size}"
+            return response
+        first, last = found
+        with open(path, "rb") as f:
+            f.seek(first)
+            body = f.read(last - first + 1)
+        response = HttpResponse(body, status=206, headers=headers)
+        response["Content-Range"] = f"bytes {first}-{last}/{size}"
+        return response
+    if request.headers.get("If-None-Match") == etag:
+        return HttpResponse(status=304, headers=headers)
+    response = FileResponse(open(path, "rb"), headers=headers)  # noqa: SIM115 - closed by Django
+    response["Content-Length"] = str(size)
+    return response

@@ -1,0 +1,167 @@
+// The wall screen (/screen/, issue #16): KPI cards, charts, the live map in the centre and a
+// live feed, for a street or district centre, readable across a room and needing no mouse.
+// Figures come from /api/screen/figures/ every refreshSeconds and shortly after any live
+// event; the map is the map core (createMap) with the "screen" preset, without controls.
+// document.body.dataset.screenReady is "1" once figures, charts and map have first drawn;
+// window.screenReadyAt is that moment in ms since navigation (tests and the bench).
+import { call, fmt } from "../gridline/api.js";
+import * as charts from "./charts.js";
+import * as feed from "./feed.js";
+
+const _ = (s) => (typeof globalThis.gettext === "function" ? globalThis.gettext(s) : s);
+const config = JSON.parse(document.getElementById("screen-config").textContent);
+const zone = document.documentElement.dataset.timeZone || undefined;
+// After a burst of live events, one refresh.
+const EVENT_DEBOUNCE_MS = 3000;
+
+function notice(text) {
+  const box = document.getElementById("screen-notice");
+  box.textContent = text;
+  box.hidden = !text;
+}
+
+// ---- clock ------------------------------------------------------------------------------
+const dateFormat = new Intl.DateTimeFormat("zh-CN", { timeZone: zone, year: "numeric", month: "long", day: "numeric", weekday: "long" });
+const timeFormat = new Intl.DateTimeFormat("zh-CN", { timeZone: zone, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+function tick() {
+  const now = new Date();
+  document.getElementById("clock").textContent = timeFormat.format(now);
+  document.getElementById("clock-date").textContent = dateFormat.format(now);
+}
+
+// ---- KPI cards --------------------------------------------------------------------------
+function cards(d) {
+  const i = d.incidents; const s = d.sensors; const p = d.people; const l = d.ledger;
+  const n = (v) => fmt.number(v);
+  return [
+    ["today", _("Incidents today"), n(i.incidents_today), "accent"],
+    ["open", _("Open incidents"), n(i.incidents_open), ""],
+    ["overdue", _("Overdue"), n(i.incidents_overdue), i.incidents_overdue ? "alarm" : "ok"],
+    ["closure", _("Closure rate"), fmt.percent(i.closure_rate), ""],
+    ["ontime", _("On-time rate"), fmt.percent(i.on_time_rate), i.on_time_rate != null && i.on_time_rate < 0.85 ? "warn" : "ok"],
+    ["whistled", _("Whistled, open"), n(i.whistled_open), i.whistled_open ? "warn" : ""],
+    ["cases", _("Cases (30 days)"), n(i.cases_30d), ""],
+    ["online", _("Devices online"), n(s.online), "ok"],
+    ["offline", _("Offline"), n(s.offline), s.offline ? "warn" : ""],
+    ["fault", _("Faulty"), n(s.fault), s.fault ? "alarm" : ""],
+    ["alerts", _("Open alerts"), n(d.alerts.open), d.alerts.open ? "alarm" : "ok"],
+    ["ledger", _("Ledgers submitted"), fmt.percent(l.reporting_rate), l.reporting_rate != null && l.reporting_rate < 0.9 ? "warn" : ""],
+    ["households", _("Households"), n(p.households), ""],
+    ["residents", _("Residents"), n(p.residents), ""],
+  ];
+}
+
+function renderCards(d) {
+  const box = document.getElementById("kpis");
+  cards(d).forEach(([key, label, value, tone]) => {
+    let card = box.querySelector(`[data-key="${key}"]`);
+    if (!card) {
+      card = document.createElement("div");
+      card.className = "kpi";
+      card.dataset.key = key;
+      card.innerHTML = '<div class="label"></div><div class="value"></div>';
+      box.append(card);
+    }
+    card.querySelector(".label").textContent = label;
+    const el = card.querySelector(".value");
+    if (card.dataset.value !== undefined && card.dataset.value !== value) {
+      card.classList.remove("changed");
+      void card.offsetWidth; // restart the highlight
+      card.classList.add("changed");
+    }
+    card.dataset.value = value;
+    el.textContent = value;
+    card.dataset.tone = tone;
+  });
+  // The ledger's month (last month's, falling due now) beside its rate.
+  const ledger = box.querySelector('[data-key="ledger"] .value');
+  if (d.ledger.period) {
+    const month = document.createElement("small");
+    month.textContent = (d.ledger.period_label || "").replace(/^\d+年/, "");
+    ledger.append(month);
+  }
+}
+
+// ---- figures ----------------------------------------------------------------------------
+let first = true;
+async function refresh() {
+  const { ok, status, body } = await call(config.figures);
+  if (!ok) {
+    if (status === 401 || status === 403) {
+      notice(_("This screen is no longer logged in. Open the kiosk link again."));
+      stop();
+    }
+    return false;
+  }
+  notice("");
+  if (body.scope && body.scope.name) document.getElementById("scope-name").textContent = body.scope.name;
+  const areaTitles = { street: _("Incidents by street (30 days)"), community: _("Incidents by community (30 days)"), grid: _("Incidents by grid (30 days)") };
+  document.getElementById("area-title").textContent = areaTitles[body.by_area.level] || _("Incidents by area (30 days)");
+  renderCards(body);
+  charts.render(body);
+  if (first) { feed.fill(body.feed || []); first = false; }
+  document.getElementById("updated").textContent = `${_("Figures at")} ${fmt.time(body.computed_at)}`;
+  return true;
+}
+
+let timer = null;
+let pending = null;
+function stop() {
+  clearInterval(timer);
+  clearTimeout(pending);
+  unsubscribe();
+}
+function soon() {
+  clearTimeout(pending);
+  pending = setTimeout(refresh, EVENT_DEBOUNCE_MS);
+}
+
+// ---- live -------------------------------------------------------------------------------
+let unsubscribe = () => {};
+async function startLive() {
+  const state = document.getElementById("live-state");
+  const watch = new MutationObserver(() => { state.dataset.state = document.body.dataset.live || "closed"; });
+  watch.observe(document.body, { attributes: true, attributeFilter: ["data-live"] });
+  try {
+    const live = await import("../gridline/live.js");
+    unsubscribe = live.subscribe((data) => {
+      const entry = feed.fromEvent(data);
+      if (entry) feed.add(entry);
+      soon();
+    });
+  } catch (err) {
+    console.warn(`live: ${err.message}`);
+  }
+}
+
+// ---- map --------------------------------------------------------------------------------
+async function startMap() {
+  const note = document.getElementById("map-note");
+  try {
+    const { createMap } = await import("../gridline/map/index.js");
+    const view = await createMap(document.getElementById("screen-map"), { style: config.style, controls: false, interactive: false });
+    await view.ready;
+  } catch (err) {
+    console.warn(`map: ${err && err.stack ? err.stack : err}`);
+    note.textContent = _("The map is not available.");
+    note.hidden = false;
+  }
+}
+
+async function start() {
+  tick();
+  setInterval(tick, 1000);
+  const figures = refresh();
+  const map = startMap();
+  startLive();
+  feed.autoscroll();
+  await figures;
+  await charts.drawn();
+  await map;
+  document.body.dataset.screenReady = "1";
+  window.screenReadyAt = Math.round(performance.now());
+  timer = setInterval(refresh, config.refreshSeconds * 1000);
+  window.addEventListener("resize", () => charts.resize());
+}
+
+start();

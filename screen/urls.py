@@ -1,0 +1,9 @@
+from django.urls import include, path
+
+from screen import views
+
+urlpatterns = [
+    path("screen/", views.screen_page, name="screen"),
+    path("screen/kiosk/<str:secret>", views.kiosk_login, name="screen-kiosk"),
+    path("api/screen/", include("screen.api.urls")),
+]

@@ -1,0 +1,161 @@
+// The map core (issue #16, contract C): one MapLibre map drawn from the server's style
+// (/api/map/style.json: a composite vector source "gridline" holding every registry layer
+// that is on), with the layer panel, legend, search and side panel as controls, popups for
+// every clickable thing, hover and selection by feature-state, a click mode that takes every
+// click (fire mode), live updates, and the layer modules the registry names. The map page,
+// /screen/ and the field app all build on createMap().
+import * as maplibregl from "../../vendor/maplibre-gl/maplibre-gl.mjs";
+import { json } from "../api.js";
+import { installClicks } from "./clicks.js";
+import { installControls } from "./controls.js";
+import { flash, marker } from "./marks.js";
+import { createTiles } from "./tiles.js";
+
+const _ = (s) => (typeof globalThis.gettext === "function" ? globalThis.gettext(s) : s);
+const SOURCE = "gridline";
+
+// PMTiles base maps (GRIDLINE_BASEMAP=pmtiles): the protocol comes from the vendored
+// classic build (its ES build imports a bare "fflate" a browser cannot resolve).
+async function registerPmtiles(style) {
+  const uses = Object.values(style.sources || {}).some((s) => String(s.url || "").startsWith("pmtiles://")
+    || (s.tiles || []).some((t) => String(t).startsWith("pmtiles://")));
+  if (!uses || registerPmtiles.done) return;
+  registerPmtiles.done = true;
+  if (!globalThis.pmtiles) {
+    await new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = new URL("../../vendor/pmtiles/pmtiles.js", import.meta.url).href;
+      script.onload = resolve;
+      script.onerror = () => reject(new Error("pmtiles"));
+      document.head.append(script);
+    });
+  }
+  const protocol = new globalThis.pmtiles.Protocol();
+  maplibregl.addProtocol("pmtiles", protocol.tile);
+}
+
+// Where to look first: ?lon=&lat=&z= (a device's "show on map"), else the jurisdiction.
+function initialView(meta) {
+  const at = new URLSearchParams(window.location.search);
+  const lon = Number(at.get("lon"));
+  const lat = Number(at.get("lat"));
+  if (at.has("lon") && at.has("lat") && Math.abs(lon) <= 180 && Math.abs(lat) <= 90) {
+    return { center: [lon, lat], zoom: Math.min(19, Math.max(3, Number(at.get("z")) || 16)) };
+  }
+  const e = meta.extent;
+  if (e) return { bounds: [[e[0], e[1]], [e[2], e[3]]], fitBoundsOptions: { padding: 20 } };
+  return { center: [105.93, 29.35], zoom: 10 };
+}
+
+export async function createMap(element, options = {}) {
+  const { controls = true, interactive = true } = options;
+  const style = typeof options.style === "string" ? await json(options.style) : options.style;
+  await registerPmtiles(style);
+  const meta = style.metadata.gridline;
+  document.body.dataset.mapReady = "0";
+  const map = new maplibregl.Map({
+    container: element,
+    style,
+    ...initialView(meta),
+    minZoom: 3,
+    maxZoom: 19,
+    interactive,
+    attributionControl: false,
+    // Chinese is drawn with the browser's own font; the style's glyph files hold the rest.
+    localIdeographFontFamily: "'Noto Sans CJK SC', 'Noto Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif",
+    canvasContextAttributes: { preserveDrawingBuffer: true },
+  });
+  const view = {
+    map, meta, maplibregl, element,
+    state: { figures: {}, pending: 0 },
+    layerMeta: Object.fromEntries(meta.layers.map((l) => [l.name, l])),
+    clickMode: null,
+    _handlers: {},
+    _waits: new Set(),
+  };
+  view.layerIds = (name) => map.getStyle().layers
+    .filter((l) => l.source === SOURCE && l["source-layer"] === name).map((l) => l.id);
+  view.isOn = (name) => view.tiles.on.has(name);
+  view.onFeatureClick = (layer, fn) => { view._handlers[layer] = fn; };
+  view.setClickMode = (fn) => {
+    view.clickMode = fn || null;
+    map.getCanvas().style.cursor = fn ? "crosshair" : "";
+    document.body.dataset.clickMode = fn ? "1" : "";
+  };
+  view.flash = (lngLat, opts) => flash(view, lngLat, opts);
+  view.marker = (lngLat, label) => marker(view, lngLat, label);
+  // A promise the first complete render waits for besides the tiles (the page's figures).
+  view.waitFor = (promise) => {
+    view._waits.add(promise);
+    promise.finally(() => { view._waits.delete(promise); view._checkReady(); });
+    return promise;
+  };
+
+  view.tiles = createTiles(view, SOURCE, style);
+  if (controls) installControls(view);
+  else {
+    view.legend = { add() {}, refresh() {} };
+    view.panel = { open() {}, close() {} };
+  }
+  installClicks(view);
+  installReady(view);
+  window.gridlineMap = view;
+  await new Promise((resolve) => map.once("load", resolve));
+  await view.tiles.start();
+  installModules(view);
+  installLive(view);
+  return view;
+}
+
+// document.body.dataset.mapReady is "1" once every source on is loaded and the page's own
+// data is in, "0" while anything loads (tests and the bench wait for it); window.gridlineReadyAt
+// is the first complete render in ms since navigation.
+function installReady(view) {
+  const { map } = view;
+  let readyResolve;
+  view.ready = new Promise((resolve) => { readyResolve = resolve; });
+  view._checkReady = () => {
+    if (view._waits.size || !view.tiles || !view.tiles.started) return;
+    if (!map.loaded() || !map.areTilesLoaded()) return;
+    document.body.dataset.mapReady = "1";
+    if (window.gridlineReadyAt === undefined) {
+      window.gridlineReadyAt = Math.round(performance.now());
+      readyResolve(view);
+    }
+  };
+  map.on("dataloading", () => { document.body.dataset.mapReady = "0"; });
+  map.on("idle", () => view._checkReady());
+}
+
+// Each layer's own module (popups, panels, controls), as the registry names it.
+function installModules(view) {
+  view.meta.layers.filter((l) => l.module).forEach((layer) => {
+    import(layer.module)
+      .then((m) => m.default(view, layer))
+      .catch((err) => console.error(`${layer.module}: ${err.message}`));
+  });
+}
+
+// Live (contract D): an event naming layers refreshes their tiles (debounced: a burst of
+// events costs one TileJSON); a new incident or alert flashes where it is.
+function installLive(view) {
+  const stale = new Set();
+  let timer = null;
+  const handle = (data) => {
+    (data.layers || []).forEach((name) => stale.add(name));
+    if (stale.size) {
+      clearTimeout(timer);
+      timer = setTimeout(() => { view.refresh([...stale]); stale.clear(); }, 300);
+    }
+    const o = data.object || {};
+    if ((data.kind === "incident.created" || data.kind === "alert.opened") && o.lon != null) {
+      view.flash([o.lon, o.lat], {
+        colour: data.kind === "alert.opened" ? "#d7301f" : "#e8590c",
+        label: o.title || o.sensor_name || o.message || _("New"),
+      });
+    }
+  };
+  import("../live.js")
+    .then((live) => { view.unsubscribeLive = live.subscribe(handle); })
+    .catch((err) => console.warn(`live: ${err.message}`));
+}

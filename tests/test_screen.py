@@ -1,0 +1,265 @@
+"""The wall screen (issue #16): its figures scoped to the jurisdiction, and the kiosk login
+(read-only, limited to the screen's paths, long, revocable)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.contrib.gis.geos import Point
+from django.test import Client
+from django.utils import timezone
+
+from grids.models import User
+from incidents.services.reporting import Report, report_incident
+from screen.models import Kiosk
+from screen.services import figures, kiosks
+from sensors.models import AlertKind, SensorAlert
+from sensors.services.registry import SensorSpec, create_sensor
+from tests.conftest import centre_of
+
+pytestmark = pytest.mark.django_db
+
+
+def report(tree, users, key, title, user):
+    found, _ = report_incident(
+        Report(title=title, category="T0101", source="patrol", location=centre_of(tree.grids[key])),
+        user=user,
+    )
+    return found
+
+
+@pytest.fixture
+def scene(tree, users, catalogue, homes):
+    """An incident and two devices in street 1, an incident, a device and an open alert in
+    street 2."""
+    here = report(tree, users, (1, 1, 1), "东门积水", users.worker)
+    there = report(tree, users, (2, 2, 2), "西街占道", users.other_worker)
+    p1 = centre_of(tree.grids[(1, 1, 1)])
+    p2 = centre_of(tree.grids[(2, 2, 2)])
+    create_sensor(
+        SensorSpec(
+            code="CAM-1",
+            type="camera",
+            location=p1,
+            properties={"bearing": 90, "fov": 60, "range": 300},
+            status="online",
+        )
+    )
+    create_sensor(
+        SensorSpec(
+            code="VP-1",
+            type="voice_pole",
+            location=Point(p1.x + 0.001, p1.y, srid=4326),
+            properties={"broadcast_radius": 500},
+            status="fault",
+        )
+    )
+    far = create_sensor(
+        SensorSpec(
+            code="SD-9", type="smoke_detector", name="西街烟感", location=p2, status="offline"
+        )
+    )
+    now = timezone.now()
+    SensorAlert.objects.create(sensor=far, kind=AlertKind.OFFLINE, started_at=now, last_at=now)
+    return {"here": here, "there": there}
+
+
+def test_a_street_counts_its_street_only(scene, users, api):
+    body = api(users.street).get("/api/screen/figures/").json()
+    assert body["scope"]["level"] == "street"
+    assert body["incidents"]["incidents_today"] == 1
+    assert body["incidents"]["incidents_open"] == 1
+    assert body["sensors"]["online"] == 1 and body["sensors"]["fault"] == 1
+    assert body["sensors"]["offline"] == 0
+    assert body["alerts"]["open"] == 0
+    assert body["people"]["households"] == 4
+    assert sum(body["colours"].values()) == 4
+    assert body["by_area"]["level"] == "community"
+    assert body["by_area"]["rows"]
+    assert all(row["code"].startswith(users.street.region.code) for row in body["by_area"]["rows"])
+    titles = [e["object"].get("title") for e in body["feed"]]
+    assert "东门积水" in titles
+    text = str(body)
+    # Nothing of the other street: its incident, device, alert or name.
+    for foreign in ("西街占道", "西街烟感", "SD-9", "街道2"):
+        assert foreign not in text
+
+
+def test_a_district_counts_both_streets(scene, users, api):
+    body = api(users.district).get("/api/screen/figures/").json()
+    assert body["scope"]["level"] == "district"
+    assert body["incidents"]["incidents_today"] == 2
+    assert body["sensors"]["offline"] == 1
+    assert body["alerts"]["open"] == 1
+    assert body["people"]["households"] == 8
+    assert body["by_area"]["level"] == "street"
+    assert {row["n"] for row in body["by_area"]["rows"]} == {1}
+    kinds = {e["kind"] for e in body["feed"]}
+    assert kinds == {"incident", "alert"}
+    assert len(body["trend"]) == 30
+    assert body["trend"][-1]["reported"] == 2
+
+
+def test_a_grid_worker_sees_its_grid(scene, users, api):
+    body = api(users.worker).get("/api/screen/figures/").json()
+    assert body["scope"] == {
+        "level": "grid",
+        "code": users.worker.grid.code,
+        "name": users.worker.grid.name,
+    }
+    assert body["incidents"]["incidents_today"] == 1
+    assert body["people"]["households"] == 1
+    assert "西街占道" not in str(body)
+
+
+def test_figures_need_a_login(db):
+    response = Client().get("/api/screen/figures/")
+    assert response.status_code in (401, 403)
+    assert response.json()["errors"]
+
+
+def test_figures_are_cached_per_jurisdiction_and_follow_incidents(scene, tree, users, api):
+    first = api(users.street).get("/api/screen/figures/").json()
+    # Another user of the same street reads the cached answer.
+    assert figures.scope_key(users.street) == figures.scope_key(
+        User(role="street_centre", region_id=users.street.region_id)
+    )
+    # A new incident makes them stale: recounted once min_age has passed.
+    report(tree, users, (1, 1, 2), "南门倒树", users.street)
+    cached = api(users.street).get("/api/screen/figures/").json()
+    assert cached["incidents"]["incidents_today"] == first["incidents"]["incidents_today"]
+    key = f"screen:figures:{figures.scope_key(users.street)}:zh-hans"
+    from django.core.cache import cache
+
+    entry = cache.get(key)
+    entry["computed"] -= 60
+    cache.set(key, entry)
+    fresh = api(users.street).get("/api/screen/figures/").json()
+    assert fresh["incidents"]["incidents_today"] == first["incidents"]["incidents_today"] + 1
+
+
+def test_figures_take_a_constant_number_of_queries(scene, users, django_assert_max_num_queries):
+    with django_assert_max_num_queries(30):
+        figures.compute(users.district)
+
+
+# ---- kiosks -------------------------------------------------------------------------------
+
+
+def issue(api, user, region_code, name="街道大屏"):
+    return api(user).post(
+        "/api/screen/kiosks/", {"name": name, "region": region_code}, format="json"
+    )
+
+
+def test_a_street_issues_a_kiosk_for_its_street_only(tree, users, api):
+    response = issue(api, users.street, tree.streets[1].code)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["secret"].startswith("gk_") and body["link"].endswith(body["secret"])
+    kiosk = Kiosk.objects.get(pk=body["id"])
+    assert kiosk.digest != body["secret"] and body["secret"] not in str(Kiosk.objects.values())
+    assert kiosk.user.role == "street_centre" and kiosk.user.region == tree.streets[1]
+    assert not kiosk.user.has_usable_password()
+    # Listed without its secret.
+    listed = api(users.street).get("/api/screen/kiosks/").json()
+    assert [k["id"] for k in listed] == [kiosk.pk] and "secret" not in listed[0]
+    # Another street: refused as unknown, its code not repeated.
+    refused = issue(api, users.street, tree.streets[2].code)
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["field"] == "region"
+    assert tree.streets[2].code not in refused.content.decode()
+    # A grid worker issues none; nor does a kiosk's own service user.
+    assert issue(api, users.worker, tree.streets[1].code).status_code == 403
+    assert issue(api, kiosk.user, tree.streets[1].code).status_code == 403
+    assert issue(api, users.street, tree.streets[1].code, name="").status_code == 400
+
+
+def kiosk_client(api, users, tree) -> tuple[Client, Kiosk, str]:
+    body = issue(api, users.street, tree.streets[1].code).json()
+    client = Client()
+    response = client.get(f"/screen/kiosk/{body['secret']}")
+    assert response.status_code == 302 and response["Location"] == "/screen/"
+    assert response["Referrer-Policy"] == "no-referrer"
+    return client, Kiosk.objects.get(pk=body["id"]), body["secret"]
+
+
+def test_a_kiosk_link_opens_a_long_read_only_session(scene, tree, users, api, settings):
+    client, kiosk, _secret = kiosk_client(api, users, tree)
+    assert client.session.get_expiry_age() >= 7 * 86400
+    assert not client.session.get_expire_at_browser_close()
+    page = client.get("/screen/")
+    assert page.status_code == 200
+    assert "screen/screen.js" in page.content.decode()
+    body = client.get("/api/screen/figures/").json()
+    assert body["scope"]["code"] == tree.streets[1].code
+    assert body["incidents"]["incidents_today"] == 1
+    assert client.get("/jsi18n/").status_code == 200
+    kiosk.refresh_from_db()
+    assert kiosk.last_seen_at is not None
+    # Everything else is refused: other pages and APIs, any write, other map presets.
+    for path in (
+        "/",
+        "/incidents/",
+        "/api/households/",
+        "/api/incidents/",
+        "/admin/",
+        "/api/screen/kiosks/",
+        "/api/map/style.json?preset=street",
+        "/api/map/tiles.json?layers=households",
+    ):
+        refused = client.get(path)
+        assert refused.status_code == 403, path
+    answer = client.post("/api/screen/figures/", {})
+    assert answer.status_code == 403
+    assert answer.json()["errors"][0]["code"] == "kiosk_read_only"
+    assert (
+        client.post(
+            "/api/screen/kiosks/", {"name": "x", "region": tree.streets[1].code}
+        ).status_code
+        == 403
+    )
+
+
+def test_an_unknown_kiosk_link_is_not_found(db):
+    assert Client().get("/screen/kiosk/gk_nothing-like-this").status_code == 404
+    assert Client().get("/screen/kiosk/whatever").status_code == 404
+
+
+def test_revoking_ends_the_kiosk_session_on_its_next_request(scene, tree, users, api):
+    client, kiosk, secret = kiosk_client(api, users, tree)
+    assert client.get("/api/screen/figures/").status_code == 200
+    # Another street's centre cannot see it, let alone revoke it.
+    other = User.objects.create_user("street2", role="street_centre", region=tree.streets[2])
+    assert api(other).delete(f"/api/screen/kiosks/{kiosk.pk}/").status_code == 404
+    assert api(users.street).delete(f"/api/screen/kiosks/{kiosk.pk}/").status_code == 204
+    answer = client.get("/api/screen/figures/")
+    assert answer.status_code == 401
+    assert answer.json()["errors"][0]["code"] == "kiosk_revoked"
+    # The session is gone: the next request is anonymous.
+    assert client.get("/screen/").status_code == 302
+    kiosk.refresh_from_db()
+    assert kiosk.revoked_at is not None and not kiosk.user.is_active
+    # The link opens nothing any more.
+    assert Client().get(f"/screen/kiosk/{secret}").status_code == 404
+    assert api(users.street).get("/api/screen/kiosks/").json() == []
+
+
+def test_kiosks_in_the_admin_show_the_link_once(tree, users, client):
+    users.admin.is_staff = True
+    users.admin.is_superuser = True
+    users.admin.save()
+    client.force_login(users.admin)
+    response = client.post(
+        "/admin/screen/kiosk/add/",
+        {"name": "区指挥中心大屏", "region": tree.district.pk},
+        follow=True,
+    )
+    assert response.status_code == 200
+    kiosk = Kiosk.objects.get()
+    assert "/screen/kiosk/gk_" in response.content.decode()
+    assert kiosk.created_by == users.admin and kiosk.user.role == "district_centre"
+    assert dt.timedelta(0) <= timezone.now() - kiosk.created_at < dt.timedelta(minutes=1)
+    kiosks.revoke(kiosk)
+    assert Kiosk.objects.get().revoked_at is not None
