@@ -12,4 +12,4 @@ COPY . .
 RUN DJANGO_SECRET_KEY=build python manage.py compilemessages --ignore=node_modules -v0 \
     && DJANGO_SECRET_KEY=build python manage.py collectstatic --no-input -v0
 EXPOSE 8000
-CMD ["sh", "-c", "python manage.py migrate --no-input && python manage.py demo --if-empty && python manage.py demo_logins && gunicorn config.wsgi:application -c gunicorn.conf.py --bind 0.0.0.0:8000"]
+CMD ["sh", "-c", "python manage.py migrate --no-input && python manage.py demo --if-empty && python manage.py demo_logins && gunicorn config.asgi:application -c gunicorn.conf.py --bind 0.0.0.0:8000"]

@@ -53,7 +53,8 @@ FIRST_BYTE_WAIT = float(os.environ.get("GRIDLINE_WEB_FIRST_BYTE_WAIT", "0.5"))
 
 
 def post_fork(server, worker):
-    if "gthread" not in worker_class:
+    # The class in force (a command-line --worker-class wins over the one above).
+    if "gthread" not in str(server.cfg.worker_class_str):
         return
     from gunicorn.workers import gthread
 

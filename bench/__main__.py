@@ -24,6 +24,7 @@ def all_cases() -> dict:
         cases_render,
         cases_reports,
         cases_residents,
+        cases_screen,
     )
 
     return {
@@ -42,6 +43,7 @@ def all_cases() -> dict:
             cases_boundaries,
             cases_ogc,
             cases_forms,
+            cases_screen,
         )
         for case in module.CASES
     }

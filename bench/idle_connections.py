@@ -72,7 +72,15 @@ def collected_static() -> str:
     return str(root)
 
 
-def run(label: str, extra_args: list[str], *, idle: int, loads: int, cap: float) -> dict:
+def run(
+    label: str,
+    extra_args: list[str],
+    *,
+    idle: int,
+    loads: int,
+    cap: float,
+    app: str = "config.asgi:application",
+) -> dict:
     port = free_port()
     env = dict(
         os.environ,
@@ -85,7 +93,7 @@ def run(label: str, extra_args: list[str], *, idle: int, loads: int, cap: float)
             sys.executable,
             "-m",
             "gunicorn",
-            "config.wsgi:application",
+            app,
             "-c",
             "gunicorn.conf.py",
             "--bind",
@@ -152,7 +160,7 @@ def main() -> None:
     parser.add_argument("--compare-sync", action="store_true")
     args = parser.parse_args()
     results = [
-        run("gthread (gunicorn.conf.py)", [], idle=args.idle, loads=args.loads, cap=args.cap)
+        run("uvicorn (gunicorn.conf.py)", [], idle=args.idle, loads=args.loads, cap=args.cap)
     ]
     if args.compare_sync:
         # --threads 1: gunicorn turns a sync worker with threads into gthread.
@@ -163,6 +171,7 @@ def main() -> None:
                 idle=args.idle,
                 loads=min(args.loads, 2),
                 cap=args.cap,
+                app="config.wsgi:application",
             )
         )
     for result in results:

@@ -252,7 +252,6 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 NODE_MODULES = BASE_DIR / "node_modules"
 for package in (
     "leaflet",
-    "leaflet.vectorgrid",
     "@geoman-io/leaflet-geoman-free",
     "maplibre-gl",
     "pmtiles",

@@ -1,3 +1,4 @@
+import posixpath
 from pathlib import Path
 
 from django.conf import settings
@@ -15,6 +16,8 @@ class StaticStorage(CompressedManifestStaticFilesStorage):
 
     manifest_strict = False
     support_js_module_import_aggregation = True
+    # One pass resolves one level of imports; our module chains are up to five deep.
+    max_post_process_passes = 10
 
     def post_process(self, paths, dry_run=False, **options):
         # Module imports are rewritten to hashed names only in our own scripts: third-party
@@ -34,4 +37,18 @@ class StaticStorage(CompressedManifestStaticFilesStorage):
     def url_converter(self, name, hashed_files, template=None):
         if name.endswith(".js") and name not in getattr(self, "_own_scripts", ()):
             return lambda matchobj: matchobj["matched"]
-        return super().url_converter(name, hashed_files, template)
+        convert = super().url_converter(name, hashed_files, template)
+
+        def converter(matchobj):
+            # A module naming itself (a usage example in its own comment: the pattern matches
+            # comments too) would change its own hash on every pass and never converge.
+            url = (matchobj.groupdict().get("url") or "").split("?")[0].split("#")[0]
+            if url.startswith(settings.STATIC_URL):
+                target = url.removeprefix(settings.STATIC_URL)
+            else:
+                target = posixpath.normpath(posixpath.join(posixpath.dirname(name), url))
+            if target == name:
+                return matchobj["matched"]
+            return convert(matchobj)
+
+        return converter

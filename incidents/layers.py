@@ -41,6 +41,7 @@ STATUS_COLOURS = {
     Status.ASSESSED: "#adb5bd",
 }
 COUNT_COLOUR = "#e8590c"
+HEAT_BELOW = 11
 
 
 def _incidents(user):
@@ -81,37 +82,70 @@ def map_style(theme: str) -> list[dict]:
     for status, colour in STATUS_COLOURS.items():
         by_status += [str(status), colour]
     overdue = ["==", ["get", "step_overdue"], True]
-    return carto.counts("incidents", COUNT_COLOUR, theme, AGGREGATE_BELOW) + [
-        {
-            "id": "incidents-point",
-            "type": "circle",
-            "minzoom": AGGREGATE_BELOW,
-            "filter": carto.not_aggregate(),
-            "paint": {
-                "circle-color": by_status + ["#868e96"],
-                "circle-radius": ["interpolate", ["linear"], ["zoom"], 13, 5, 18, 8],
-                "circle-stroke-color": ["case", overdue, carto.ALARM, c["halo"]],
-                "circle-stroke-width": ["case", overdue, 3, 1.5],
-            },
+    # At district zoom a centre's small urban grids would pile their counted circles into
+    # one blob: a density (heat) of the per-grid counts there, the counts from HEAT_BELOW on.
+    heat = {
+        "id": "incidents-heat",
+        "type": "heatmap",
+        "maxzoom": HEAT_BELOW,
+        "filter": carto.is_aggregate(),
+        "paint": {
+            "heatmap-weight": ["interpolate", ["linear"], ["get", "n"], 0, 0, 10, 1],
+            "heatmap-radius": ["interpolate", ["linear"], ["zoom"], 8, 10, 11, 24],
+            "heatmap-intensity": ["interpolate", ["linear"], ["zoom"], 8, 0.6, 11, 1.2],
+            "heatmap-opacity": 0.8,
+            "heatmap-color": [
+                "interpolate",
+                ["linear"],
+                ["heatmap-density"],
+                0,
+                "rgba(253,208,162,0)",
+                0.2,
+                "#fdd0a2",
+                0.5,
+                "#fd8d3c",
+                0.8,
+                COUNT_COLOUR,
+                1,
+                "#a63603",
+            ],  # fmt: skip
         },
-        {
-            "id": "incidents-label",
-            "type": "symbol",
-            "minzoom": 16,
-            "filter": carto.not_aggregate(),
-            "layout": {
-                "text-field": ["get", "title"],
-                "text-font": carto.FONT,
-                "text-size": 11,
-                "text-offset": [0, 1.1],
-                "text-anchor": "top",
-                "text-max-width": 10,
-                "text-optional": True,
-                "symbol-sort-key": 0,
+    }
+    return (
+        [heat]
+        + carto.counts("incidents", COUNT_COLOUR, theme, AGGREGATE_BELOW, HEAT_BELOW)
+        + [
+            {
+                "id": "incidents-point",
+                "type": "circle",
+                "minzoom": AGGREGATE_BELOW,
+                "filter": carto.not_aggregate(),
+                "paint": {
+                    "circle-color": by_status + ["#868e96"],
+                    "circle-radius": ["interpolate", ["linear"], ["zoom"], 13, 5, 18, 8],
+                    "circle-stroke-color": ["case", overdue, carto.ALARM, c["halo"]],
+                    "circle-stroke-width": ["case", overdue, 3, 1.5],
+                },
             },
-            "paint": carto.label_paint(theme),
-        },
-    ]
+            {
+                "id": "incidents-label",
+                "type": "symbol",
+                "minzoom": 16,
+                "filter": carto.not_aggregate(),
+                "layout": {
+                    "text-field": ["get", "title"],
+                    "text-font": carto.FONT,
+                    "text-size": 11,
+                    "text-offset": [0, 1.1],
+                    "text-anchor": "top",
+                    "text-max-width": 10,
+                    "text-optional": True,
+                    "symbol-sort-key": 0,
+                },
+                "paint": carto.label_paint(theme),
+            },
+        ]
+    )
 
 
 def legend() -> list[dict]:
@@ -120,11 +154,18 @@ def legend() -> list[dict]:
         seen.setdefault(colour, str(Status(status).label))
     below = [
         {
+            "label": str(_("density of open incidents")),
+            "colour": COUNT_COLOUR,
+            "shape": "fill",
+            "max_zoom": HEAT_BELOW,
+        },
+        {
             "label": str(_("open incidents per grid")),
             "colour": COUNT_COLOUR,
             "shape": "count",
+            "min_zoom": HEAT_BELOW,
             "max_zoom": AGGREGATE_BELOW,
-        }
+        },
     ]
     points = [
         {"label": label, "colour": colour, "shape": "circle", "min_zoom": AGGREGATE_BELOW}

@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from grids.basemap import basemap_layers
-from grids.models import GridBoundary, Region
+from grids.models import GridBoundary
 from incidents.models import (
     Action,
     Category,
@@ -119,14 +119,6 @@ def _send_back_levels(incident: Incident) -> list[tuple[str, str]]:
     ]
 
 
-def _extent(user):
-    node = user.grid or user.region or (user.department.district if user.department_id else None)
-    if node is None:
-        node = Region.objects.visible_to(user).filter(parent__isnull=True).first()
-    boundary = node.boundary_on() if node is not None else None
-    return boundary.extent if boundary is not None else None
-
-
 @login_required
 def incident_detail(request, pk: int):
     """One incident: its fields, its timeline, its place and the steps the user may take."""
@@ -198,16 +190,12 @@ def incident_detail(request, pk: int):
 @login_required
 def incident_new(request):
     """The report form (上报): pick the point on the map, describe, send."""
-    user = request.user
     config = {
-        "extent": _extent(user),
-        "basemap": basemap_layers(),
         "urls": {
             "report": "/api/incidents/",
             "nearby": "/api/incidents/nearby/",
             "categories": "/api/incident-categories/",
             "grids": "/api/grids/",
-            "gridTiles": "/tiles/grids/{z}/{x}/{y}.pbf",
             "incident": "/incidents/{id}/",
         },
     }

@@ -60,6 +60,8 @@ def _scope_for(session_key: str | None):
         store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
         return scope_of(get_user(_Request(store)))
     finally:
+        # As after a request: the pooled thread keeps its connection for the next stream
+        # (a reconnect storm after a restart opens no connection per stream).
         close_old_connections()
 
 
@@ -159,7 +161,6 @@ async def _pump(send, sub, disconnected, sent, key) -> None:
             timeout=stream.HEARTBEAT_SECONDS,
             return_when=asyncio.FIRST_COMPLETED,
         )
-        import logging; logging.getLogger("live.debug").warning("DEBUG pump done=%s disc=%s q=%s", [d is getting for d in done], disconnected.done(), sub.queue.qsize())
         if getting not in done:
             getting.cancel()
         if disconnected in done:

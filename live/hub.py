@@ -164,7 +164,6 @@ class Hub:
             self.handled = {i for i in self.handled if i > floor}
 
     def dispatch(self, event: Event) -> None:
-        log.warning("DEBUG dispatch %s to %s", event.id, [(s.overflowed, s.scope.sees(event)) for s in self.subscribers])
         for sub in list(self.subscribers):
             if sub.overflowed or not sub.scope.sees(event):
                 continue

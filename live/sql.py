@@ -25,3 +25,18 @@ def prune(before: dt.datetime) -> int:
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM live_event WHERE at < %s", [before])
         return cursor.rowcount
+
+
+# The newest id handed out, committed or not: what a new stream starts from. MAX(id) is 0
+# once retention emptied the log, and a client's id would then look newer than the log.
+NEWEST = """
+SELECT COALESCE(last_value, 0)  -- NULL until the first id is taken
+FROM pg_sequences WHERE schemaname = current_schema() AND sequencename = %s
+"""
+
+
+def newest_id() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(NEWEST, ["live_event_id_seq"])
+        row = cursor.fetchone()
+        return (row[0] or 0) if row else 0

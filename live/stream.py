@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 
-from django.db.models import Max, Min
+from django.db.models import Min
 
+from live import sql
 from live.models import Event
 
 RETRY_MS = 2000
@@ -64,26 +65,24 @@ def parse_last(header: str | None, query: str | None) -> int | None:
     return int(raw)
 
 
-def newest_id() -> int:
-    return Event.objects.aggregate(n=Max("id"))["n"] or 0
-
-
 def catch_up(scope, last: int | None) -> tuple[list[Event], bool, int]:
     """(events after `last` the scope sees, whether a reset is due instead, the newest id).
 
-    No `last`: nothing to catch up, the stream starts at the newest event. A `last` older
-    than the log keeps (retention), or newer than any event (another database), or more
-    than CATCH_UP_LIMIT behind: a reset."""
-    bounds = Event.objects.aggregate(lo=Min("id"), hi=Max("id"))
-    newest = bounds["hi"] or 0
+    No `last`: nothing to catch up, the stream starts at the newest id. A `last` newer than
+    any id (another database), older than what the log keeps (retention), or more than
+    CATCH_UP_LIMIT behind: a reset."""
+    newest = sql.newest_id()
     if last is None or last == newest:
         return [], False, newest
-    if last > newest or (bounds["lo"] is not None and last < bounds["lo"] - 1):
+    if last > newest:
+        return [], True, newest
+    oldest = Event.objects.aggregate(lo=Min("id"))["lo"]
+    # Ids between `last` and the oldest kept were pruned (or rolled back: rare).
+    if oldest is None or last < oldest - 1:
         return [], True, newest
     rows = list(Event.objects.filter(id__gt=last).order_by("id")[: CATCH_UP_LIMIT + 1])
     if len(rows) > CATCH_UP_LIMIT:
         return [], True, newest
-    newest = max(newest, rows[-1].id) if rows else newest
     return [e for e in rows if scope.sees(e)], False, newest
 
 

@@ -74,7 +74,9 @@ def counts(name: str, colour: str, theme: str, max_zoom: float, min_zoom: float 
     """A layer's aggregates (features with "n"): a circle growing with the log of the count,
     the count in it. Collision on the count keeps crowded grids readable."""
     c = colours(theme)
-    radius = ["interpolate", ["linear"], ["ln", ["+", ["get", "n"], 1]], 0, 7, 2.3, 10, 6.9, 18]
+    # Smaller at district zoom, where a centre's grids crowd together.
+    by_count = ["interpolate", ["linear"], ["ln", ["+", ["get", "n"], 1]], 0, 7, 2.3, 10, 6.9, 18]
+    radius = ["interpolate", ["linear"], ["zoom"], 9, ["*", 0.7, by_count], 12, by_count]
     return [
         {
             "id": f"{name}-count",
@@ -109,44 +111,80 @@ def counts(name: str, colour: str, theme: str, max_zoom: float, min_zoom: float 
 
 # ---- the jurisdiction tree --------------------------------------------------------------
 REGION_LOOK = {
-    # name: (colour key, width, dash, label size, label zooms)
-    "districts": ("district", 2.6, None, 15, (3, 11)),
-    "streets": ("street", 1.6, None, 13, (10, 13.5)),
-    "communities": ("community", 0.9, [3, 2], 11, (12.5, 15)),
+    # name: (colour key, width, dash)
+    "districts": ("district", 2.6, None),
+    "streets": ("street", 1.6, None),
+    "communities": ("community", 0.9, [3, 2]),
 }
 
 
 def region_style(name: str):
-    key, width, dash, size, (lo, hi) = REGION_LOOK[name]
+    key, width, dash = REGION_LOOK[name]
 
     def style(theme: str) -> list[dict]:
-        c = colours(theme)
-        line = {"line-color": c[key], "line-width": width, "line-opacity": 0.9}
+        line = {"line-color": colours(theme)[key], "line-width": width, "line-opacity": 0.9}
         if dash:
             line["line-dasharray"] = dash
-        return [
-            {"id": f"{name}-line", "type": "line", "paint": line},
-            {
-                "id": f"{name}-label",
-                "type": "symbol",
-                "minzoom": lo,
-                "maxzoom": hi,
-                "layout": {
-                    "text-field": ["get", "name"],
-                    "text-font": FONT,
-                    "text-size": size,
-                    "text-padding": 6,
-                    "symbol-sort-key": 1,
-                },
-                "paint": label_paint(theme, c[key] if theme == "light" else c["text"]),
-            },
-        ]
+        return [{"id": f"{name}-line", "type": "line", "paint": line}]
 
     return style
 
 
+def places_style(theme: str) -> list[dict]:
+    """The district's name below z10.5, street names from z9 to z14, community names from
+    z12 to z16: one point per place,
+    symbol collision keeps them apart (streets win: sort key)."""
+    c = colours(theme)
+    street = ["==", ["get", "level"], "street"]
+    return [
+        {
+            "id": "places-district",
+            "type": "symbol",
+            "maxzoom": 10.5,
+            "filter": ["==", ["get", "level"], "district"],
+            "layout": {
+                "text-field": ["get", "name"],
+                "text-font": FONT,
+                "text-size": 16,
+                "symbol-sort-key": 0,
+            },
+            "paint": label_paint(theme, c["district"] if theme == "light" else c["text"]),
+        },
+        {
+            "id": "places-street",
+            "type": "symbol",
+            "minzoom": 9,
+            "maxzoom": 14,
+            "filter": street,
+            "layout": {
+                "text-field": ["get", "name"],
+                "text-font": FONT,
+                "text-size": ["interpolate", ["linear"], ["zoom"], 9, 12, 13, 15],
+                "text-padding": 8,
+                "symbol-sort-key": 0,
+            },
+            "paint": label_paint(theme, c["street"] if theme == "light" else c["text"]),
+        },
+        {
+            "id": "places-community",
+            "type": "symbol",
+            "minzoom": 12,
+            "maxzoom": 16,
+            "filter": ["==", ["get", "level"], "community"],
+            "layout": {
+                "text-field": ["get", "name"],
+                "text-font": FONT,
+                "text-size": 11.5,
+                "text-padding": 4,
+                "symbol-sort-key": 1,
+            },
+            "paint": label_paint(theme, c["muted"]),
+        },
+    ]
+
+
 def region_legend(name: str, title):
-    key, _width, _dash, _size, _zooms = REGION_LOOK[name]
+    key, _width, _dash = REGION_LOOK[name]
     return lambda: [{"label": str(title), "colour": THEMES["light"][key], "shape": "line"}]
 
 

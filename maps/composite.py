@@ -143,7 +143,7 @@ def get_composite(request: Request, user, z: int, x: int, y: int) -> tuple[Tile,
     versions = layer_versions([layer.name for layer in request.layers])
     version = combined_version(request, versions)
     key = composite_key(version, scope, request.names, request.filters_text, z, x, y)
-    tile = RECENT.get(key) or cache.get(key)
+    tile = RECENT.get(key)
     if tile is None:
         wanted = [
             (layer, request.filters.get(layer.name, ()), versions[layer.name])
@@ -151,20 +151,21 @@ def get_composite(request: Request, user, z: int, x: int, y: int) -> tuple[Tile,
             if in_zoom(layer, z)
         ]
         keys = [_part_key(lay, ver, scope, z, x, y, fil) for lay, fil, ver in wanted]
-        cached = cache.get_many(keys)
-        missing = [
-            (i, w) for i, (w, k) in enumerate(zip(wanted, keys, strict=True)) if k not in cached
-        ]
+        # One round trip for the whole tile and its parts, one to store what was built.
+        cached = cache.get_many([key, *keys])
+        tile = cached.get(key)
+    if tile is None:
+        missing = [(i, w) for i, w in enumerate(wanted) if keys[i] not in cached]
+        fresh = {}
         if missing:
             built = build_parts([w for _, w in missing], user, z, x, y)
             fresh = {keys[i]: data for (i, _), data in zip(missing, built, strict=True)}
-            cache.set_many(fresh, tiles.CACHE_SECONDS)
             cached.update(fresh)
         data = b"".join(cached[k] for k in keys)
         etag = hashlib.md5(data, usedforsecurity=False).hexdigest()
         # Level 1: most tiles are small, and higher levels cost milliseconds for a few percent.
         tile = Tile(gzip.compress(data, 1), f'"{etag}"')
-        cache.set(key, tile, tiles.CACHE_SECONDS)
+        cache.set_many({**fresh, key: tile}, tiles.CACHE_SECONDS)
     RECENT.put(key, tile)
     return tile, version
 

@@ -51,6 +51,25 @@ def _regions(level):
     return queryset
 
 
+def _places(user):
+    """One point per district, street and community (on its surface) with its name: drawn once
+    per place, where a polygon's label would repeat in every tile the polygon crosses."""
+    return (
+        RegionBoundary.objects.current()
+        .filter(
+            region__in=Region.objects.visible_to(user)
+            .valid_on()
+            .filter(level__in=(Level.DISTRICT, Level.STREET, Level.COMMUNITY))
+        )
+        .annotate(
+            fid=F("region_id"),
+            name=F("region__name"),
+            level=F("region__level"),
+            point=PointOnSurface("geom"),
+        )
+    )
+
+
 def _grids(user):
     return (
         GridBoundary.objects.current()
@@ -105,6 +124,22 @@ def register_core_layers() -> None:
                 order=10 + order,
             )
         )
+    register(
+        Layer(
+            name="places",
+            title=_("place names"),
+            queryset=_places,
+            geometry="point",
+            bbox_field="geom",
+            attributes=("fid", "name", "level"),
+            kind="line",  # context, grouped with the boundaries in the layer panel
+            depends_on=(Region, RegionBoundary),
+            map_style=carto.places_style,
+            legend=None,
+            label="name",
+            order=95,
+        )
+    )
     register(
         Layer(
             name="grids",
@@ -285,7 +320,7 @@ def register_basedata_layers() -> None:
     )
 
 
-BASE = ("districts", "streets", "communities", "grids", "buildings")
+BASE = ("districts", "streets", "communities", "grids", "buildings", "places")
 
 
 def register_presets() -> None:
@@ -325,7 +360,7 @@ def register_presets() -> None:
         Preset(
             name="screen",
             title=_("Wall screen"),
-            layers=("districts", "streets", "communities", "grids", "incidents"),
+            layers=("districts", "streets", "communities", "grids", "places", "incidents"),
             figure="colour",
             order=90,
         )

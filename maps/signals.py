@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models.signals import post_delete, post_save
-
 from django.conf import settings
+from django.db.models.signals import post_delete, post_save
 
 from grids.signals import data_changed
 from maps import fastpath, registry

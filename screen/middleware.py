@@ -87,4 +87,7 @@ class KioskMiddleware:
                 request, 403, "kiosk_not_allowed", _("A wall screen shows only the screen.")
             )
         kiosks.touch(kiosk_id)
+        # Tile URLs issued to this session name the kiosk (maps.fastpath.holder), so its
+        # revocation also stops the cached tiles the fast path answers without a session.
+        request.kiosk_id = kiosk_id
         return self.get_response(request)

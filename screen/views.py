@@ -5,11 +5,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
+from grids.models import Region
 from screen.middleware import SESSION_KEY
 from screen.services import figures, kiosks
 
@@ -34,6 +36,25 @@ def screen_page(request):
             "scope": figures.scope_of(request.user),
             "time_zone": settings.TIME_ZONE,
         },
+    )
+
+
+@login_required
+def kiosk_page(request):
+    """Wall screen logins of the user's jurisdiction: create (the link shown once), list,
+    revoke, through /api/screen/kiosks/. Street and district centres, administrators."""
+    if not kiosks.may_issue(request.user):
+        raise PermissionDenied
+    regions = (
+        Region.objects.visible_to(request.user)
+        .current()
+        .filter(level__in=list(kiosks.ROLE_OF_LEVEL))
+        .order_by("code")
+    )
+    return render(
+        request,
+        "screen/kiosks.html",
+        {"regions": regions, "config": {"api": reverse("screen-kiosks")}},
     )
 
 

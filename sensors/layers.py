@@ -1,15 +1,18 @@
 """The sensor layers of the command-centre map (registered from SensorsConfig.ready).
 
 `sensors`: every device the user may see, a symbol per role and a colour per status,
-filterable by type and status (`?type=camera&status=offline`). Below zoom `AGGREGATE_BELOW`
-(500,000 devices in a district) each grid is one point with its number of devices and of
-those down (offline or in fault), counted after the filters; a dense tile at higher zoom is
-clustered.
+filterable by type, status and role (`?type=camera&status=offline&role=water_tank`).
+Below zoom `AGGREGATE_BELOW` (500,000 devices in a district) each grid is one point with its
+number of devices and of those down (offline or in fault), counted after the filters; a
+dense tile at higher zoom is clustered.
 
 `camera_coverage`: grids coloured by the share of their area that some camera sees
 (GridCoverage); a grid no camera sees is flagged (`gap`), the coverage-gap choropleth.
 
 `camera_sectors`: the view sectors of the cameras, at street zoom only.
+
+How they look on the MapLibre map is in map_style.py; their browser module (popups, the role
+symbols, fire mode) is static/sensors/map-layer.js. The "fire" preset is the fire team's view.
 """
 
 from __future__ import annotations
@@ -198,7 +201,8 @@ SECTORS = register(
         min_zoom=SECTORS_FROM,
         depends_on=(Sensor,),
         style={"off": True, "color": map_style.SECTOR},
-        order=71,
+        # Below every layer of points: a device or an incident inside a sector takes the click.
+        order=25,
         map_style=map_style.sectors_style,
         legend=map_style.sectors_legend,
     )

@@ -57,6 +57,7 @@ def _count_radius(small: float, large: float):
 
 def sensors_style(theme: str) -> list[dict]:
     t = _theme(theme)
+    statuses = list(STATUS_COLOURS)
     counted = ["has", "n"]
     down = ["all", ["has", "down"], [">", ["to-number", ["get", "down"], 0], 0]]
     # Grids are small at zoom 10-12: the count circles grow with the zoom so that they never
@@ -72,7 +73,15 @@ def sensors_style(theme: str) -> list[dict]:
         14,
         _count_radius(7, 15),
     ]
-    badge_offset = ["interpolate", ["linear"], ["zoom"], 10, ["literal", [4, -4]], 14, ["literal", [11, -11]]]
+    badge_offset = [
+        "interpolate",
+        ["linear"],
+        ["zoom"],
+        10,
+        ["literal", [4, -4]],
+        14,
+        ["literal", [11, -11]],
+    ]
     return [
         {
             "id": "sensors-count",
@@ -138,7 +147,7 @@ def sensors_style(theme: str) -> list[dict]:
                     "sensor-",
                     ["match", ["get", "role"], list(ROLES), ["get", "role"], "other"],
                     "-",
-                    ["match", ["get", "status"], list(STATUS_COLOURS), ["get", "status"], "offline"],
+                    ["match", ["get", "status"], statuses, ["get", "status"], "offline"],
                 ],
                 "icon-size": ["interpolate", ["linear"], ["zoom"], 14, 0.65, 17, 1],
                 "icon-allow-overlap": True,
@@ -160,7 +169,11 @@ def sensors_style(theme: str) -> list[dict]:
                 "text-anchor": "top",
                 "text-optional": True,
             },
-            "paint": {"text-color": t["text"], "text-halo-color": t["halo"], "text-halo-width": 1.2},
+            "paint": {
+                "text-color": t["text"],
+                "text-halo-color": t["halo"],
+                "text-halo-width": 1.2,
+            },
         },
     ]
 

@@ -53,6 +53,9 @@ def fast_test_settings(settings, tmp_path_factory):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.GRIDLINE_SHARED_CACHE = False
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    # Under live_server /events/ is the WSGI poll fallback: a stream ends after 5 s (the
+    # browser reconnects with its last event id), so no thread polls past its test.
+    settings.GRIDLINE_LIVE_WSGI_SECONDS = 5
     cache.clear()
     # Each test has its own data under the same layer version numbers.
     tiles.forget_process_caches()

@@ -51,17 +51,18 @@ def test_map_page_uses_the_setting(settings, users, client):
 
 
 def make_pmtiles(path, tile_type: str) -> bytes:
-    """A small PMTiles file: one z0 tile, vector (a water polygon) or a PNG."""
+    """A small PMTiles file: one z0 tile, vector (water over the whole world) or a PNG."""
     import mapbox_vector_tile
     from pmtiles.tile import Compression, TileType, zxy_to_tileid
     from pmtiles.writer import write
 
+    world = "POLYGON((0 0,4096 0,4096 4096,0 4096,0 0))"  # the whole tile, in tile units
     if tile_type == "mvt":
         data = mapbox_vector_tile.encode(
             [
                 {
                     "name": "water",
-                    "features": [{"geometry": "POLYGON((0 0,10 0,10 10,0 0))", "properties": {}}],
+                    "features": [{"geometry": world, "properties": {}}],
                 }
             ]  # fmt: skip
         )

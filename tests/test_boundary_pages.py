@@ -127,7 +127,9 @@ def test_the_editor_page_carries_the_api_urls_and_the_neighbours_to_snap_to(
     assert codes == {tree.grids[k].code for k in [(1, 2, 1), (1, 2, 2), (2, 1, 1), (2, 2, 1)]}
     html = response.content.decode()
     assert "leaflet-geoman-free/leaflet-geoman.min.js" in html
-    assert 'id="editor-i18n"' in html
+    # An ES module; its words come from the catalogue (words.js), not a JSON block.
+    assert '<script type="module" src="/static/boundaries/editor.js">' in html
+    assert 'id="editor-i18n"' not in html
 
 
 def test_the_vendor_and_editor_files_are_served_from_the_app():
@@ -135,6 +137,9 @@ def test_the_vendor_and_editor_files_are_served_from_the_app():
         "vendor/@geoman-io/leaflet-geoman-free/leaflet-geoman.min.js",
         "vendor/@geoman-io/leaflet-geoman-free/leaflet-geoman.css",
         "boundaries/editor.js",
+        "boundaries/editor-map.js",
+        "boundaries/editor-panel.js",
+        "boundaries/words.js",
         "boundaries/editor.css",
         "boundaries/history.js",
     ):

@@ -189,10 +189,11 @@ def test_the_report_form_places_the_point_on_the_command_map(
 
 def test_pages_load_our_scripts_as_modules(users, tree, incident):
     """Every script of ours on the pages FRONT converted is an ES module (no IIFE globals),
-    except the three classic ones named above; and no page loads Leaflet.VectorGrid."""
+    except the three classic ones named above, and their words come from the catalogue; no
+    page at all (the map and sensor pages included) loads Leaflet.VectorGrid."""
     client = Client()
     client.force_login(users.street)
-    pages = [
+    converted = [
         "/incidents/",
         "/incidents/new/",
         f"/incidents/{incident.pk}/",
@@ -201,18 +202,20 @@ def test_pages_load_our_scripts_as_modules(users, tree, incident):
         "/boundaries/",
         "/ogc/collections/grids/items?f=html",
     ]
-    classic, vectorgrid = {}, {}
-    for path in pages:
+    classic, vectorgrid = {}, []
+    for path in [*converted, "/", "/sensors/", "/screen/"]:
         response = client.get(path)
         assert response.status_code == 200, path
         html = response.content.decode()
+        if "vectorgrid" in html.lower():
+            vectorgrid.append(path)
+        if path not in converted:
+            continue
         for before, src, after in SCRIPT.findall(html):
             ours = not src.startswith("/static/vendor/")
             if ours and 'type="module"' not in before + after and src not in CLASSIC:
                 classic.setdefault(path, []).append(src)
-        if "vectorgrid" in html.lower():
-            vectorgrid[path] = True
         # Words come from the catalogue, not from JSON blocks built in the template.
         assert not re.search(r'<script id="[\w-]*i18n"', html), path
     assert classic == {}
-    assert vectorgrid == {}
+    assert vectorgrid == []

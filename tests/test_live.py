@@ -23,7 +23,7 @@ from live.models import Event
 from live.scope import scope_of
 from sensors.models import AlertKind, Gateway, Sensor
 from sensors.services import health
-from sensors.services.registry import SensorSpec, create_sensor, issue_token
+from sensors.services.registry import SensorSpec, create_sensor, issue_token, update_sensor
 from tests.conftest import cell, centre_of
 from tests.test_incident_loop import step
 
@@ -138,9 +138,7 @@ def heartbeat(token, code, at, status=None):
     assert response.status_code in (200, 201, 202), response.content
 
 
-def test_a_fault_publishes_the_status_and_the_alert_to_those_who_see_the_device(
-    everyone, devices
-):
+def test_a_fault_publishes_the_status_and_the_alert_to_those_who_see_the_device(everyone, devices):
     now = timezone.now().replace(microsecond=0)
     heartbeat(devices.token, "cam-1", now, "fault")
     status = Event.objects.get(kind="sensor.status")
@@ -167,6 +165,13 @@ def test_the_offline_sweep_publishes_each_device(everyone, devices, settings):
     assert "department" in receivers(everyone, far) and "street" not in receivers(everyone, far)
 
 
+def test_a_status_set_by_hand_is_published_once(devices):
+    update_sensor(devices.cam_1, status="maintenance")
+    update_sensor(devices.cam_1, status="maintenance", name="东门")
+    events = list(Event.objects.filter(kind="sensor.status"))
+    assert [(e.object["code"], e.object["status"]) for e in events] == [("cam-1", "maintenance")]
+
+
 def make_events(n, **keys):
     return live_services.publish_many(
         [
@@ -188,6 +193,12 @@ def test_catch_up_sends_what_the_user_missed_and_resets_beyond_the_log(tree, use
     Event.objects.filter(id__lte=mine[1].id).delete()  # retention took them
     assert stream.catch_up(worker, mine[0].id - 1)[1] is True
     assert stream.catch_up(worker, mine[1].id)[1] is False
+    # Retention emptied the log: a stream starts at the newest id all the same, and a client
+    # that had it misses nothing.
+    Event.objects.all().delete()
+    assert stream.catch_up(worker, None) == ([], False, other[-1].id)
+    assert stream.catch_up(worker, other[-1].id) == ([], False, other[-1].id)
+    assert stream.catch_up(worker, mine[0].id)[1] is True
 
 
 def test_old_events_are_pruned_beside_a_publish(tree, settings, monkeypatch):

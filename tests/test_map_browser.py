@@ -107,7 +107,16 @@ def test_district_and_phone_screenshots(open_map, users, residents, incident):
 def test_clicking_an_incident_opens_its_popup(open_map, users, tree, incident):
     page = open_map(users.street)
     at = centre_of(tree.grids[(1, 1, 1)])
+    # The legend explains what is on screen: per-grid counts below the aggregation zoom,
+    # the statuses of single incidents above it.
+    go_to(page, at, 11)
+    page.wait_for_timeout(300)
+    legend = page.locator(".map-legend [data-layer=incidents]").inner_text()
+    assert "各网格在办事件数" in legend and "已上报" not in legend
     go_to(page, at, 16)
+    page.wait_for_timeout(300)
+    legend = page.locator(".map-legend [data-layer=incidents]").inner_text()
+    assert "已上报" in legend and "各网格在办事件数" not in legend
     click_at(page, at)
     popup = page.wait_for_selector(".incident-popup", timeout=10000)
     assert "校车太挤" in popup.inner_text()

@@ -23,6 +23,10 @@ from maps.registry import Layer
 from tests.conftest import centre_of
 from tests.test_tiles import tile_of
 
+# Per request: the session, the user, the layers' versions, the extent, filter choices.
+STYLE_QUERIES = 8
+TILEJSON_QUERIES = 5
+
 
 def client_of(user=None) -> Client:
     client = Client()
@@ -108,9 +112,13 @@ def test_one_tile_holds_every_requested_layer(users, homes, tree):
     assert all("n" in f["properties"] for f in low["households"]["features"])
 
 
+@pytest.mark.parametrize("shared", [False, True])
 def test_the_url_changes_with_the_data_and_only_the_changed_part_is_rebuilt(
-    users, homes, tree, monkeypatch
+    settings, users, homes, tree, monkeypatch, django_capture_on_commit_callbacks, shared
 ):
+    # Shared: the versions are tokens in the cache, dropped after the commit (locmem in one
+    # process behaves as a shared cache does); else the database's counters.
+    settings.GRIDLINE_SHARED_CACHE = shared
     client = client_of(users.admin)
     centre = centre_of(tree.grids[(1, 1, 1)])
     z_x_y = tile_of(centre.x, centre.y, 16)
@@ -123,9 +131,10 @@ def test_the_url_changes_with_the_data_and_only_the_changed_part_is_rebuilt(
         "build_parts",
         lambda missing, *a: built.append([m[0].name for m in missing]) or real(missing, *a),
     )
-    added, _ = create_household(
-        address="新户", location=Point(centre.x + 0.0001, centre.y, srid=4326)
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        added, _ = create_household(
+            address="新户", location=Point(centre.x + 0.0001, centre.y, srid=4326)
+        )
     after = tilejson(client, "layers=grids,households")["tiles"][0]
     assert after != before  # the versions in the URL
     second = decode(client.get(tile_path(after, *z_x_y)))
@@ -337,3 +346,12 @@ def test_a_preset_turns_on_its_layers_and_filters(users, tree):
     query = parse_qs(urlsplit(style["sources"]["gridline"]["tiles"][0]).query)
     assert query["f"][0].startswith("sensors.role=")
     assert client_of().get("/api/map/style.json").status_code == 401
+
+
+def test_query_counts_are_pinned(users, tree, django_assert_num_queries):
+    client = client_of(users.street)
+    client.get("/api/map/style.json")  # the session and the user, read once
+    with django_assert_num_queries(STYLE_QUERIES):
+        assert client.get("/api/map/style.json").status_code == 200
+    with django_assert_num_queries(TILEJSON_QUERIES):
+        assert client.get("/api/map/tiles.json?layers=grids,incidents").status_code == 200

@@ -139,6 +139,40 @@ def test_figures_are_cached_per_jurisdiction_and_follow_incidents(scene, tree, u
     assert fresh["incidents"]["incidents_today"] == first["incidents"]["incidents_today"] + 1
 
 
+def test_with_a_shared_cache_stale_figures_are_served_while_the_worker_recounts(
+    scene, tree, users, api, settings
+):
+    from django.core.cache import cache
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    settings.GRIDLINE_SHARED_CACHE = True
+    first = api(users.street).get("/api/screen/figures/").json()
+    report(tree, users, (1, 1, 2), "南门倒树", users.street)
+    figures.bump()
+    key = f"screen:figures:{figures.scope_key(users.street)}:zh-hans"
+    entry = cache.get(key)
+    entry["computed"] -= 60
+    cache.set(key, entry)
+    # Stale: answered at once with the previous figures, and one recount queued however
+    # many screens ask.
+    for _ in range(3):
+        stale = api(users.street).get("/api/screen/figures/").json()
+        assert stale["incidents"]["incidents_today"] == first["incidents"]["incidents_today"]
+    jobs = ProcrastinateJob.objects.filter(task_name="screen.jobs.refresh_figures")
+    assert jobs.count() == 1
+    job = jobs.get()
+    assert job.args["scope"] == {
+        "role": "street_centre",
+        "region_id": users.street.region_id,
+        "grid_id": None,
+        "department_id": None,
+    }
+    # The worker's recount (the job's body), then the fresh answer.
+    figures.refresh(job.args["scope"], job.args["language"])
+    fresh = api(users.street).get("/api/screen/figures/").json()
+    assert fresh["incidents"]["incidents_today"] == first["incidents"]["incidents_today"] + 1
+
+
 def test_figures_take_a_constant_number_of_queries(scene, users, django_assert_max_num_queries):
     with django_assert_max_num_queries(30):
         figures.compute(users.district)
@@ -227,13 +261,22 @@ def test_an_unknown_kiosk_link_is_not_found(db):
     assert Client().get("/screen/kiosk/whatever").status_code == 404
 
 
-def test_revoking_ends_the_kiosk_session_on_its_next_request(scene, tree, users, api):
+def test_revoking_ends_the_kiosk_session_on_its_next_request(
+    scene, tree, users, api, django_capture_on_commit_callbacks
+):
+    from maps.fastpath import revoked
+
     client, kiosk, secret = kiosk_client(api, users, tree)
     assert client.get("/api/screen/figures/").status_code == 200
+    holder = f"{kiosk.user_id}.k{kiosk.pk}"
+    assert not revoked(holder)
     # Another street's centre cannot see it, let alone revoke it.
     other = User.objects.create_user("street2", role="street_centre", region=tree.streets[2])
     assert api(other).delete(f"/api/screen/kiosks/{kiosk.pk}/").status_code == 404
-    assert api(users.street).delete(f"/api/screen/kiosks/{kiosk.pk}/").status_code == 204
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api(users.street).delete(f"/api/screen/kiosks/{kiosk.pk}/").status_code == 204
+    # The tile fast path, which reads no session, stops for the kiosk's tile URLs too.
+    assert revoked(holder)
     answer = client.get("/api/screen/figures/")
     assert answer.status_code == 401
     assert answer.json()["errors"][0]["code"] == "kiosk_revoked"
@@ -263,3 +306,15 @@ def test_kiosks_in_the_admin_show_the_link_once(tree, users, client):
     assert dt.timedelta(0) <= timezone.now() - kiosk.created_at < dt.timedelta(minutes=1)
     kiosks.revoke(kiosk)
     assert Kiosk.objects.get().revoked_at is not None
+
+
+def test_the_kiosk_page_is_for_the_centres(scene, tree, users, api, client):
+    client.force_login(users.street)
+    page = client.get("/screen/kiosks/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert tree.streets[1].code in text and tree.streets[2].code not in text
+    client.force_login(users.worker)
+    assert client.get("/screen/kiosks/").status_code == 403
+    kiosk_session, _kiosk, _secret = kiosk_client(api, users, tree)
+    assert kiosk_session.get("/screen/kiosks/").status_code == 403

@@ -4,6 +4,7 @@ and a new incident reported through the API enters its live feed within 2 s."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -67,6 +68,8 @@ def test_the_screen_renders_at_both_sizes(browser, live_server, scene, users, si
         assert page.errors == []
         assert outside_requests(page) == []
         assert map_drawn(page), page.warnings
+        # Chinese on a Chinese page: no English word in any text a person reads.
+        assert re.findall(r"[A-Za-z]{3,}", page.inner_text("body")) == []
         kpis = page.locator(".kpi").count()
         assert kpis == 14
         today = page.locator('.kpi[data-key="today"] .value').inner_text()
@@ -136,5 +139,31 @@ def test_another_street_sees_nothing_of_this_one(browser, live_server, scene, tr
     try:
         assert page.locator('.kpi[data-key="today"] .value').inner_text() == "0"
         assert "路面破损" not in page.content()
+    finally:
+        page.close()
+
+
+def test_a_centre_creates_and_revokes_a_kiosk_on_its_page(browser, live_server, tree, users):  # noqa: F811
+    page = open_page(browser, live_server.url, users.street, path="/screen/kiosks/", size="desk")
+    try:
+        page.fill("input[name=name]", "指挥大厅左侧大屏")
+        page.click("#kiosk-form button[type=submit]")
+        page.wait_for_selector("#kiosk-issued:not([hidden])")
+        link = page.inner_text("#kiosk-link")
+        assert "/screen/kiosk/gk_" in link
+        page.wait_for_selector("#kiosk-table tbody tr")
+        assert "指挥大厅左侧大屏" in page.inner_text("#kiosk-table")
+        screenshot(page, "screen-kiosks")
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.click("#kiosk-table button[data-revoke]")
+        page.wait_for_selector("#kiosk-none:not([hidden])")
+        assert page.errors == []
+        # Words in Chinese; the link itself (in <code>) is data.
+        words = page.evaluate(
+            "(() => { const m = document.querySelector('main').cloneNode(true);"
+            " m.querySelectorAll('code, script').forEach((c) => c.remove());"
+            " return m.innerText; })()"
+        )
+        assert re.findall(r"[A-Za-z]{3,}", words) == []
     finally:
         page.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 
 import pytest
 from django.contrib.gis.geos import Point
@@ -23,8 +22,14 @@ from sensors.services import broadcast
 from sensors.services.health import NOTIFICATION_URL
 from sensors.services.ingest import ingest
 from sensors.services.registry import SensorSpec, create_sensor
+from tests.browser_support import (  # noqa: F401
+    ARTIFACTS,
+    browser,
+    needs_chromium,
+    open_page,
+    outside_requests,
+)
 from tests.conftest import centre_of
-from tests.test_map_browser import ARTIFACTS, CHROMIUM, browser, open_map  # noqa: F401
 
 LIST = "/sensors/"
 
@@ -404,11 +409,10 @@ def test_offline_notifications_open_the_offline_devices():
 # --- in a real browser: the retry button and "show on map" -----------------------------
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="no chromium")
+@needs_chromium
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_retry_and_show_on_map_in_a_browser(open_map, users, devices, sent):  # noqa: F811
-    page = open_map(users.street)
-    page.goto(f"{page.base}/sensors/")
+def test_retry_and_show_on_map_in_a_browser(browser, live_server, users, devices, sent):  # noqa: F811
+    page = open_page(browser, live_server.url, users.street, path="/sensors/")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "sensor-list.png"), full_page=True)
 
@@ -440,4 +444,5 @@ def test_retry_and_show_on_map_in_a_browser(open_map, users, devices, sent):  # 
     assert centre["lng"] == pytest.approx(tank.location.x, abs=1e-5)
     assert centre["lat"] == pytest.approx(tank.location.y, abs=1e-5)
     assert page.evaluate("() => window.gridlineMap.map.getZoom()") == 16
+    assert outside_requests(page) == []
     assert page.errors == []

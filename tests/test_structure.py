@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 APPS = (
     "config",
     "grids",
+    "live",
     "maps",
     "reports",
     "ogc",
@@ -23,6 +24,7 @@ APPS = (
     "incidents",
     "sensors",
     "boundaries",
+    "screen",
 )
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 

@@ -164,7 +164,8 @@ def test_main_pages_speak_chinese(admin_page, users, tree, homes, incident):
     page.click("button[type=submit]")
     page.wait_for_selector("body[data-map-ready='1']", timeout=20000)
     problems = {}
-    for path in ["/", "/incidents/", f"/incidents/{incident.pk}/", "/reports/", "/boundaries/"]:
+    pages = ["/", "/incidents/", "/incidents/new/", f"/incidents/{incident.pk}/", "/reports/"]
+    for path in [*pages, "/boundaries/", "/notifications/"]:
         interface, body = read(page, path)
         leftovers = [w for w in LEFTOVERS if w in body or any(w in t for t in interface)]
         if leftovers or english_words(interface):

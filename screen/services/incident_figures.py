@@ -175,11 +175,15 @@ def departments(visible, today: dt.date) -> list[dict]:
     return result
 
 
-def recent(visible) -> list[dict]:
-    """The newest incidents, as the live feed's incident objects (live.services)."""
+def recent(visible, today: dt.date) -> list[dict]:
+    """The newest incidents of the last 30 days, as the live feed's incident objects
+    (live.services); the bound keeps a district's sort to a month of rows."""
     labels = dict(Status.choices)
     rows = (
-        visible.filter(merged_into__isnull=True)
+        visible.filter(
+            merged_into__isnull=True,
+            reported_at__gte=_start_of(today - dt.timedelta(days=DAYS - 1)),
+        )
         .order_by("-reported_at", "-id")
         .queue_rows()[:FEED_ROWS]
     )

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from grids import scoping
 from grids.models import Region, Role, User
+from maps.fastpath import revoke as revoke_tiles
 from screen.models import Kiosk
 
 # Secrets start with this, so a leaked kiosk link is recognisable (secret scanners, logs).
@@ -131,9 +132,11 @@ def revoke(kiosk: Kiosk) -> None:
         kiosk.user.is_active = False
         kiosk.user.save(update_fields=["is_active"])
         key = state_key(kiosk.pk)
-        # Dropped now and set after the commit: a request in between reads the row.
+        # Dropped now and set after the commit: a request in between reads the row. The fast
+        # path's cached tiles (served without a session) stop for the kiosk's URLs too.
         cache.delete(key)
         transaction.on_commit(lambda: cache.set(key, "revoked", STATE_SECONDS))
+        transaction.on_commit(lambda: revoke_tiles(f"k{kiosk.pk}"))
 
 
 def is_revoked(kiosk_id: int) -> bool:

@@ -28,6 +28,7 @@ from grids.problems import Problem, ProblemsError
 from grids.services.households import check_in_jurisdiction, grid_for_point
 from grids.signals import announce
 from sensors.models import Gateway, Role, Sensor, SensorType, Status
+from sensors.services import live
 
 GEOD = Geod(ellps="WGS84")
 # One vertex per this many degrees of a sector's arc (a 90° camera: 19 vertices), and the
@@ -383,10 +384,13 @@ def update_sensor(
             sensor.properties = properties
         if name is not None:
             sensor.name = name
+        changed = status is not None and status != sensor.status
         if status is not None:
             sensor.status = status
         sensor.coverage = coverage_for(sensor.role, sensor.location, sensor.properties)
         sensor.save()
+        if changed:
+            live.statuses([sensor.pk])
     announce(Sensor)
     return sensor
 

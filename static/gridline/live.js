@@ -1,7 +1,7 @@
 // Live events (issue #16): one EventSource per page on /events/ (Server-Sent Events), handed to
 // every subscriber and also dispatched as a "gridline:live" window event.
 //
-//   import { subscribe } from "/static/gridline/live.js";
+//   subscribe() comes from ../gridline/live.js (a relative import in our modules):
 //   const stop = subscribe((data) => { ... }, ["incident.created"]);  // kinds: null = all
 //
 // data = {id, kind, at, layers, object}; kind "reset" means the server no longer holds what this

@@ -25,7 +25,10 @@ if (config.grid) {
 } else {
   map.setView([lat, lon], 16);
 }
-L.circleMarker([lat, lon], { radius: 7, color: "#fff", weight: 2, fillColor: "#d7301f", fillOpacity: 1 }).addTo(map);
+// The map's colour of an incident (alarm red is for alarms only).
+L.circleMarker([lat, lon], {
+  radius: 7, color: "#fff", weight: 2, fillColor: "#e8590c", fillOpacity: 1,
+}).addTo(map);
 
 // ---- lists for the selects ------------------------------------------------------------
 const fill = async (selector, url, label) => {

@@ -49,9 +49,11 @@ function place(lngLat, view) {
   form.lat.value = state.point[1];
   showNearby();
 }
-const mapReady = createMap(element, { style: element.dataset.style, controls: false }).then((view) => {
+const mapReady = createMap(element, { style: element.dataset.style, controls: false, modules: false }).then((view) => {
   view.setLayers(Object.fromEntries(view.meta.layers.map((l) => [l.name, SHOWN.has(l.name)])));
   view.setClickMode(({ lngLat }) => place(lngLat, view));
+  // No layer panel or search here, but zoom buttons: not everyone zooms with a wheel or pinch.
+  view.map.addControl(new view.maplibregl.NavigationControl({ showCompass: false }), "top-left");
   window.gridlineReport.map = view.map;
   window.gridlineReport.view = view;
   return view;

@@ -237,7 +237,8 @@ export function createFigures(view, onChange) {
       esc(T.onTimeRate)}: <b>${pct(c.on_time_rate)}</b></div>`;
   };
   const legendBlock = () => {
-    if (!view.isOn("grids")) return null;
+    // The grids are drawn from their layer's minimum zoom: no key for a choropleth not on screen.
+    if (!view.isOn("grids") || map.getZoom() < (view.layerMeta.grids || {}).minZoom) return null;
     const options = FIGURES.map((k) => `<option value="${k}"${k === state.figure ? " selected" : ""}>${
       esc(k === "none" ? T.noFigure : T[k])}</option>`).join("");
     let rows = "";
@@ -262,8 +263,8 @@ export function createFigures(view, onChange) {
     else if (t.id === "month") { state.month = t.value; loadCompleteness(); }
   });
 
-  const load = async () => {
-    const data = await json(`${meta.urls.rollup}?level=grid`);
+  const load = async (pending = null) => {
+    const data = await (pending || json(`${meta.urls.rollup}?level=grid`));
     state.figures = Object.fromEntries(data.results.map((r) => [r.id, r]));
     state.figuresLoaded = true;
     restyle();

@@ -21,7 +21,11 @@ async function start() {
   if (!asked && remembered && remembered !== meta.preset && (meta.presets || []).some((p) => p.name === remembered)) {
     style = await json(`/api/map/style.json?preset=${encodeURIComponent(remembered)}`);
   }
-  const view = await createMap(document.getElementById("map"), { style, controls: true });
+  // The grid figures load while the map starts; the first complete render waits for them.
+  const rollup = json(`${style.metadata.gridline.urls.rollup}?level=grid`);
+  let figured;
+  const applied = new Promise((resolve) => { figured = resolve; });
+  const view = await createMap(document.getElementById("map"), { style, controls: true, waitFor: [applied] });
   const figures = createFigures(view, () => {
     const id = view.panel.el.dataset.gridId;
     if (id) panel.drawIndicator(Number(id));
@@ -60,7 +64,12 @@ async function start() {
   };
   let timer;
   view.map.on("moveend", () => { clearTimeout(timer); timer = setTimeout(updateView, 250); });
-  await view.waitFor(figures.load().then(() => figures.choose(view.state.figure)));
+  try {
+    await figures.load(rollup);
+    figures.choose(view.state.figure);
+  } finally {
+    figured();
+  }
   updateView();
 }
 

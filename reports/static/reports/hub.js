@@ -1,6 +1,6 @@
 // The reports hub: choose a template, a period and a region, preview the generated table
 // (GET .../generate/?format=json), download it as .xlsx or .csv, and see the recent runs.
-import { call, errorMessages as messages, esc } from "../gridline/api.js";
+import { call, errorMessages as messages, esc, fmt } from "../gridline/api.js";
 import { flash, showKeptFlash } from "../gridline/flash.js";
 
 const config = JSON.parse(document.getElementById("hub-config").textContent);
@@ -107,7 +107,7 @@ async function loadRuns() {
   const runs = (Array.isArray(body) ? body : body.results || []).slice(0, 10);
   const titles = Object.fromEntries(Object.entries(config.templates).map(([code, t]) => [code, t.title]));
   document.getElementById("runs").innerHTML = runs.length ? runs.map((r) => `<tr>
-    <td>${esc(new Date(r.at).toLocaleString())}</td><td>${esc(titles[r.template] || r.template)}</td>
+    <td>${esc(fmt.datetime(r.at))}</td><td>${esc(titles[r.template] || r.template)}</td>
     <td>${esc(periodKey(r.period_type, r.period_start))}</td><td>${esc(r.region)}</td><td>${esc(r.format)}</td>
     <td class="num">${esc(r.rows)}</td><td class="num">${esc(r.milliseconds)}</td><td>${esc(r.by)}</td></tr>`).join("")
     : `<tr><td colspan="8" class="empty">${esc(T.noRuns)}</td></tr>`;

@@ -2,7 +2,7 @@
 // with the versions the page was drawn at), show each error beside its item and rule
 // warnings after a save, prefill empty items with last period's values, submit, reopen,
 // and the change history.
-import { call, errorMessages as messages, esc } from "../gridline/api.js";
+import { call, errorMessages as messages, esc, fmt } from "../gridline/api.js";
 import { flash, keepFlash, showKeptFlash } from "../gridline/flash.js";
 
 const config = JSON.parse(document.getElementById("ledger-config").textContent);
@@ -169,7 +169,7 @@ history.addEventListener("toggle", async () => {
   const show = (v) => (v === null || v === undefined || v === "" ? T.empty
     : String(v).replace(/^(-?\d+)\.0+$/, "$1").replace(/^(-?\d+\.\d*?)0+$/, "$1"));
   document.getElementById("history-rows").innerHTML = body.length ? body.map((r) => `<tr>
-    <td>${esc(new Date(r.at).toLocaleString())}</td><td>${esc(names[r.indicator] || r.indicator)}</td>
+    <td>${esc(fmt.datetime(r.at))}</td><td>${esc(names[r.indicator] || r.indicator)}</td>
     <td>${esc(show(r.previous))}</td><td>${esc(show(r.value))}</td><td>${esc(r.version)}</td><td>${esc(r.by)}</td></tr>`).join("")
     : `<tr><td colspan="6" class="empty">${esc(T.noHistory)}</td></tr>`;
 });

@@ -120,7 +120,9 @@ export function render(data) {
   if (!empty("chart-category", cats.length ? "" : none)) {
     bars("chart-category", cats.map((x) => x.name), cats.map((x) => x.n), "#4cc9f0");
   }
-  const area = ((data.by_area && data.by_area.rows) || []).filter((x) => x.n || x.open);
+  // The busiest areas only: thirty communities in one panel could not be read.
+  const area = ((data.by_area && data.by_area.rows) || []).filter((x) => x.n)
+    .sort((a, b) => b.n - a.n).slice(0, 8);
   if (!empty("chart-area", area.length ? "" : none)) {
     bars("chart-area", area.map((x) => x.name), area.map((x) => x.n), "#7b8cff");
   }
@@ -141,10 +143,8 @@ export function resize() {
   Object.values(charts).forEach((c) => c.resize());
 }
 
-// A chart's first frame is drawn synchronously by setOption; "finished" follows the animation.
+// setOption paints a chart's first frame at once (the entry animation follows): the charts
+// are drawn by the next frame.
 export function drawn() {
-  return Promise.all(Object.values(charts).map((c) => new Promise((resolve) => {
-    c.on("finished", resolve);
-    setTimeout(resolve, 1500);
-  })));
+  return new Promise((resolve) => requestAnimationFrame(() => resolve()));
 }

@@ -30,6 +30,12 @@ function tick() {
 }
 
 // ---- KPI cards --------------------------------------------------------------------------
+// The ledgers of last month, falling due now: "11月台账".
+function ledgerLabel(l) {
+  const month = (l.period_label || "").replace(/^\d+年/, "");
+  return month ? _("%(month)s ledgers").replace("%(month)s", month) : _("Ledgers submitted");
+}
+
 function cards(d) {
   const i = d.incidents; const s = d.sensors; const p = d.people; const l = d.ledger;
   const n = (v) => fmt.number(v);
@@ -45,7 +51,7 @@ function cards(d) {
     ["offline", _("Offline"), n(s.offline), s.offline ? "warn" : ""],
     ["fault", _("Faulty"), n(s.fault), s.fault ? "alarm" : ""],
     ["alerts", _("Open alerts"), n(d.alerts.open), d.alerts.open ? "alarm" : "ok"],
-    ["ledger", _("Ledgers submitted"), fmt.percent(l.reporting_rate), l.reporting_rate != null && l.reporting_rate < 0.9 ? "warn" : ""],
+    ["ledger", ledgerLabel(l), fmt.percent(l.reporting_rate), l.reporting_rate != null && l.reporting_rate < 0.9 ? "warn" : ""],
     ["households", _("Households"), n(p.households), ""],
     ["residents", _("Residents"), n(p.residents), ""],
   ];
@@ -71,15 +77,10 @@ function renderCards(d) {
     }
     card.dataset.value = value;
     el.textContent = value;
+    // Long figures (a district's households) step down so they stay inside the card.
+    el.dataset.size = value.length > 7 ? "s" : value.length > 5 ? "m" : "";
     card.dataset.tone = tone;
   });
-  // The ledger's month (last month's, falling due now) beside its rate.
-  const ledger = box.querySelector('[data-key="ledger"] .value');
-  if (d.ledger.period) {
-    const month = document.createElement("small");
-    month.textContent = (d.ledger.period_label || "").replace(/^\d+年/, "");
-    ledger.append(month);
-  }
 }
 
 // ---- figures ----------------------------------------------------------------------------
@@ -135,11 +136,28 @@ async function startLive() {
 }
 
 // ---- map --------------------------------------------------------------------------------
+// MapLibre sizes labels and symbols in CSS pixels, which on a 2160p wall at a pixel ratio of 1
+// are half as large as on 1080p: the map is laid out at 1080p size and scaled up, drawn at
+// the full resolution, so both walls show the same map.
+function scaleOf() {
+  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+  return Math.max(1, rem / 16);
+}
+
 async function startMap() {
   const note = document.getElementById("map-note");
+  const el = document.getElementById("screen-map");
+  const scale = scaleOf();
+  if (scale > 1.1) {
+    Object.assign(el.style, {
+      inset: "auto", left: "0", top: "0", width: `${100 / scale}%`, height: `${100 / scale}%`,
+      transform: `scale(${scale})`, transformOrigin: "0 0",
+    });
+  }
   try {
     const { createMap } = await import("../gridline/map/index.js");
-    const view = await createMap(document.getElementById("screen-map"), { style: config.style, controls: false, interactive: false });
+    const view = await createMap(el, { style: config.style, controls: false, interactive: false });
+    if (scale > 1.1) view.map.setPixelRatio((window.devicePixelRatio || 1) * scale);
     await view.ready;
   } catch (err) {
     console.warn(`map: ${err && err.stack ? err.stack : err}`);
@@ -151,13 +169,16 @@ async function startMap() {
 async function start() {
   tick();
   setInterval(tick, 1000);
-  const figures = refresh();
-  const map = startMap();
+  // When each part was in (ms since navigation), for the bench: figures, charts, map.
+  const timings = {};
+  const at = (name) => () => { timings[name] = Math.round(performance.now()); };
+  const figures = refresh().then(at("figures")).then(() => charts.drawn()).then(at("charts"));
+  const map = startMap().then(at("map"));
   startLive();
   feed.autoscroll();
   await figures;
-  await charts.drawn();
   await map;
+  window.screenTimings = timings;
   document.body.dataset.screenReady = "1";
   window.screenReadyAt = Math.round(performance.now());
   timer = setInterval(refresh, config.refreshSeconds * 1000);

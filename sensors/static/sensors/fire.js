@@ -31,6 +31,7 @@ function circle([lon, lat], radius, steps = 64) {
 }
 
 
+const SPACE = "fire-space";
 const LABEL_ANCHORS = ["left", "right", "top", "bottom", "top-left", "top-right", "bottom-left", "bottom-right"];
 
 function fireLayers(theme) {
@@ -48,16 +49,19 @@ function fireLayers(theme) {
     { id: "fire-sector-line", type: "line", filter: kind("sector"), paint: { "line-color": COLOURS.camera, "line-width": 1.5 } },
     { id: "fire-route", type: "line", filter: kind("route"),
       paint: { "line-color": COLOURS.tank, "line-width": 2, "line-dasharray": [3, 2] } },
-    { id: "fire-points", type: "circle", filter: ["has", "rank"],
+    { id: "fire-points", type: "circle", filter: ["all", ["has", "rank"], ["!", kind("fire")]],
       paint: { "circle-color": colour, "circle-radius": ["case", kind("tank"), 7, 6],
         // A device that is not online keeps its kind's colour, ringed in its status colour.
         "circle-stroke-color": ["coalesce", ["get", "ring"], "#ffffff"], "circle-stroke-width": 2 } },
+    // Each point (the fire point too) holds a blank icon the size of its dot, so that no label
+    // covers a point; the labels try eight places around their point and give way to the
+    // nearest first.
     { id: "fire-labels", type: "symbol", filter: ["has", "rank"],
       layout: {
-        "text-field": ["get", "label"], "text-font": ["Gridline Sans"], "text-size": 12,
-        "text-variable-anchor": LABEL_ANCHORS, "text-radial-offset": 0.8, "text-justify": "auto",
-        "text-padding": 3, "text-allow-overlap": false, "text-ignore-placement": false,
-        // The nearest of each kind is placed first, so a crowded map keeps the closest.
+        "icon-image": SPACE, "icon-size": ["case", kind("fire"), 1.6, 1], "icon-allow-overlap": true,
+        "text-field": ["get", "label"], "text-font": ["Gridline Sans"], "text-size": 12, "text-max-width": 30,
+        "text-variable-anchor": LABEL_ANCHORS, "text-radial-offset": ["case", kind("fire"), 1.5, 1], "text-justify": "auto",
+        "text-padding": 2, "text-allow-overlap": false, "text-optional": true,
         "symbol-sort-key": ["get", "rank"],
       },
       paint: { "text-color": colour, "text-halo-color": halo, "text-halo-width": 1.6 } },
@@ -67,6 +71,7 @@ function fireLayers(theme) {
 function features(data, point) {
   const out = [];
   const add = (geometry, properties) => out.push({ type: "Feature", geometry, properties });
+  add({ type: "Point", coordinates: point }, { kind: "fire", rank: -1, label: _("Fire point") });
   const ring = (s) => (s && s !== "online" ? (s === "fault" ? COLOURS.fire : COLOURS.grey) : null);
   data.poles.forEach((p) => add(circle(p.location, p.broadcast_radius), { kind: "reach", covers: !!p.covers }));
   data.cameras.forEach((c) => { if (c.sector) add(c.sector, { kind: "sector" }); });
@@ -112,6 +117,9 @@ export function installFire(view, sensors) {
   const form = box.querySelector("#fire-form");
 
   function ensureLayers() {
+    if (!map.hasImage(SPACE)) {
+      map.addImage(SPACE, { width: 32, height: 32, data: new Uint8Array(32 * 32 * 4) }, { pixelRatio: 2 });
+    }
     if (!map.getSource(SOURCE)) map.addSource(SOURCE, { type: "geojson", data: { type: "FeatureCollection", features: [] } });
     fireLayers(theme).forEach((layer) => { if (!map.getLayer(layer.id)) map.addLayer({ ...layer, source: SOURCE }); });
   }
@@ -171,10 +179,38 @@ export function installFire(view, sensors) {
     ensureLayers();
     map.getSource(SOURCE).setData(collection);
     panel.list(result.body);
-    if (fly) {
-      const right = Math.min(window.innerWidth * 0.4, 420);
-      map.fitBounds(boundsOf(collection, point), { padding: { top: 60, bottom: 60, left: 60, right }, maxZoom: 17, duration: 0 });
-    }
+    show(boundsOf(collection, point), fly);
+  }
+
+  // The part of the map the side panel leaves free (right of a desk screen, the bottom of a
+  // phone's), as padding for fitBounds.
+  function freePadding() {
+    const box = map.getContainer().getBoundingClientRect();
+    const m = box.width < 600 ? 20 : 50;  // a phone has little map to spare
+    const pad = { top: m, bottom: m, left: m, right: m };
+    const el = view.panel && view.panel.el;
+    if (!el || el.hidden) return pad;
+    const p = el.getBoundingClientRect();
+    if (p.left > box.left + box.width / 2) pad.right = Math.max(m, box.right - p.left + m);
+    else if (p.top > box.top + box.height / 3) pad.bottom = Math.max(m, box.bottom - p.top + m);
+    return pad;
+  }
+
+  // Brings the fire point and what it found into the free part of the map: always after typed
+  // coordinates, after a click only when something is hidden (never zooming in on a click).
+  function show(bounds, fly) {
+    const pad = freePadding();
+    const { clientWidth: w, clientHeight: h } = map.getContainer();
+    const inside = [bounds[0], bounds[1], [bounds[0][0], bounds[1][1]], [bounds[1][0], bounds[0][1]]].every((c) => {
+      const q = map.project(c);
+      return q.x >= pad.left && q.x <= w - pad.right && q.y >= pad.top && q.y <= h - pad.bottom;
+    });
+    if (inside && !fly) return;
+    if (w - pad.left - pad.right < 60 || h - pad.top - pad.bottom < 60) return;  // no room to show it in
+    // A camera computed with the padding, then jumped to without it: padding given to the
+    // camera itself would stay on the map's transform.
+    const camera = map.cameraForBounds(bounds, { padding: pad, maxZoom: fly ? 17 : map.getZoom() });
+    if (camera) map.easeTo({ center: camera.center, zoom: camera.zoom, duration: 300 });
   }
 
   const api = { setMode, respond, state: fire, labels: "fire-labels", source: SOURCE };

@@ -3,7 +3,6 @@
 // screen: the entries of the layers that are on, at the current zoom (aggregates below a
 // layer's aggregation zoom, symbols above), plus the blocks the page and modules add.
 import { esc } from "../api.js";
-import { installSearch } from "./search.js";
 
 const _ = (s) => (typeof globalThis.gettext === "function" ? globalThis.gettext(s) : s);
 const PRESET_KEY = "gridline.map.preset";
@@ -100,7 +99,8 @@ function installLegend(view) {
       const out = render(view);
       if (out) parts.push(`<div class="legend-block" data-key="${esc(key)}">${out}</div>`);
     });
-    meta.layers.filter((l) => view.isOn(l.name) && (l.legend || []).length).forEach((l) => {
+    // A layer below its own minimum zoom has nothing on screen: no entry.
+    meta.layers.filter((l) => view.isOn(l.name) && (l.legend || []).length && z >= (l.minZoom || 0)).forEach((l) => {
       const entries = l.legend.filter((e) => inRange(e, z));
       if (!entries.length) return;
       // A layer with one entry saying its own name: one row, not a title and its echo.
@@ -163,7 +163,6 @@ function installPanel(view) {
 
 export function installControls(view) {
   const { map, maplibregl } = view;
-  installSearch(view);
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-left");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
   installLayerPanel(view);

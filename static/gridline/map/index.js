@@ -6,9 +6,11 @@
 // /screen/ and the field app all build on createMap().
 import * as maplibregl from "../../vendor/maplibre-gl/maplibre-gl.mjs";
 import { json } from "../api.js";
+import { maplibreLocale } from "../maplibre-words.js";
 import { installClicks } from "./clicks.js";
 import { installControls } from "./controls.js";
 import { flash, marker } from "./marks.js";
+import { installSearch } from "./search.js";
 import { createTiles } from "./tiles.js";
 
 const _ = (s) => (typeof globalThis.gettext === "function" ? globalThis.gettext(s) : s);
@@ -48,7 +50,8 @@ function initialView(meta) {
 }
 
 export async function createMap(element, options = {}) {
-  const { controls = true, interactive = true } = options;
+  // modules: the layers' own modules (popups, fire mode...); off on forms that only place a point.
+  const { controls = true, interactive = true, modules = true } = options;
   const style = typeof options.style === "string" ? await json(options.style) : options.style;
   await registerPmtiles(style);
   const meta = style.metadata.gridline;
@@ -61,6 +64,7 @@ export async function createMap(element, options = {}) {
     maxZoom: 19,
     interactive,
     attributionControl: false,
+    locale: maplibreLocale(), // MapLibre's own control titles and units in the page's language
     // Chinese is drawn with the browser's own font; the style's glyph files hold the rest.
     localIdeographFontFamily: "'Noto Sans CJK SC', 'Noto Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif",
     canvasContextAttributes: { preserveDrawingBuffer: true },
@@ -91,8 +95,13 @@ export async function createMap(element, options = {}) {
     return promise;
   };
 
+  // What the page loads besides the tiles (its figures), counted in the first render.
+  (options.waitFor || []).forEach((promise) => view.waitFor(promise));
   view.tiles = createTiles(view, SOURCE, style);
-  if (controls) installControls(view);
+  if (controls) {
+    installSearch(view); // first: the search box is the top-left control
+    installControls(view);
+  }
   else {
     view.legend = { add() {}, refresh() {} };
     view.panel = { open() {}, close() {} };
@@ -102,7 +111,8 @@ export async function createMap(element, options = {}) {
   window.gridlineMap = view;
   await new Promise((resolve) => map.once("load", resolve));
   await view.tiles.start();
-  installModules(view);
+  showPresetFigure(view);
+  if (modules) installModules(view);
   installLive(view);
   return view;
 }
@@ -125,6 +135,17 @@ function installReady(view) {
   };
   map.on("dataloading", () => { document.body.dataset.mapReady = "0"; });
   map.on("idle", () => view._checkReady());
+}
+
+// The grids' three colours come with their tiles, so a page that computes no figures (the
+// wall screen) still shows them when its preset says so; the map page's chooser overrides.
+const THREE_COLOURS = ["match", ["get", "colour"], "red", "#e06666", "yellow", "#f1c232", "blue", "#6fa8dc"];
+function showPresetFigure(view) {
+  const preset = (view.meta.presets || []).find((p) => p.name === view.meta.preset);
+  if (!preset || preset.figure !== "colour" || !view.map.getLayer("grids-fill")) return;
+  const base = view.map.getPaintProperty("grids-fill", "fill-color");
+  const fallback = Array.isArray(base) && base[0] === "coalesce" ? base[2] : "#dfe5eb";
+  view.map.setPaintProperty("grids-fill", "fill-color", [...THREE_COLOURS, fallback]);
 }
 
 // Each layer's own module (popups, panels, controls), as the registry names it.
