@@ -13,7 +13,7 @@ import io
 import math
 import statistics
 import time
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from bench.harness import Case, CheckFailed, log
 
@@ -76,16 +76,25 @@ class CompositeTiles(Case):
 
     def setup(self) -> None:
         from django.core.cache import cache
-        from django.test import Client, RequestFactory
+        from django.test import Client
 
         from bench.cases_maps import CORE, admin_user
         from config.wsgi import application
         from grids.models import Region
         from maps import registry
         from maps.composite import composite_statement
-        from maps.style import preset_request, tile_url
+        from maps.style import preset_request
         from maps.tiles import forget_process_caches
 
+        # Counted, so that a "cold" tile the fast path answered fails the case.
+        self.django_calls = 0
+        self.inner = application.application
+
+        def counted(environ, start_response):
+            self.django_calls += 1
+            return self.inner(environ, start_response)
+
+        application.application = counted
         self.application = application
         self.admin = admin_user()
         self.request = preset_request(
@@ -108,12 +117,7 @@ class CompositeTiles(Case):
         forget_process_caches()
         self.statements = [composite_statement(self.request, self.admin, *t) for t in self.tiles]
         # After clearing the cache: the URL carries the layers' versions, kept there.
-        factory = RequestFactory(HTTP_HOST="127.0.0.1")
-        fake = factory.get("/")
-        fake.user = self.admin
-        template, _ = tile_url(fake, self.request)
-        parts = urlsplit(template)
-        self.path, self.query = parts.path, parts.query
+        self.sign()
         client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(self.admin)
         self.cookie = f"sessionid={client.cookies['sessionid'].value}"
@@ -121,6 +125,35 @@ class CompositeTiles(Case):
             f"{self.name}: {len(self.tiles)} tiles of {len(self.views)} views, "
             f"layers {self.request.names}"
         )
+
+    def sign(self) -> None:
+        """The signed tile URL of the current versions (again when another process sharing
+        the cache has cleared it, which renews the version tokens)."""
+        from django.test import RequestFactory
+
+        from maps.style import tile_url
+
+        fake = RequestFactory(HTTP_HOST="127.0.0.1").get("/")
+        fake.user = self.admin
+        template, _ = tile_url(fake, self.request)
+        parts = urlsplit(template)
+        self.path, self.query = parts.path, parts.query
+        self.values = {k: v[0] for k, v in parse_qs(self.query, keep_blank_values=True).items()}
+
+    def forget(self, tile) -> None:
+        """Drop the tile from every cache: under today's versions and under the URL's."""
+        from django.core.cache import cache
+
+        from maps.composite import composite_key, forget_composite
+        from maps.tiles import RECENT
+
+        forget_composite(self.request, self.admin, *tile)
+        v = self.values
+        key = composite_key(v["v"], v["s"], v["l"], v["f"], *tile)
+        cache.delete(key)
+        with RECENT.lock:
+            if (found := RECENT.tiles.pop(key, None)) is not None:
+                RECENT.size -= len(found.gzipped)
 
     def get(self, z: int, x: int, y: int, cookie: bool = True) -> tuple[str, dict, bytes]:
         path = self.path.replace("{z}", str(z)).replace("{x}", str(x)).replace("{y}", str(y))
@@ -157,12 +190,14 @@ class CompositeTiles(Case):
         return gzip.decompress(body) if headers.get("Content-Encoding") == "gzip" else body
 
     def ours(self):
-        from maps.composite import forget_composite
-
+        self.sign()
         bodies = []
         for tile in self.tiles:
-            forget_composite(self.request, self.admin, *tile)
+            self.forget(tile)
+            before = self.django_calls
             bodies.append(self.timed_get(tile, "ours"))
+            if self.django_calls != before + 1:
+                raise CheckFailed(f"tile {tile} did not reach Django: it was not cold")
         return bodies
 
     def reference(self):
@@ -186,7 +221,7 @@ class CompositeTiles(Case):
     def cached(self) -> tuple[list[float], list[float]]:
         """Per-tile times of the warm tiles: through the fast path (no cookie needed, sent as
         a browser does) and through Django alone (the same tiles, its cache)."""
-        django_app = self.application.application
+        django_app = self.inner
         for tile in self.tiles:
             self.get(*tile)  # warm
         fast, slow = [], []
@@ -209,12 +244,11 @@ class CompositeTiles(Case):
     def interleaved(self) -> tuple[list[float], list[float]]:
         """Cold and SQL per tile back to back (the runs alternate whole sides, so a load
         change on the shared machine can fall on one side only)."""
-        from maps.composite import forget_composite
-
+        self.sign()
         cold, sql = [], []
         for _ in range(INTERLEAVED_REPEATS):
             for tile, statement in zip(self.tiles, self.statements, strict=True):
-                forget_composite(self.request, self.admin, *tile)
+                self.forget(tile)
                 start = time.perf_counter()
                 self.get(*tile)
                 cold.append(time.perf_counter() - start)
@@ -292,6 +326,7 @@ class CompositeTiles(Case):
     def teardown(self) -> None:
         from django.core.cache import cache
 
+        self.application.application = self.inner
         cache.clear()
 
 

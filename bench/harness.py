@@ -320,6 +320,9 @@ def write_latest() -> Path:
     rows = []
     for path in sorted(RESULTS_DIR.glob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
+        if "ratio" not in data:
+            # A standalone measurement (bench/live_latency.py): its own file, not a case row.
+            continue
         ratio = "–" if data["ratio"] is None else f"{data['ratio']:.3f}"
         target = "–" if data["target_ratio_max"] is None else f"≤ {data['target_ratio_max']}"
         check = data.get("check") or {}

@@ -42,6 +42,7 @@ STATUS_COLOURS = {
 }
 COUNT_COLOUR = "#e8590c"
 HEAT_BELOW = 11
+CLOSED_FROM = 15
 
 
 def _incidents(user):
@@ -111,41 +112,55 @@ def map_style(theme: str) -> list[dict]:
             ],  # fmt: skip
         },
     }
-    return (
-        [heat]
-        + carto.counts("incidents", COUNT_COLOUR, theme, AGGREGATE_BELOW, HEAT_BELOW)
-        + [
-            {
-                "id": "incidents-point",
-                "type": "circle",
-                "minzoom": AGGREGATE_BELOW,
-                "filter": carto.not_aggregate(),
-                "paint": {
-                    "circle-color": by_status + ["#868e96"],
-                    "circle-radius": ["interpolate", ["linear"], ["zoom"], 13, 5, 18, 8],
-                    "circle-stroke-color": ["case", overdue, carto.ALARM, c["halo"]],
-                    "circle-stroke-width": ["case", overdue, 3, 1.5],
-                },
+    closed = ["in", ["get", "status"], ["literal", [str(x) for x in CLOSED]]]
+    points = [
+        # Closed in the last days: small and faint, from street zoom only, so what is open
+        # (and overdue) stands out and the grids' colours stay readable.
+        {
+            "id": "incidents-closed",
+            "type": "circle",
+            "minzoom": CLOSED_FROM,
+            "filter": ["all", carto.not_aggregate(), closed],
+            "paint": {
+                "circle-color": STATUS_COLOURS[Status.CLOSED],
+                "circle-radius": ["interpolate", ["linear"], ["zoom"], CLOSED_FROM, 2.5, 18, 5],
+                "circle-opacity": 0.6,
+                "circle-stroke-color": c["halo"],
+                "circle-stroke-width": 0.5,
             },
-            {
-                "id": "incidents-label",
-                "type": "symbol",
-                "minzoom": 16,
-                "filter": carto.not_aggregate(),
-                "layout": {
-                    "text-field": ["get", "title"],
-                    "text-font": carto.FONT,
-                    "text-size": 11,
-                    "text-offset": [0, 1.1],
-                    "text-anchor": "top",
-                    "text-max-width": 10,
-                    "text-optional": True,
-                    "symbol-sort-key": 0,
-                },
-                "paint": carto.label_paint(theme),
+        },
+        {
+            "id": "incidents-point",
+            "type": "circle",
+            "minzoom": AGGREGATE_BELOW,
+            "filter": ["all", carto.not_aggregate(), ["!", closed]],
+            "paint": {
+                "circle-color": by_status + ["#868e96"],
+                "circle-radius": ["interpolate", ["linear"], ["zoom"], 13, 5, 18, 8],
+                "circle-stroke-color": ["case", overdue, carto.ALARM, c["halo"]],
+                "circle-stroke-width": ["case", overdue, 3, 1.5],
             },
-        ]
-    )
+        },
+        {
+            "id": "incidents-label",
+            "type": "symbol",
+            "minzoom": 16,
+            "filter": ["all", carto.not_aggregate(), ["!", closed]],
+            "layout": {
+                "text-field": ["get", "title"],
+                "text-font": carto.FONT,
+                "text-size": 11,
+                "text-offset": [0, 1.1],
+                "text-anchor": "top",
+                "text-max-width": 10,
+                "text-optional": True,
+                "symbol-sort-key": 0,
+            },
+            "paint": carto.label_paint(theme),
+        },
+    ]
+    counts = carto.counts("incidents", COUNT_COLOUR, theme, AGGREGATE_BELOW, HEAT_BELOW)
+    return [heat, *counts, *points]
 
 
 def legend() -> list[dict]:
@@ -167,8 +182,14 @@ def legend() -> list[dict]:
             "max_zoom": AGGREGATE_BELOW,
         },
     ]
+    closed = STATUS_COLOURS[Status.CLOSED]
     points = [
-        {"label": label, "colour": colour, "shape": "circle", "min_zoom": AGGREGATE_BELOW}
+        {
+            "label": label,
+            "colour": colour,
+            "shape": "circle",
+            "min_zoom": CLOSED_FROM if colour == closed else AGGREGATE_BELOW,
+        }
         for colour, label in seen.items()
     ]
     overdue = {

@@ -216,8 +216,14 @@ def grids_style(theme: str) -> list[dict]:
                 "line-width": ["case", selected, 3.2, hover, 1.8, 0],
             },
         },
+    ]
+
+
+def grid_names_style(theme: str) -> list[dict]:
+    """Grid names from z14, one point per grid (a polygon's label repeats per tile)."""
+    return [
         {
-            "id": "grids-label",
+            "id": "grid_names-label",
             "type": "symbol",
             "minzoom": 14,
             "layout": {
@@ -227,8 +233,8 @@ def grids_style(theme: str) -> list[dict]:
                 "text-padding": 4,
                 "symbol-sort-key": 2,
             },
-            "paint": label_paint(theme, c["muted"]),
-        },
+            "paint": label_paint(theme, colours(theme)["muted"]),
+        }
     ]
 
 

@@ -70,6 +70,11 @@ def _places(user):
     )
 
 
+def _grid_names(user):
+    """One point per grid (on its surface) with its name, for the same reason as places."""
+    return _grids(user).annotate(point=PointOnSurface("geom"))
+
+
 def _grids(user):
     return (
         GridBoundary.objects.current()
@@ -138,6 +143,22 @@ def register_core_layers() -> None:
             legend=None,
             label="name",
             order=95,
+        )
+    )
+    register(
+        Layer(
+            name="grid_names",
+            title=_("grid names"),
+            queryset=_grid_names,
+            geometry="point",
+            bbox_field="geom",
+            attributes=("fid", "name"),
+            kind="line",  # context, grouped with the boundaries in the layer panel
+            min_zoom=14,
+            depends_on=(Grid, GridBoundary),
+            map_style=carto.grid_names_style,
+            label="name",
+            order=94,
         )
     )
     register(
@@ -320,7 +341,7 @@ def register_basedata_layers() -> None:
     )
 
 
-BASE = ("districts", "streets", "communities", "grids", "buildings", "places")
+BASE = ("districts", "streets", "communities", "grids", "buildings", "places", "grid_names")
 
 
 def register_presets() -> None:
@@ -360,7 +381,15 @@ def register_presets() -> None:
         Preset(
             name="screen",
             title=_("Wall screen"),
-            layers=("districts", "streets", "communities", "grids", "places", "incidents"),
+            layers=(
+                "districts",
+                "streets",
+                "communities",
+                "grids",
+                "places",
+                "grid_names",
+                "incidents",
+            ),
             figure="colour",
             order=90,
         )

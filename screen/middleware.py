@@ -9,6 +9,8 @@ or any layer the wall does not show."""
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib.auth import logout
 from django.http import HttpResponse
 from django.utils.html import format_html
@@ -16,8 +18,11 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from grids.api.errors import error_response, is_api
+from grids.resilience import is_outage
 from maps import registry
 from screen.services import kiosks
+
+log = logging.getLogger(__name__)
 
 SESSION_KEY = "screen.kiosk"
 SCREEN_PRESET = "screen"
@@ -72,7 +77,16 @@ class KioskMiddleware:
 
     def __call__(self, request):
         session = getattr(request, "session", None)
-        kiosk_id = session.get(SESSION_KEY) if session is not None else None
+        try:
+            kiosk_id = session.get(SESSION_KEY) if session is not None else None
+        except Exception as exc:
+            # PostgreSQL or Redis away (a restart): the view answers as it does in an outage
+            # (grids.resilience: 503 JSON or page, /healthz its own report). Whatever it
+            # would show needs the session or the database, so no kiosk reads more than it may.
+            if not is_outage(exc):
+                raise
+            log.warning("%s %s: session unreadable during an outage", request.method, request.path)
+            return self.get_response(request)
         if kiosk_id is None:
             return self.get_response(request)
         if kiosks.is_revoked(kiosk_id):

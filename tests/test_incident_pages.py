@@ -218,13 +218,14 @@ def test_incident_tiles_are_scoped_and_follow_a_step(users, incidents, tree):
         for f in features(get(client_for(users.worker), "incidents", z, x, y), "incidents")
     }
     assert points[mine.pk]["status"] == "registered"
-    # Below zoom 13: each grid's polygon with its count of open incidents, scoped.
+    # Below zoom 13: one point inside each grid with its count of open incidents, scoped
+    # (the map draws it as a counted circle).
     counts = features(
         get(client_for(users.district), "incidents", *tile_of(105.95, 29.35, 10)), "incidents"
     )
     per_grid = {f["properties"]["code"]: f["properties"]["n"] for f in counts}
     assert per_grid == {tree.grids[(1, 1, 1)].code: 2, tree.grids[(2, 2, 2)].code: 1}
-    assert {f["geometry"]["type"] for f in counts} <= {"Polygon", "MultiPolygon"}
+    assert {f["geometry"]["type"] for f in counts} == {"Point"}
     mine_only = features(
         get(client_for(users.worker), "incidents", *tile_of(105.95, 29.35, 10)), "incidents"
     )
@@ -251,6 +252,7 @@ def test_closed_incidents_stay_on_the_map_for_a_while(users, incidents):
 
 def test_the_map_page_lists_the_incidents_layer_with_status_colours(users):
     response = client_for(users.street).get("/")
-    layer = next(lay for lay in response.context["config"]["layers"] if lay["name"] == "incidents")
+    meta = response.context["style"]["metadata"]["gridline"]
+    layer = next(lay for lay in meta["layers"] if lay["name"] == "incidents")
     assert layer["aggregatedBelow"] == 13
     assert set(layer["style"]["statuses"]) >= {"reported", "handling", "closed"}

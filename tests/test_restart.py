@@ -165,7 +165,8 @@ class Server:
         try:
             conn.request(method, path, json.dumps(body) if body is not None else None, headers)
             response = conn.getresponse()
-            return response.status, dict(response.getheaders()), response.read()
+            # uvicorn sends header names in lower case; HTTP names are case-insensitive.
+            return response.status, {k.title(): v for k, v in response.getheaders()}, response.read()
         finally:
             conn.close()
 
@@ -221,7 +222,7 @@ def processes(tree, users, catalogue, drill_table, tmp_path):
                 sys.executable,
                 "-m",
                 "gunicorn",
-                "config.wsgi:application",
+                "config.asgi:application",
                 "-c",
                 "gunicorn.conf.py",
                 "--bind",

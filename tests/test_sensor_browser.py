@@ -291,10 +291,7 @@ def test_fire_mode_takes_a_click_on_a_symbol_lists_draws_and_broadcasts(
 def test_fire_mode_at_phone_width(browser, live_server, users, scene):  # noqa: F811
     page = open_fire_map(browser, live_server, users.street, scene["spot"], z=15, size="phone")
     page.click("#fire-toggle")
-    screenshot(page, "debug-a")
     click_at(page, scene["spot"])
-    page.wait_for_timeout(300)
-    screenshot(page, "debug-b")
     page.wait_for_selector("#fire-response[data-state='ready']", timeout=15000)
     assert page.locator("#fire-tanks tbody tr").count() == 2
     # What was found is drawn in the part of the map the panel leaves free.
