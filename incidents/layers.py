@@ -28,6 +28,10 @@ from maps.registry import Aggregation, Layer, register
 RECENT_CLOSED_DAYS = 30
 AGGREGATE_BELOW = 13
 CLOSED = (Status.CLOSED, Status.ASSESSED)
+# The open statuses named, not "not closed": a positive list lets PostgreSQL look each grid's
+# open incidents up in the (grid, status) index instead of reading every incident of the grid
+# (the district's landing tile: 240 ms -> a few ms on the full demo).
+OPEN = tuple(s for s in Status if s not in CLOSED)
 
 # Per status, for the legend and the points (map.js reads style["statuses"]).
 STATUS_COLOURS = {
@@ -56,7 +60,7 @@ def _incidents(user):
 
 def _incidents_per_grid(user):
     """Each grid's boundary with the number of the user's visible open incidents in it."""
-    open_ = Incident.objects.visible_to(user).open()
+    open_ = Incident.objects.visible_to(user).filter(status__in=OPEN)
     counts = (
         open_.filter(grid=OuterRef("grid_id"))
         .order_by()

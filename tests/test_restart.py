@@ -166,7 +166,8 @@ class Server:
             conn.request(method, path, json.dumps(body) if body is not None else None, headers)
             response = conn.getresponse()
             # uvicorn sends header names in lower case; HTTP names are case-insensitive.
-            return response.status, {k.title(): v for k, v in response.getheaders()}, response.read()
+            headers = {k.title(): v for k, v in response.getheaders()}
+            return response.status, headers, response.read()
         finally:
             conn.close()
 

@@ -96,7 +96,11 @@ export function createFigures(view, onChange) {
   const paint = () => {
     if (!map.getLayer("grids-fill")) return;
     const base = map.getPaintProperty("grids-fill", "fill-color");
-    const fallback = Array.isArray(base) && base[0] === "coalesce" ? base[2] : "#dfe5eb";
+    // The grids' own fill: the style's coalesce(feature-state, fill), or the three colours'
+    // match (the core starts a "colour" preset with it); an unchanged paint costs no relayout.
+    let fallback = "#dfe5eb";
+    if (Array.isArray(base) && base[0] === "coalesce") fallback = base[2];
+    else if (Array.isArray(base) && base[0] === "match") fallback = base[base.length - 1];
     if (state.figure === "colour") {
       map.setPaintProperty("grids-fill", "fill-color", ["match", ["get", "colour"],
         "red", COLOURS.red, "yellow", COLOURS.yellow, "blue", COLOURS.blue, fallback]);

@@ -13,6 +13,12 @@ import { flash, marker } from "./marks.js";
 import { installSearch } from "./search.js";
 import { createTiles } from "./tiles.js";
 
+// Tiles are parsed in MapLibre's workers: it starts floor(cores / 2) of them (one on a
+// 2-core machine, parsing a whole screen of tiles one by one), and only when the first map is
+// built. Two, started as soon as this module runs, while the page is still setting up.
+if (maplibregl.getWorkerCount() < 2) maplibregl.setWorkerCount(2);
+maplibregl.prewarm();
+
 const _ = (s) => (typeof globalThis.gettext === "function" ? globalThis.gettext(s) : s);
 const SOURCE = "gridline";
 
@@ -52,7 +58,8 @@ function initialView(meta) {
 export async function createMap(element, options = {}) {
   // modules: the layers' own modules (popups, fire mode...); off on forms that only place a point.
   const { controls = true, interactive = true, modules = true } = options;
-  const style = typeof options.style === "string" ? await json(options.style) : options.style;
+  const given = typeof options.style === "string" ? await json(options.style) : options.style;
+  const style = withPresetFigure(given);
   await registerPmtiles(style);
   const meta = style.metadata.gridline;
   document.body.dataset.mapReady = "0";
@@ -68,6 +75,8 @@ export async function createMap(element, options = {}) {
     // Chinese is drawn with the browser's own font; the style's glyph files hold the rest.
     localIdeographFontFamily: "'Noto Sans CJK SC', 'Noto Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif",
     canvasContextAttributes: { preserveDrawingBuffer: true },
+    // Labels appear at once instead of fading in over 300 ms (the first render waits for it).
+    fadeDuration: 0,
   });
   const view = {
     map, meta, maplibregl, element,
@@ -111,7 +120,6 @@ export async function createMap(element, options = {}) {
   window.gridlineMap = view;
   await new Promise((resolve) => map.once("load", resolve));
   await view.tiles.start();
-  showPresetFigure(view);
   if (modules) installModules(view);
   installLive(view);
   return view;
@@ -139,13 +147,20 @@ function installReady(view) {
 
 // The grids' three colours come with their tiles, so a page that computes no figures (the
 // wall screen) still shows them when its preset says so; the map page's chooser overrides.
+// Set in the style the map starts from, not after its first render: a data-driven paint
+// changed later makes MapLibre lay out every loaded tile again (≈0.5 s at district zoom).
 const THREE_COLOURS = ["match", ["get", "colour"], "red", "#e06666", "yellow", "#f1c232", "blue", "#6fa8dc"];
-function showPresetFigure(view) {
-  const preset = (view.meta.presets || []).find((p) => p.name === view.meta.preset);
-  if (!preset || preset.figure !== "colour" || !view.map.getLayer("grids-fill")) return;
-  const base = view.map.getPaintProperty("grids-fill", "fill-color");
-  const fallback = Array.isArray(base) && base[0] === "coalesce" ? base[2] : "#dfe5eb";
-  view.map.setPaintProperty("grids-fill", "fill-color", [...THREE_COLOURS, fallback]);
+function withPresetFigure(style) {
+  const meta = style.metadata.gridline;
+  const preset = (meta.presets || []).find((p) => p.name === meta.preset);
+  if (!preset || preset.figure !== "colour") return style;
+  const layers = style.layers.map((layer) => {
+    if (layer.id !== "grids-fill") return layer;
+    const base = (layer.paint || {})["fill-color"];
+    const fallback = Array.isArray(base) && base[0] === "coalesce" ? base[2] : "#dfe5eb";
+    return { ...layer, paint: { ...layer.paint, "fill-color": [...THREE_COLOURS, fallback] } };
+  });
+  return { ...style, layers };
 }
 
 // Each layer's own module (popups, panels, controls), as the registry names it.
