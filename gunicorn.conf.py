@@ -32,10 +32,11 @@ bind = os.environ.get("GRIDLINE_BIND", "127.0.0.1:8000")
 # Uvicorn (config/web_worker.py), or gthread (the #15 set-up, with config.wsgi:application).
 worker_class = os.environ.get("GRIDLINE_WEB_WORKER_CLASS", "config.web_worker.Worker")
 # One process per core, and threads for requests waiting on PostgreSQL or Redis (gthread's
-# threads, or the pool config/asgi.py runs pages in).
+# threads, or the pool config/asgi.py runs pages in: config.web_worker passes this on).
 workers = _int("GRIDLINE_WEB_WORKERS", _cores())
 threads = _int("GRIDLINE_WEB_THREADS", 8)
-# Connections kept per worker (browsers' pre-opened ones and open event streams included).
+# Connections kept per worker (browsers' pre-opened ones and open event streams included);
+# under uvicorn (config.web_worker) the cap beyond which new ones are answered 503.
 worker_connections = _int("GRIDLINE_WEB_CONNECTIONS", 1000)
 keepalive = _int("GRIDLINE_WEB_KEEPALIVE", 5)
 timeout = _int("GRIDLINE_WEB_TIMEOUT", 120)
@@ -52,7 +53,22 @@ loglevel = os.environ.get("GRIDLINE_WEB_LOG_LEVEL", "warning")
 FIRST_BYTE_WAIT = float(os.environ.get("GRIDLINE_WEB_FIRST_BYTE_WAIT", "0.5"))
 
 
+def on_starting(server):
+    # gthread runs WSGI only: with config.asgi:application every request would fail. Said
+    # once, at start, instead of a traceback per request.
+    uri = str(getattr(server.app, "app_uri", "") or "")
+    if "gthread" in str(server.cfg.worker_class_str) and "asgi" in uri:
+        raise SystemExit(
+            f"gunicorn: the gthread worker cannot run the ASGI application {uri}; "
+            "use config.wsgi:application with GRIDLINE_WEB_WORKER_CLASS=gthread"
+        )
+
+
 def post_fork(server, worker):
+    from config.web_worker import mask_kiosk_secrets
+
+    # Kiosk secrets in old links' paths stay out of the access log (screen.views).
+    mask_kiosk_secrets()
     # The class in force (a command-line --worker-class wins over the one above).
     if "gthread" not in str(server.cfg.worker_class_str):
         return

@@ -32,7 +32,9 @@ pages = WSGIMiddleware(wsgi_application, workers=_threads())
 
 async def application(scope, receive, send):
     kind = scope["type"]
-    if kind == "http" and scope["path"] == EVENTS:
+    # Behind a proxy with a path prefix (root_path) the path carries it: without removing it
+    # every stream would fall into the WSGI fallback and hold a pool thread.
+    if kind == "http" and scope["path"].removeprefix(scope.get("root_path", "")) == EVENTS:
         return await events_app(scope, receive, send)
     if kind == "lifespan":
         return await _lifespan(receive, send)

@@ -357,6 +357,13 @@ GRIDLINE_KIOSK_SESSION_DAYS = env_float("GRIDLINE_KIOSK_SESSION_DAYS", 30.0)
 GRIDLINE_SCREEN_FIGURES_SECONDS = int(os.environ.get("GRIDLINE_SCREEN_FIGURES_SECONDS", "30"))
 GRIDLINE_SCREEN_FIGURES_MIN_SECONDS = env_float("GRIDLINE_SCREEN_FIGURES_MIN_SECONDS", 5.0)
 GRIDLINE_SCREEN_REFRESH_SECONDS = int(os.environ.get("GRIDLINE_SCREEN_REFRESH_SECONDS", "60"))
+
+# Live events (/events/, issue #16): the event log keeps this many hours for browsers that
+# reconnect with their last event id (older: a "reset" event, reload the figures); under a
+# threaded server (runserver, the tests' live_server) a stream ends after this many seconds
+# and the browser reconnects (the ASGI server of `./gridline up` holds streams open).
+GRIDLINE_LIVE_KEEP_HOURS = env_float("GRIDLINE_LIVE_KEEP_HOURS", 48.0)
+GRIDLINE_LIVE_WSGI_SECONDS = env_float("GRIDLINE_LIVE_WSGI_SECONDS", 300.0)
 GRIDLINE_TIANDITU_TOKEN = os.environ.get("GRIDLINE_TIANDITU_TOKEN", "")
 
 

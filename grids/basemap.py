@@ -4,7 +4,12 @@ import `maps`."""
 
 from __future__ import annotations
 
+import logging
+import os
+
 from django.conf import settings
+
+log = logging.getLogger(__name__)
 
 TIANDITU = "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={token}"  # noqa: E501
 
@@ -54,19 +59,33 @@ def pmtiles_path() -> str:
     return path
 
 
+# The last file read: (path, mtime, size) and its header and metadata. Every map page and
+# style asks; the file changes when an operator replaces it.
+_read: tuple[tuple, tuple[dict, dict]] | None = None
+
+
 def pmtiles_header() -> tuple[dict, dict]:
-    """The PMTiles file's header and metadata (its vector layers, name, attribution)."""
+    """The PMTiles file's header and metadata (its vector layers, name, attribution), read
+    again only when the file has changed."""
+    global _read
     from pmtiles.reader import MmapSource, Reader
 
     path = pmtiles_path()
     try:
+        stat = os.stat(path)
+        key = (path, stat.st_mtime_ns, stat.st_size)
+        found = _read
+        if found is not None and found[0] == key:
+            return found[1]
         with open(path, "rb") as f:
             reader = Reader(MmapSource(f))
-            return reader.header(), reader.metadata()
+            value = reader.header(), reader.metadata()
     except Exception as exc:  # noqa: BLE001 - any reader failure, re-raised naming the file
         raise BadBasemap(
             f"GRIDLINE_BASEMAP_PMTILES={path!r} is not a readable PMTiles file: {exc}"
         ) from exc
+    _read = (key, value)
+    return value
 
 
 # Quiet colours under the platform's layers, per theme: land, water, green, roads, buildings,
@@ -154,3 +173,16 @@ def basemap_style(theme: str, absolute) -> tuple[dict, list[dict]]:
             f"GRIDLINE_BASEMAP_PMTILES holds tiles of type {tile_type}, not MVT or an image"
         )
     raise BadBasemap(f"GRIDLINE_BASEMAP is none, xyz, tianditu or pmtiles, not {kind!r}")
+
+
+def usable_basemap_style(theme: str, absolute) -> tuple[dict, list[dict], bool]:
+    """basemap_style(), and whether the base map is there: a wrong setting or a missing file
+    leaves it out (the platform's layers still draw, the page says the base map is missing)
+    rather than taking the map pages down. The reason, which names server paths, goes to the
+    log for the operator, not to the user; the system check (maps.checks) says it at start."""
+    try:
+        sources, layers = basemap_style(theme, absolute)
+    except BadBasemap:
+        log.error("the base map is left out of the map", exc_info=True)
+        return {}, [], False
+    return sources, layers, True

@@ -31,6 +31,15 @@ def sees_everything(user) -> bool:
     )
 
 
+def jurisdiction_key(user) -> str:
+    """A short key naming what the user sees: users with the same key see the same objects,
+    so caches of scoped results (map tiles, the wall screen's figures) are shared under it.
+    Every field a visible_to() rule reads is in it; a new scoping attribute goes here too."""
+    if user.is_superuser:
+        return "all"
+    return f"{user.role}.{user.region_id or ''}.{user.grid_id or ''}.{user.department_id or ''}"
+
+
 def sees_personal_data(user) -> bool:
     if not (user.is_authenticated and user.is_active):
         return False

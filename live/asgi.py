@@ -17,12 +17,17 @@ from django.contrib.auth import get_user
 from django.db import close_old_connections
 from django.utils import translation
 
+from grids.resilience import is_outage
 from live import errors, stream
 from live.hub import hub
 from live.scope import NOBODY, scope_of
 
-# The session is read again this often: a revoked kiosk or a logged-out user stops receiving.
-RECHECK_SECONDS = 300.0
+# The session is read again this often, whether events flow or not: a revoked kiosk or a
+# deactivated or logged-out user stops receiving within it.
+RECHECK_SECONDS = 60.0
+# A new stream waits this long for the process's listener (PostgreSQL away at the process's
+# first stream), then answers 503: the browser retries, no response hangs headerless.
+START_SECONDS = 10.0
 
 
 class _Request:
@@ -72,7 +77,7 @@ def _catch_up(scope, last):
         close_old_connections()
 
 
-async def _refuse(send, answer: tuple[int, bytes]) -> None:
+async def _refuse(send, answer: tuple[int, bytes], headers=()) -> None:
     status, body = answer
     await send(
         {
@@ -82,10 +87,19 @@ async def _refuse(send, answer: tuple[int, bytes]) -> None:
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
                 (b"cache-control", b"no-store"),
+                *headers,
             ],
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def _unavailable(send, scope) -> None:
+    """PostgreSQL (or the session cache) away: the 503 of grids.resilience, not a bare 500
+    and a traceback per reconnecting browser."""
+    retry = str(settings.GRIDLINE_RETRY_AFTER_SECONDS).encode()
+    with translation.override(_language(scope)):
+        await _refuse(send, errors.unavailable(), [(b"retry-after", retry)])
 
 
 def _language(scope) -> str:
@@ -108,7 +122,13 @@ async def events_app(scope, receive, send) -> None:
             await _refuse(send, errors.bad_last_id(str(exc)))
             return
         key = _session_key(scope)
-        user_scope = await sync_to_async(_scope_for, thread_sensitive=False)(key)
+        try:
+            user_scope = await sync_to_async(_scope_for, thread_sensitive=False)(key)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            await _unavailable(send, scope)
+            return
         if user_scope is NOBODY:
             await _refuse(send, errors.not_logged_in())
             return
@@ -119,16 +139,27 @@ async def _stream(scope, receive, send, key, user_scope, last) -> None:
     the_hub = hub()
     sub = the_hub.subscribe(user_scope)
     disconnected = asyncio.ensure_future(_disconnect(receive))
+    starting = asyncio.ensure_future(the_hub.started.wait())
     try:
         await asyncio.wait(
-            {disconnected, asyncio.ensure_future(the_hub.started.wait())},
+            {disconnected, starting},
+            timeout=START_SECONDS,
             return_when=asyncio.FIRST_COMPLETED,
         )
         if disconnected.done():
             return
-        rows, must_reset, newest = await sync_to_async(_catch_up, thread_sensitive=False)(
-            user_scope, last
-        )
+        if not starting.done():
+            await _unavailable(send, scope)
+            return
+        try:
+            rows, must_reset, newest = await sync_to_async(_catch_up, thread_sensitive=False)(
+                user_scope, last
+            )
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            await _unavailable(send, scope)
+            return
         await send(
             {
                 "type": "http.response.start",
@@ -149,12 +180,28 @@ async def _stream(scope, receive, send, key, user_scope, last) -> None:
     finally:
         the_hub.unsubscribe(sub)
         disconnected.cancel()
+        starting.cancel()
 
 
 async def _pump(send, sub, disconnected, sent, key) -> None:
     loop = asyncio.get_running_loop()
     recheck = loop.time() + RECHECK_SECONDS
     while True:
+        # Checked before every wait, not only after a quiet heartbeat: a busy stream gets an
+        # event more often than every HEARTBEAT_SECONDS and would never be re-checked.
+        if loop.time() >= recheck:
+            recheck = loop.time() + RECHECK_SECONDS
+            try:
+                fresh = await sync_to_async(_scope_for, thread_sensitive=False)(key)
+            except Exception as exc:
+                # An outage under an open stream: it keeps its scope and asks again soon.
+                if not is_outage(exc):
+                    raise
+                recheck = loop.time() + stream.HEARTBEAT_SECONDS
+                fresh = sub.scope
+            if fresh is NOBODY:
+                return
+            sub.scope = fresh
         getting = asyncio.ensure_future(sub.queue.get())
         done, _ = await asyncio.wait(
             {getting, disconnected},
@@ -183,12 +230,6 @@ async def _pump(send, sub, disconnected, sent, key) -> None:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             continue
         await send({"type": "http.response.body", "body": stream.heartbeat(), "more_body": True})
-        if loop.time() >= recheck:
-            recheck = loop.time() + RECHECK_SECONDS
-            fresh = await sync_to_async(_scope_for, thread_sensitive=False)(key)
-            if fresh is NOBODY:
-                return
-            sub.scope = fresh
 
 
 async def _disconnect(receive) -> None:

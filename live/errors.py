@@ -25,3 +25,13 @@ def bad_last_id(raw: str) -> tuple[int, bytes]:
         _("the last event id is a whole number, not %(value)s") % {"value": repr(raw[:40])},
         "Last-Event-ID",
     )
+
+
+def unavailable() -> tuple[int, bytes]:
+    # The words of grids.resilience's 503: the browser's EventSource retries after it.
+    return 503, body(
+        503,
+        "service_unavailable",
+        _("The database or the cache is restarting; try again in a few seconds."),
+        None,
+    )

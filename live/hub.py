@@ -27,24 +27,6 @@ IDLE_READ_SECONDS = 5.0
 # A stream more than this many events behind is closed: the browser reconnects and catches up.
 QUEUE_SIZE = 500
 
-SELECT = (
-    "SELECT id, kind, rule, at, layers, object, grid_id, community_id, street_id, "
-    "district_id, departments FROM live_event WHERE id > %s ORDER BY id"
-)
-FIELDS = [
-    "id",
-    "kind",
-    "rule",
-    "at",
-    "layers",
-    "object",
-    "grid_id",
-    "community_id",
-    "street_id",
-    "district_id",
-    "departments",
-]
-
 
 def conninfo() -> str:
     s = connections["default"].settings_dict
@@ -125,13 +107,13 @@ class Hub:
             await psycopg.AsyncConnection.connect(info, autocommit=True) as listener,
             await psycopg.AsyncConnection.connect(info, autocommit=True) as reader,
         ):
-            await listener.execute(f"LISTEN {sql.CHANNEL}")
+            await listener.execute(sql.LISTEN)
             if not self.newest:
-                cur = await reader.execute("SELECT COALESCE(MAX(id), 0) FROM live_event")
+                cur = await reader.execute(sql.NEWEST_COMMITTED)
                 self.newest = (await cur.fetchone())[0]
                 self.handled = set()
                 lo = self.newest - WINDOW
-                cur = await reader.execute("SELECT id FROM live_event WHERE id > %s", [lo])
+                cur = await reader.execute(sql.HANDLED_SINCE, [lo])
                 self.handled = {row[0] for row in await cur.fetchall()}
             self.started.set()
             waker = asyncio.get_running_loop().create_task(self._wakeups(listener))
@@ -151,11 +133,11 @@ class Hub:
             self.wake.set()
 
     async def _read(self, reader) -> None:
-        cur = await reader.execute(SELECT, [max(self.newest - WINDOW, 0)])
+        cur = await reader.execute(sql.READ_AFTER, [max(self.newest - WINDOW, 0)])
         for row in await cur.fetchall():
             if row[0] in self.handled:
                 continue
-            event = Event(**dict(zip(FIELDS, row, strict=True)))
+            event = Event(**dict(zip(sql.READ_FIELDS, row, strict=True)))
             self.handled.add(event.id)
             self.newest = max(self.newest, event.id)
             self.dispatch(event)

@@ -43,8 +43,11 @@ class Scope:
                 and event.district_id == self.department_district
             )
         if self.level is not None:
-            # Gridless sensors carry only their district: community and street staff never
-            # match them, the district centre does (sensor_q's grid__isnull rule).
+            if event.rule == "sensor" and event.grid_id is None:
+                # A device in no grid carries only its district: the district centre of that
+                # district sees it (sensor_q's grid__isnull rule), no other tree role, even
+                # one whose region is a district.
+                return self.district_centre and event.district_id == self.region
             return getattr(event, TREE_LEVELS[self.level]) == self.region
         return False
 

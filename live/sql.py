@@ -27,8 +27,9 @@ def prune(before: dt.datetime) -> int:
         return cursor.rowcount
 
 
-# The newest id handed out, committed or not: what a new stream starts from. MAX(id) is 0
-# once retention emptied the log, and a client's id would then look newer than the log.
+# The newest id handed out, committed or not: a client's id above it is from another
+# database (a reset). MAX(id) is 0 once retention emptied the log, and a client's id would
+# then look newer than the log; the hello id is MAX(id) when there is one (stream.catch_up).
 NEWEST = """
 SELECT COALESCE(last_value, 0)  -- NULL until the first id is taken
 FROM pg_sequences WHERE schemaname = current_schema() AND sequencename = %s
@@ -40,3 +41,31 @@ def newest_id() -> int:
         cursor.execute(NEWEST, ["live_event_id_seq"])
         row = cursor.fetchone()
         return (row[0] or 0) if row else 0
+
+
+# The hub's listener loop (live/hub.py) runs on psycopg async connections of its own, outside
+# Django's synchronous ORM: these statements are its reads. A wake-up reads every row after
+# an id (the hub passes the newest handled one minus a window for late commits).
+LISTEN = f"LISTEN {CHANNEL}"
+READ_AFTER = (
+    "SELECT id, kind, rule, at, layers, object, grid_id, community_id, street_id, "
+    "district_id, departments FROM live_event WHERE id > %s ORDER BY id"
+)
+# The columns of READ_AFTER, in order (live.models.Event's fields).
+READ_FIELDS = (
+    "id",
+    "kind",
+    "rule",
+    "at",
+    "layers",
+    "object",
+    "grid_id",
+    "community_id",
+    "street_id",
+    "district_id",
+    "departments",
+)
+# Where a starting listener begins: the newest committed row, and the ids of the window
+# below it already committed (they are not handed out again).
+NEWEST_COMMITTED = "SELECT COALESCE(MAX(id), 0) FROM live_event"
+HANDLED_SINCE = "SELECT id FROM live_event WHERE id > %s"

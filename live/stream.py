@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from django.db.models import Min
+from django.db.models import Max, Min
 
 from live import sql
 from live.models import Event
@@ -60,25 +60,34 @@ def parse_last(header: str | None, query: str | None) -> int | None:
     if raw in (None, ""):
         return None
     raw = raw.strip()
-    if not raw.isdigit() or len(raw) > 18:
+    # ASCII digits only: str.isdigit() also takes "²" (a Last-Event-ID byte 0xB2 read as
+    # latin-1), which int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise BadLastId(raw)
     return int(raw)
 
 
 def catch_up(scope, last: int | None) -> tuple[list[Event], bool, int]:
-    """(events after `last` the scope sees, whether a reset is due instead, the newest id).
+    """(events after `last` the scope sees, whether a reset is due instead, the hello id).
 
-    No `last`: nothing to catch up, the stream starts at the newest id. A `last` newer than
-    any id (another database), older than what the log keeps (retention), or more than
-    CATCH_UP_LIMIT behind: a reset."""
-    newest = sql.newest_id()
-    if last is None or last == newest:
+    No `last`: nothing to catch up. A `last` newer than any id handed out (another
+    database), older than what the log keeps (retention), or more than CATCH_UP_LIMIT
+    behind: a reset.
+
+    The hello id is the newest committed row, not the sequence: an id handed out to a
+    transaction still open is below the sequence's value, and a browser that reconnected
+    from that value would never get the event when it commits. From the newest committed
+    id it asks again for what came after (a duplicate at worst, which the page ignores).
+    An empty log (retention) has no committed row: then the sequence."""
+    top = sql.newest_id()
+    span = Event.objects.aggregate(lo=Min("id"), hi=Max("id"))
+    newest = span["hi"] or top
+    if last is None or last == top:
         return [], False, newest
-    if last > newest:
+    if last > top:
         return [], True, newest
-    oldest = Event.objects.aggregate(lo=Min("id"))["lo"]
     # Ids between `last` and the oldest kept were pruned (or rolled back: rare).
-    if oldest is None or last < oldest - 1:
+    if span["lo"] is None or last < span["lo"] - 1:
         return [], True, newest
     rows = list(Event.objects.filter(id__gt=last).order_by("id")[: CATCH_UP_LIMIT + 1])
     if len(rows) > CATCH_UP_LIMIT:

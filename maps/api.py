@@ -9,7 +9,6 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from grids.basemap import BadBasemap
 from maps import registry
 from maps.composite import BadRequest, get_composite, parse_filters_text, parse_request
 from maps.fastpath import BadSignature, holder, tile_headers, verify
@@ -104,12 +103,8 @@ def style_json(request):
             )
     else:
         preset = registry.default_preset(request.user)
-    try:
-        style = build_style(request, preset, theme)
-    except BadBasemap as exc:
-        # A configuration error: the operator's to fix, said plainly rather than a bare 500.
-        return _error(503, "basemap_misconfigured", str(exc))
-    return _private(JsonResponse(style))
+    # A broken base map is left out (metadata.gridline.basemapMissing), not a refusal.
+    return _private(JsonResponse(build_style(request, preset, theme)))
 
 
 def _private(response):

@@ -9,7 +9,7 @@ class MapsConfig(AppConfig):
     verbose_name = _("Maps")
 
     def ready(self):
-        from maps import layers, signals
+        from maps import checks, layers, signals  # noqa: F401 - checks registers itself
 
         layers.register_core_layers()
         signals.connect()

@@ -2,8 +2,11 @@
 
 A PMTiles reader asks for the header, then directories and tiles, each a byte range of the
 one file, so no tile server is needed. Logged-in users only (the file may hold a licensed
-map); one range per request, as the reader asks; 206 with Content-Range, 416 for a range
-outside the file, 200 with the whole file when no range is asked.
+map); one range per request, as the reader asks; 206 with Content-Range, 416 (with the JSON
+error naming "Range") for a range outside the file or not understood, 200 with the whole file
+when no range is asked. A range is read into memory only up to READ_AT_ONCE (the reader's
+header, directories and tiles); a longer one is streamed in chunks, as the whole file is:
+`bytes=0-` of a multi-GB base map must not load it into a worker.
 """
 
 from __future__ import annotations
@@ -12,11 +15,15 @@ import os
 import re
 
 from django.conf import settings
-from django.http import FileResponse, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
-RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# At most 15 digits (petabytes): int() of thousands of digits is slow, and Python refuses
+# more than 4,300 (ValueError).
+RANGE = re.compile(r"^bytes=(\d{0,15})-(\d{0,15})$")
+READ_AT_ONCE = 1024 * 1024
+CHUNK = 64 * 1024
 
 
 def _error(status: int, code: str, message: str, field: str | None = None) -> JsonResponse:
@@ -36,6 +43,17 @@ def byte_range(header: str, size: int) -> tuple[int, int] | None:
     start = int(first)
     end = min(int(last), size - 1) if last else size - 1
     return (start, end) if start <= end and start < size else None
+
+
+def _chunks(path: str, first: int, length: int):
+    with open(path, "rb") as f:
+        f.seek(first)
+        while length > 0:
+            data = f.read(min(CHUNK, length))
+            if not data:  # the file shrank under us: end short rather than loop
+                return
+            length -= len(data)
+            yield data
 
 
 @require_safe
@@ -64,14 +82,22 @@ def serve(request):
     if asked and (not if_range or if_range == etag):
         found = byte_range(asked, size)
         if found is None:
-            response = HttpResponse(status=416, headers=headers)
+            response = _error(
+                416, "bad_range", f"one byte range within the file's {size} bytes", "Range"
+            )
             response["Content-Range"] = f"bytes */{size}"
             return response
         first, last = found
-        with open(path, "rb") as f:
-            f.seek(first)
-            body = f.read(last - first + 1)
-        response = HttpResponse(body, status=206, headers=headers)
+        length = last - first + 1
+        if length <= READ_AT_ONCE:
+            with open(path, "rb") as f:
+                f.seek(first)
+                response = HttpResponse(f.read(length), status=206, headers=headers)
+        else:
+            response = StreamingHttpResponse(
+                _chunks(path, first, length), status=206, headers=headers
+            )
+            response["Content-Length"] = str(length)
         response["Content-Range"] = f"bytes {first}-{last}/{size}"
         return response
     if request.headers.get("If-None-Match") == etag:

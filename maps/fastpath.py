@@ -15,16 +15,19 @@ this process's recent tiles or the shared cache is answered at once, without a s
 anything else falls through to Django (maps.api.composite_tile), which checks that the
 session is the holder and its scope the signed one, builds and caches.
 
-Revocation: URLs expire within LIFETIME_HOURS + 1. A deactivated user, or a revoked kiosk
-(screen calls `revoke("k<id>")`), is put on a list in the shared cache that every process
-re-reads at most REVOKED_REFRESH seconds apart, after which its URLs get nothing from the
-fast path; Django refuses them at once, as their session is gone. Without a shared cache
-(one process) the list is that process's.
+Revocation: URLs expire within LIFETIME_HOURS + 1. A deactivated user, a revoked kiosk
+(screen calls `revoke("k<id>")`) and a user moved to another role or jurisdiction (the old
+scope: "<id>@<scope key>") get a row in maps.RevokedHolder until then; every process re-reads
+the table at most REVOKED_REFRESH seconds apart, after which those URLs get nothing from the
+fast path. Django refuses them at once (the session is gone, or its scope is no longer the
+signed one). The database, not the cache, is the record: a cache evicts (allkeys-lru) and
+restarts empty.
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import gzip
 import hashlib
 import hmac
@@ -36,15 +39,16 @@ from urllib.parse import parse_qs, urlencode
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.utils import timezone
 
 from maps.composite import composite_key
-from maps.tiles import MAX_ZOOM, RECENT
+from maps.models import RevokedHolder
+from maps.tiles import MAX_ZOOM, RECENT, scope_key
 
 log = logging.getLogger(__name__)
 
 LIFETIME_HOURS = 4
-REVOKED_KEY = "tiles:revoked"
 REVOKED_REFRESH = 10.0
 FIELDS = ("l", "f", "v", "s", "u", "e")
 PATH = re.compile(r"^/tiles/(\d{1,2})/(\d{1,7})/(\d{1,7})\.pbf$")
@@ -57,7 +61,7 @@ def _secret() -> bytes:
 
 
 def signature(values: dict[str, str]) -> str:
-    message = "\n".join(values[name] for name in FIELDS).encode()
+    message = "\n".join(values[name] for name in FIELDS).encode("utf-8", "surrogatepass")
     digest = hmac.new(_secret(), message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:18]).decode()  # 144 bits
 
@@ -96,17 +100,21 @@ def verify(query: dict[str, list[str]], now: float | None = None) -> dict[str, s
         if not found or len(found) != 1:
             raise BadSignature("missing", f"the tile URL needs exactly one {name!r}", name)
         values[name] = found[0]
-    if not hmac.compare_digest(values["sig"], signature(values)):
+    # Bytes: compare_digest refuses str with non-ASCII characters (a TypeError, not a "no").
+    sig = values["sig"].encode("utf-8", "surrogatepass")
+    if not hmac.compare_digest(sig, signature(values).encode()):
         raise BadSignature("bad_signature", "the tile URL's signature does not match")
-    if not values["e"].isdigit() or int(values["e"]) <= (time.time() if now is None else now):
+    e = values["e"]
+    if not (e.isascii() and e.isdigit()) or int(e) <= (time.time() if now is None else now):
         raise BadSignature("expired", "the tile URL has expired: fetch /api/map/tiles.json", "e")
-    if revoked(values["u"]):
+    if revoked(values["u"], values["s"]):
         raise BadSignature("revoked", "the tile URL's holder has been signed out", "u")
     return values
 
 
 class Revoked:
-    """The revoked holders, re-read from the shared cache at most REVOKED_REFRESH apart."""
+    """The revoked holders (name → until, unix seconds), re-read from the database at most
+    REVOKED_REFRESH apart: one small query per process every few seconds, not per tile."""
 
     def __init__(self):
         self.names: dict[str, float] = {}
@@ -114,45 +122,54 @@ class Revoked:
         self.lock = threading.Lock()
 
     def current(self) -> dict[str, float]:
-        now = time.monotonic()
-        if now - self.read_at > REVOKED_REFRESH:
+        if time.monotonic() - self.read_at > REVOKED_REFRESH:
             with self.lock:
-                self.names = cache.get(REVOKED_KEY) or {}
-                self.read_at = now
+                if time.monotonic() - self.read_at > REVOKED_REFRESH:  # not just re-read
+                    rows = RevokedHolder.objects.filter(until__gt=timezone.now())
+                    self.names = {n: u.timestamp() for n, u in rows.values_list("name", "until")}
+                    self.read_at = time.monotonic()
         return self.names
+
+    def forget(self) -> None:
+        """Re-read on the next request (after a change made by this process)."""
+        with self.lock:
+            self.read_at = float("-inf")
 
 
 REVOKED = Revoked()
 
 
-def revoked(holder_text: str) -> bool:
+def revoked(holder_text: str, scope: str | None = None) -> bool:
+    """Whether a URL issued to this holder (for this scope key) is revoked."""
     names = REVOKED.current()
     if not names:
         return False
     user, _, kiosk = holder_text.partition(".")
+    moved = f"{user}@{scope}" if user and scope is not None else ""
     now = time.time()
-    return any(names.get(name, 0) > now for name in (user, kiosk) if name)
+    return any(names.get(name, 0) > now for name in (user, kiosk, moved) if name)
 
 
 def revoke(name: str) -> None:
-    """Stop the fast path serving the URLs of a user (its id) or a kiosk ("k<id>") until every
-    URL issued so far has expired."""
-    _change(name, time.time() + (LIFETIME_HOURS + 1) * 3600)
+    """Stop the fast path serving the URLs of a user (its id), a kiosk ("k<id>") or a user in
+    a scope it left ("<id>@<scope key>") until every URL issued so far has expired. Written in
+    the caller's transaction: a rolled-back deactivation revokes nothing."""
+    now = timezone.now()
+    until = now + dt.timedelta(hours=LIFETIME_HOURS + 1)
+    # One upsert: two revocations at once cannot lose one.
+    RevokedHolder.objects.bulk_create(
+        [RevokedHolder(name=name, until=until)],
+        update_conflicts=True,
+        unique_fields=["name"],
+        update_fields=["until"],
+    )
+    RevokedHolder.objects.filter(until__lte=now).delete()
+    transaction.on_commit(REVOKED.forget)
 
 
 def unrevoke(name: str) -> None:
-    _change(name, None)
-
-
-def _change(name: str, until: float | None) -> None:
-    now = time.time()
-    names = {k: v for k, v in (cache.get(REVOKED_KEY) or {}).items() if v > now and k != name}
-    if until is not None:
-        names[name] = until
-    cache.set(REVOKED_KEY, names, (LIFETIME_HOURS + 1) * 3600)
-    with REVOKED.lock:
-        REVOKED.names = names
-        REVOKED.read_at = time.monotonic()
+    RevokedHolder.objects.filter(name=name).delete()
+    transaction.on_commit(REVOKED.forget)
 
 
 def tile_headers(tile, gzipped: bool, expires: int, now: float | None = None) -> list:
@@ -194,6 +211,11 @@ class FastTiles:
             values = verify(parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True))
         except BadSignature:
             return None  # Django answers with the reason
+        except DatabaseError:
+            # The revocations cannot be read: Django decides (with the session) or answers
+            # the outage.
+            log.warning("tile revocations unreadable; the request goes to Django", exc_info=True)
+            return None
         key = composite_key(values["v"], values["s"], values["l"], values["f"], z, x, y)
         tile = RECENT.get(key)
         if tile is None:
@@ -213,11 +235,37 @@ class FastTiles:
         return "200 OK", tile_headers(tile, False, expires), gzip.decompress(tile.gzipped)
 
 
-def user_saved(sender, instance, **kwargs) -> None:
-    """A deactivated user's tile URLs stop working (after the commit: a rolled-back change
-    must not lock anyone out); reactivated, they work again."""
+# Saves that cannot change what a user sees (a login's last_login, a new password): no read.
+SCOPE_FREE_FIELDS = frozenset({"last_login", "password"})
+
+
+def user_saving(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
+    """Remember whether the user was active and the scope key they are saved from, for
+    user_saved (one read of the stored row)."""
+    if raw or instance.pk is None or (update_fields and set(update_fields) <= SCOPE_FREE_FIELDS):
+        return
+    old = sender._default_manager.filter(pk=instance.pk).first()
+    if old is not None:
+        instance.tile_holder_before = (old.is_active, scope_key(old))
+
+
+def user_saved(sender, instance, raw=False, **kwargs) -> None:
+    """A deactivated user's tile URLs stop working, and so do the URLs of a scope the user was
+    moved out of (role, region, grid, department): the fast path trusts the signed scope and
+    reads no session. Reactivated or moved back, they work again."""
+    before = instance.__dict__.pop("tile_holder_before", None)
+    if raw:
+        return
     name = str(instance.pk)
     if not instance.is_active:
-        transaction.on_commit(lambda: revoke(name))
-    elif name in REVOKED.current():
-        transaction.on_commit(lambda: unrevoke(name))
+        revoke(name)
+        return
+    if before is None:
+        return
+    was_active, old_scope = before
+    if not was_active:
+        unrevoke(name)
+    new_scope = scope_key(instance)
+    if old_scope != new_scope:
+        revoke(f"{name}@{old_scope}")
+        unrevoke(f"{name}@{new_scope}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 
 from grids.signals import data_changed
 from maps import fastpath, registry
@@ -24,7 +24,11 @@ def connect() -> None:
     data_changed.connect(invalidate, dispatch_uid="maps.invalidate")
     post_save.connect(invalidate, dispatch_uid="maps.save")
     post_delete.connect(invalidate, dispatch_uid="maps.delete")
-    # A deactivated user's signed tile URLs stop working before they expire.
+    # A deactivated user's signed tile URLs stop working before they expire, and so do those
+    # of a scope the user was moved out of.
+    pre_save.connect(
+        fastpath.user_saving, sender=settings.AUTH_USER_MODEL, dispatch_uid="maps.tile-holders"
+    )
     post_save.connect(
         fastpath.user_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="maps.tile-holders"
     )

@@ -14,7 +14,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 
-from grids.basemap import basemap_style
+from grids.basemap import usable_basemap_style
 from grids.models import Region
 from maps import registry
 from maps.composite import (
@@ -168,7 +168,7 @@ def build_style(request, preset: Preset | None, theme: str) -> dict:
     tiles = preset_request(preset, visible, user)
     url, expires = tile_url(request, tiles)
     on = {layer.name for layer in tiles.layers}
-    sources, basemap_layers = basemap_style(theme, request.build_absolute_uri)
+    sources, basemap_layers, has_basemap = usable_basemap_style(theme, request.build_absolute_uri)
     sources["gridline"] = {
         "type": "vector",
         "tiles": [url],
@@ -211,6 +211,7 @@ def build_style(request, preset: Preset | None, theme: str) -> dict:
             "gridline": {
                 "preset": preset.name if preset else None,
                 "theme": theme,
+                "basemapMissing": not has_basemap,
                 "presets": [_preset_meta(p) for p in registry.presets_for(user)],
                 "layers": [_layer_meta(layer, user) for layer in visible],
                 "on": [layer.name for layer in tiles.layers],

@@ -22,6 +22,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 
 from grids.models import today
+from grids.scoping import jurisdiction_key
 from maps.models import TileVersion
 from maps.registry import Layer
 
@@ -219,10 +220,10 @@ def build_tile(
 
 
 def scope_key(user) -> str:
-    """Users with the same role and jurisdiction see the same tiles."""
-    if user.is_superuser:
-        return "all"
-    return f"{user.role}.{user.region_id or ''}.{user.grid_id or ''}.{user.department_id or ''}"
+    """Users with the same role and jurisdiction see the same tiles: the one jurisdiction key
+    the wall screen's figures use too (signed into tile URLs and part of cached tiles' keys,
+    so its format must not change)."""
+    return jurisdiction_key(user)
 
 
 def version_key(layer: str) -> str:
@@ -337,6 +338,9 @@ def forget_tile(layer: Layer, user, z: int, x: int, y: int, filters: Filters = (
 
 def forget_process_caches() -> None:
     """Empty this process's tiles and compiled statements (tests switch databases under it)."""
+    from maps.fastpath import REVOKED  # imports this module
+
     RECENT.clear()
+    REVOKED.forget()
     with _STATEMENTS_LOCK:
         STATEMENTS.clear()

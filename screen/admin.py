@@ -4,7 +4,7 @@ after saving) and revoke them; the secret and the service user are never editabl
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -37,6 +37,32 @@ class KioskAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [] if obj is None else ["region", *self.readonly_fields]
 
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and kiosks.may_issue(request.user)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is not None:
+            return form
+
+        class IssueForm(form):
+            def clean(self):
+                # What kiosks.issue would refuse is shown on the form, before saving: the
+                # admin never reports an object added that was not.
+                data = super().clean()
+                region = data.get("region")
+                if region is not None and data.get("name"):
+                    try:
+                        kiosks.check(request.user, region.code, data["name"])
+                    except kiosks.KioskRefused as refused:
+                        field = refused.field if refused.field in self.fields else None
+                        raise ValidationError(
+                            {field: refused.message} if field else refused.message
+                        ) from refused
+                return data
+
+        return IssueForm
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "region":
             from grids.models import Region
@@ -58,7 +84,7 @@ class KioskAdmin(admin.ModelAdmin):
             self.message_user(request, refused.message, messages.ERROR)
             return
         obj.pk = kiosk.pk
-        link = request.build_absolute_uri(reverse("screen-kiosk", args=[secret]))
+        link = kiosks.link(request, secret)
         self.message_user(
             request,
             _("Open this link on the wall screen; it is shown only now: %(link)s") % {"link": link},

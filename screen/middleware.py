@@ -1,15 +1,18 @@
 """Kiosk sessions are read-only and see only what the wall screen needs.
 
-Every request of a session opened by a kiosk link (screen.views.kiosk_login) passes here
+Every request of a session opened by a kiosk link (screen.views.kiosk_open) passes here
 after the session and the user are known: anything but GET/HEAD, and any path outside the
 screen's own (the page, its figures, the map's style and tiles, the event stream, the words,
 static files), is refused; a revoked kiosk's session is ended on its next request. The map's
-style and TileJSON are limited to the screen's preset, so a kiosk cannot ask for households
-or any layer the wall does not show."""
+style and TileJSON are limited to the screen's preset, and of the tiles only the composite
+tile (whose signed layer list came from that style or TileJSON) is served: the per-layer
+/tiles/<layer>/… form is refused, so a kiosk cannot ask for households or any layer the
+wall does not show."""
 
 from __future__ import annotations
 
 import logging
+import re
 
 from django.contrib.auth import logout
 from django.http import HttpResponse
@@ -28,8 +31,11 @@ SESSION_KEY = "screen.kiosk"
 SCREEN_PRESET = "screen"
 # Exact paths and prefixes a kiosk session may read.
 PATHS = frozenset({"/screen/", "/api/screen/figures/", "/jsi18n/", "/basemap.pmtiles"})
-PREFIXES = ("/static/", "/tiles/", "/events/", "/api/map/style.json", "/api/map/tiles.json")
+PREFIXES = ("/static/", "/events/", "/api/map/style.json", "/api/map/tiles.json")
+# The composite tile only (maps.urls "tiles"), not one layer's tile (maps.urls "tile").
+COMPOSITE_TILE = re.compile(r"/tiles/-?\d+/-?\d+/-?\d+\.pbf")
 READ = frozenset({"GET", "HEAD"})
+KIOSK_LINK = "/screen/kiosk/"
 
 
 def _screen_layers() -> set[str] | None:
@@ -51,7 +57,7 @@ def _map_query_allowed(request) -> bool:
 
 def allowed(request) -> bool:
     path = request.path_info
-    if path in PATHS:
+    if path in PATHS or COMPOSITE_TILE.fullmatch(path):
         return True
     return path.startswith(PREFIXES) and _map_query_allowed(request)
 
@@ -94,6 +100,10 @@ class KioskMiddleware:
             return _refuse(
                 request, 401, "kiosk_revoked", _("This wall screen's login has been revoked.")
             )
+        if request.path_info.startswith(KIOSK_LINK):
+            # The kiosk link opened again on a wall whose session still lives: it logs in
+            # afresh (screen.views.kiosk_open), no read of the screen's data.
+            return self.get_response(request)
         if request.method not in READ:
             return _refuse(request, 403, "kiosk_read_only", _("A wall screen only reads."))
         if not allowed(request):

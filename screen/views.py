@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
 
 from grids.models import Region
 from screen.middleware import SESSION_KEY
@@ -59,17 +61,34 @@ def kiosk_page(request):
 
 
 @never_cache
-def kiosk_login(request, secret: str):
-    """Open a kiosk's long read-only session and go to the screen. An unknown or revoked
-    link is a plain 404: it says nothing about which links exist."""
-    kiosk = kiosks.find(secret)
-    if kiosk is None:
-        raise Http404
-    login(request, kiosk.user, backend="grids.auth.CachedUserBackend")
-    request.session[SESSION_KEY] = kiosk.pk
-    request.session.set_expiry(kiosks.session_seconds())
-    kiosks.touch(kiosk.pk)
-    response = redirect("screen")
-    # The secret is in this URL: no page it leads to may pass it on as a referrer.
+def kiosk_link(request, secret: str):
+    """A link issued with the secret in its path (before review M4): nothing happens on this
+    GET (a page elsewhere could otherwise log a visitor's browser into a kiosk); the secret
+    goes on in the fragment, which browsers never send, to the page that posts it."""
+    response = redirect(reverse("screen-kiosk-open") + "#" + quote(secret, safe=""))
     response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def kiosk_open(request):
+    """The kiosk link is /screen/kiosk/#<secret>: the fragment stays in the browser (no
+    access log or proxy sees it); screen/kiosk-open.js posts it here with the CSRF token.
+    A valid secret opens the kiosk's long read-only session and goes to the screen; an
+    unknown or revoked one is a plain 404 saying nothing about which links exist."""
+    status = 200
+    if request.method == "POST":
+        kiosk = kiosks.find(request.POST.get("secret", ""))
+        if kiosk is not None:
+            login(request, kiosk.user, backend="grids.auth.CachedUserBackend")
+            request.session[SESSION_KEY] = kiosk.pk
+            request.session.set_expiry(kiosks.session_seconds())
+            kiosks.touch(kiosk.pk)
+            return redirect("screen")
+        status = 404
+    response = render(request, "screen/kiosk_open.html", {"refused": status == 404}, status=status)
+    # Not no-referrer: with it a browser posts the form with `Origin: null`, which the CSRF
+    # check refuses. No secret is in this URL (a referrer never carries the fragment).
+    response["Referrer-Policy"] = "same-origin"
     return response

@@ -137,13 +137,15 @@ def test_a_raster_pmtiles_file_is_a_raster_source(settings, users, client, tmp_p
     assert [layer["id"] for layer in style["layers"][:2]] == ["background", "basemap-raster"]
 
 
-def test_a_missing_pmtiles_file_is_said_plainly(settings, users, client, tmp_path):
+def test_a_missing_pmtiles_file_is_left_out_not_named(settings, users, client, tmp_path):
     settings.GRIDLINE_BASEMAP = "pmtiles"
     settings.GRIDLINE_BASEMAP_PMTILES = str(tmp_path / "nothing.pmtiles")
     client.force_login(users.street)
     response = client.get("/api/map/style.json")
-    assert response.status_code == 503
-    assert response.json()["errors"][0]["code"] == "basemap_misconfigured"
+    # The platform's layers without a base map, and no server path in the answer.
+    assert response.status_code == 200
+    assert response.json()["metadata"]["gridline"]["basemapMissing"] is True
+    assert "nothing.pmtiles" not in response.content.decode()
 
 
 def test_the_pmtiles_file_is_served_in_ranges_to_logged_in_users(settings, users, client, tmp_path):
@@ -179,3 +181,100 @@ def test_no_pmtiles_file_is_404(settings, users, client):
     response = client.get("/basemap.pmtiles")
     assert response.status_code == 404
     assert response.json()["errors"][0]["code"] == "not_found"
+
+
+# Review 1: H5 (ranges), M3 (a broken base map leaves the map up), L3 (header read once per
+# file version, no server path to users).
+
+
+def test_a_range_number_too_long_is_416_json_not_a_500(settings, users, client, tmp_path):
+    settings.GRIDLINE_BASEMAP = "pmtiles"
+    settings.GRIDLINE_BASEMAP_PMTILES = str(tmp_path / "base.pmtiles")
+    size = len(make_pmtiles(tmp_path / "base.pmtiles", "mvt"))
+    client.force_login(users.street)
+    for asked in ("bytes=" + "1" * 5000 + "-", "bytes=0-" + "9" * 16, "bytes=-" + "9" * 5000):
+        response = client.get("/basemap.pmtiles", headers={"Range": asked})
+        assert response.status_code == 416
+        assert response["Content-Range"] == f"bytes */{size}"
+        (error,) = response.json()["errors"]
+        assert (error["code"], error["field"]) == ("bad_range", "Range")
+
+
+def test_a_long_range_is_streamed_not_read_into_memory(
+    settings, users, client, tmp_path, monkeypatch
+):
+    from maps import basemap_file
+
+    settings.GRIDLINE_BASEMAP = "pmtiles"
+    settings.GRIDLINE_BASEMAP_PMTILES = str(tmp_path / "base.pmtiles")
+    whole = make_pmtiles(tmp_path / "base.pmtiles", "mvt")
+    # As a multi-GB file's `bytes=0-` against the real 1 MB, in small numbers.
+    monkeypatch.setattr(basemap_file, "READ_AT_ONCE", 64)
+    monkeypatch.setattr(basemap_file, "CHUNK", 50)
+    client.force_login(users.street)
+    response = client.get("/basemap.pmtiles", headers={"Range": "bytes=10-"})
+    assert response.status_code == 206 and response.streaming
+    assert b"".join(response.streaming_content) == whole[10:]
+    assert response["Content-Length"] == str(len(whole) - 10)
+    assert response["Content-Range"] == f"bytes 10-{len(whole) - 1}/{len(whole)}"
+    small = client.get("/basemap.pmtiles", headers={"Range": "bytes=0-63"})
+    assert not small.streaming and small.content == whole[:64]
+
+
+def test_a_missing_base_map_leaves_the_map_up_with_a_notice(settings, users, client, tmp_path):
+    settings.GRIDLINE_BASEMAP = "pmtiles"
+    settings.GRIDLINE_BASEMAP_PMTILES = str(tmp_path / "secret-dir" / "nothing.pmtiles")
+    client.force_login(users.street)
+    page = client.get("/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert 'class="map-notice"' in text and "底图无法显示" in text
+    assert "secret-dir" not in text
+    style = style_of(client)
+    assert style["metadata"]["gridline"]["basemapMissing"] is True
+    assert "basemap" not in style["sources"] and "gridline" in style["sources"]
+    settings.GRIDLINE_BASEMAP = "osm"  # a wrong kind: the same
+    assert client.get("/").status_code == 200
+    settings.GRIDLINE_BASEMAP = "none"  # no base map by choice: no notice
+    assert 'class="map-notice"' not in client.get("/").content.decode()
+    assert style_of(client)["metadata"]["gridline"]["basemapMissing"] is False
+
+
+def test_the_pmtiles_header_is_read_again_only_when_the_file_changes(settings, tmp_path):
+    import os
+
+    from grids.basemap import pmtiles_header
+
+    settings.GRIDLINE_BASEMAP = "pmtiles"
+    path = tmp_path / "base.pmtiles"
+    settings.GRIDLINE_BASEMAP_PMTILES = str(path)
+    whole = make_pmtiles(path, "mvt")
+    header, metadata = pmtiles_header()
+    stat = os.stat(path)
+    # Garbage of the same size and time: not read again, so still the header read before.
+    path.write_bytes(b"\0" * len(whole))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert pmtiles_header() == (header, metadata)
+    # Replaced (a new time): read again, and this garbage is refused.
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    with pytest.raises(BadBasemap):
+        pmtiles_header()
+
+
+def test_the_system_check_says_a_wrong_base_map_at_start(settings, tmp_path):
+    from maps.checks import basemap_setting
+
+    settings.GRIDLINE_BASEMAP = "none"
+    assert basemap_setting() == []
+    settings.GRIDLINE_BASEMAP = "osm"
+    assert [m.id for m in basemap_setting()] == ["maps.E001"]
+    settings.GRIDLINE_BASEMAP = "xyz"
+    settings.GRIDLINE_BASEMAP_URL = ""
+    assert [m.id for m in basemap_setting()] == ["maps.E001"]
+    settings.GRIDLINE_BASEMAP = "pmtiles"
+    settings.GRIDLINE_BASEMAP_PMTILES = ""
+    assert [m.id for m in basemap_setting()] == ["maps.E001"]
+    settings.GRIDLINE_BASEMAP_PMTILES = str(tmp_path / "later.pmtiles")
+    assert [m.id for m in basemap_setting()] == ["maps.W001"]
+    make_pmtiles(tmp_path / "later.pmtiles", "png")
+    assert basemap_setting() == []

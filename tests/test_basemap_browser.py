@@ -39,3 +39,38 @@ def test_a_pmtiles_base_map_is_drawn(settings, browser, live_server, users, tmp_
     assert page.errors == []
     screenshot(page, "map_pmtiles_basemap")
     page.close()
+
+
+@pytest.mark.parametrize("size", ["desk", "phone"])
+def test_a_missing_base_map_file_leaves_the_map_drawn_with_a_notice(
+    settings,
+    browser,  # noqa: F811
+    live_server,
+    users,
+    tmp_path,
+    size,
+):
+    settings.GRIDLINE_BASEMAP = "pmtiles"
+    settings.GRIDLINE_BASEMAP_PMTILES = str(tmp_path / "moved-away.pmtiles")
+    page = open_page(browser, live_server.url, users.street, size=size, wait_for=READY)
+    notice = page.locator(".map-notice")
+    assert notice.is_visible() and "底图无法显示" in notice.inner_text()
+    # The platform's layers are drawn; the notice covers none of the map's controls.
+    page.wait_for_function(
+        "() => window.gridlineMap.map.queryRenderedFeatures().some((f) => f.source === 'gridline')",
+        timeout=30000,
+    )
+    box = notice.bounding_box()
+    for control in page.locator(".maplibregl-ctrl, .map-figures, .map-search").all():
+        other = control.bounding_box()
+        if other and control.is_visible():
+            assert (
+                box["x"] + box["width"] <= other["x"]
+                or other["x"] + other["width"] <= box["x"]
+                or box["y"] + box["height"] <= other["y"]
+                or other["y"] + other["height"] <= box["y"]
+            ), control.get_attribute("class")
+    assert not any(u.endswith("/basemap.pmtiles") for u in page.requests)
+    assert page.errors == []
+    screenshot(page, f"map_basemap_missing_{size}")
+    page.close()

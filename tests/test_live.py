@@ -222,6 +222,15 @@ def test_events_refuse_anonymous_and_bad_ids(users):
     bad = client.get("/events/", HTTP_LAST_EVENT_ID="12abc")
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "Last-Event-ID"
     assert client.get("/events/?last=-4").status_code == 400
+    # Unicode digits int() refuses (review H6): "²", and a Last-Event-ID byte 0xB2.
+    for bad in (
+        client.get("/events/?last=%C2%B2"),
+        client.get("/events/", HTTP_LAST_EVENT_ID="\xb2"),
+        client.get("/events/?last=%D9%A3"),  # ARABIC-INDIC DIGIT THREE
+    ):
+        assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "Last-Event-ID"
+    with pytest.raises(stream.BadLastId):
+        stream.parse_last(None, "²")
     assert client.post("/events/").status_code == 405
 
 
@@ -247,3 +256,41 @@ def test_the_wsgi_stream_catches_up_within_the_scope(tree, users, settings):
         "object": {"n": 0},
     }
     assert len(frames) == 2
+
+
+def test_the_hello_id_is_the_newest_committed_event_not_the_sequence(tree, users):
+    """Review L1: an id handed out to a transaction still open is below the sequence's
+    value; a browser told that value would never get the event when it commits."""
+    from django.db import connection
+
+    grid = tree.grids[(1, 1, 1)].pk
+    first = make_events(1, grid=grid)[0]
+    with connection.cursor() as cursor:  # a writer that took the next id and is still open
+        cursor.execute("SELECT nextval('live_event_id_seq')")
+        (late_id,) = cursor.fetchone()
+    worker = scope_of(users.worker)
+    rows, reset, hello = stream.catch_up(worker, None)
+    assert hello == first.id and not reset
+    # It commits: a browser that reconnects from its hello id gets it.
+    late = live_services.event("incident.changed", {"late": 1}, rule="incident", grid=grid)
+    late.id = late_id
+    late.save(force_insert=True)
+    rows, reset, _ = stream.catch_up(worker, hello)
+    assert [e.id for e in rows] == [late_id] and not reset
+
+
+def test_the_live_app_keeps_its_raw_sql_in_its_sql_module():
+    """Review M2 (the guide: raw SQL only in the app's `sql` module, with the why)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "live"
+    statement = re.compile(r"[\"']\s*(SELECT|LISTEN|NOTIFY|INSERT|UPDATE|DELETE)\b")
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if path.name != "sql.py"
+        and "migrations" not in path.parts
+        and statement.search(path.read_text())
+    ]
+    assert offenders == []

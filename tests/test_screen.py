@@ -10,6 +10,7 @@ from django.contrib.gis.geos import Point
 from django.test import Client
 from django.utils import timezone
 
+from grids import scoping
 from grids.models import User
 from incidents.services.reporting import Report, report_incident
 from screen.models import Kiosk
@@ -122,14 +123,14 @@ def test_figures_need_a_login(db):
 def test_figures_are_cached_per_jurisdiction_and_follow_incidents(scene, tree, users, api):
     first = api(users.street).get("/api/screen/figures/").json()
     # Another user of the same street reads the cached answer.
-    assert figures.scope_key(users.street) == figures.scope_key(
+    assert scoping.jurisdiction_key(users.street) == scoping.jurisdiction_key(
         User(role="street_centre", region_id=users.street.region_id)
     )
     # A new incident makes them stale: recounted once min_age has passed.
     report(tree, users, (1, 1, 2), "南门倒树", users.street)
     cached = api(users.street).get("/api/screen/figures/").json()
     assert cached["incidents"]["incidents_today"] == first["incidents"]["incidents_today"]
-    key = f"screen:figures:{figures.scope_key(users.street)}:zh-hans"
+    key = f"screen:figures:{scoping.jurisdiction_key(users.street)}:zh-hans"
     from django.core.cache import cache
 
     entry = cache.get(key)
@@ -149,7 +150,7 @@ def test_with_a_shared_cache_stale_figures_are_served_while_the_worker_recounts(
     first = api(users.street).get("/api/screen/figures/").json()
     report(tree, users, (1, 1, 2), "南门倒树", users.street)
     figures.bump()
-    key = f"screen:figures:{figures.scope_key(users.street)}:zh-hans"
+    key = f"screen:figures:{scoping.jurisdiction_key(users.street)}:zh-hans"
     entry = cache.get(key)
     entry["computed"] -= 60
     cache.set(key, entry)
@@ -162,6 +163,7 @@ def test_with_a_shared_cache_stale_figures_are_served_while_the_worker_recounts(
     assert jobs.count() == 1
     job = jobs.get()
     assert job.args["scope"] == {
+        "is_superuser": False,
         "role": "street_centre",
         "region_id": users.street.region_id,
         "grid_id": None,
@@ -171,6 +173,26 @@ def test_with_a_shared_cache_stale_figures_are_served_while_the_worker_recounts(
     figures.refresh(job.args["scope"], job.args["language"])
     fresh = api(users.street).get("/api/screen/figures/").json()
     assert fresh["incidents"]["incidents_today"] == first["incidents"]["incidents_today"] + 1
+
+
+def test_figures_are_cached_under_the_jurisdiction_key_the_tiles_use(tree, users, settings):
+    """One rule for "these users see the same" (review M9): the figures' cache key is
+    grids.scoping.jurisdiction_key, as the map tiles' is, and the worker's recount of any
+    user (an administrator, a superuser without a role) stores under the key the request
+    reads."""
+    from django.core.cache import cache
+    from django.utils import translation
+
+    from maps.tiles import scope_key
+
+    root = User(username="root", role="", is_superuser=True, is_active=True)
+    for user in (*vars(users).values(), root):
+        assert scope_key(user) == scoping.jurisdiction_key(user)
+        key = f"screen:figures:{scoping.jurisdiction_key(user)}:zh-hans"
+        cache.delete(key)
+        with translation.override("zh-hans"):
+            figures.refresh(figures.scope_fields(user), "zh-hans")
+        assert cache.get(key) is not None, user.username
 
 
 def test_figures_take_a_constant_number_of_queries(scene, users, django_assert_max_num_queries):
@@ -210,13 +232,68 @@ def test_a_street_issues_a_kiosk_for_its_street_only(tree, users, api):
     assert issue(api, users.street, tree.streets[1].code, name="").status_code == 400
 
 
+def test_a_kiosk_body_that_is_not_text_is_a_400_naming_the_field(tree, users, api):
+    """Review H7: a number, an object or a list where text belongs was a 500."""
+    for body, field in (
+        ({"name": "大屏", "region": {"a": 1}}, "region"),
+        ({"name": ["大屏"], "region": tree.streets[1].code}, "name"),
+        ({"region": tree.streets[1].code}, "name"),
+    ):
+        answer = api(users.street).post("/api/screen/kiosks/", body, format="json")
+        assert answer.status_code == 400, (body, answer.content[:200])
+        assert answer.json()["errors"][0]["field"] == field
+    refused = api(users.street).post("/api/screen/kiosks/", [1, 2], format="json")
+    assert refused.status_code == 400
+    # Who may not issue hears that, whatever the body.
+    assert api(users.worker).post("/api/screen/kiosks/", [1], format="json").status_code == 403
+
+
+def open_kiosk(client: Client, secret: str):
+    """What the wall's browser does with /screen/kiosk/#<secret>: load the page (no secret
+    sent), then post the fragment's secret with the CSRF token (screen/kiosk-open.js)."""
+    page = client.get("/screen/kiosk/")
+    assert page.status_code == 200 and page["Referrer-Policy"] == "same-origin"
+    token = client.cookies["csrftoken"].value
+    return client.post("/screen/kiosk/", {"secret": secret, "csrfmiddlewaretoken": token})
+
+
 def kiosk_client(api, users, tree) -> tuple[Client, Kiosk, str]:
     body = issue(api, users.street, tree.streets[1].code).json()
-    client = Client()
-    response = client.get(f"/screen/kiosk/{body['secret']}")
+    # The secret is in the fragment: never in a request line.
+    assert body["link"].endswith(f"/screen/kiosk/#{body['secret']}")
+    client = Client(enforce_csrf_checks=True)
+    response = open_kiosk(client, body["secret"])
     assert response.status_code == 302 and response["Location"] == "/screen/"
-    assert response["Referrer-Policy"] == "no-referrer"
     return client, Kiosk.objects.get(pk=body["id"]), body["secret"]
+
+
+def test_a_kiosk_secret_never_logs_in_on_a_get_nor_without_the_csrf_token(tree, users, api):
+    """Review M4: a GET with the secret (an old link; any page can make a browser send one)
+    logs nobody in, and the POST needs the page's CSRF token."""
+    secret = issue(api, users.street, tree.streets[1].code).json()["secret"]
+    client = Client(enforce_csrf_checks=True)
+    old = client.get(f"/screen/kiosk/{secret}")
+    assert old.status_code == 302 and old["Location"] == f"/screen/kiosk/#{secret}"
+    assert old["Referrer-Policy"] == "no-referrer"  # its URL holds the secret
+    assert "_auth_user_id" not in client.session
+    forged = Client(enforce_csrf_checks=True).post("/screen/kiosk/", {"secret": secret})
+    assert forged.status_code == 403
+    # The access log masks secrets of old links' paths.
+    import logging
+
+    from config.web_worker import MaskKioskSecrets
+
+    record = logging.LogRecord(
+        "uvicorn.access",
+        20,
+        "",
+        0,
+        '%s - "%s %s"',
+        ("1.2.3.4", "GET", f"/screen/kiosk/{secret}"),
+        None,
+    )
+    MaskKioskSecrets().filter(record)
+    assert secret not in record.getMessage() and "/screen/kiosk/…" in record.getMessage()
 
 
 def test_a_kiosk_link_opens_a_long_read_only_session(scene, tree, users, api, settings):
@@ -242,9 +319,17 @@ def test_a_kiosk_link_opens_a_long_read_only_session(scene, tree, users, api, se
         "/api/screen/kiosks/",
         "/api/map/style.json?preset=street",
         "/api/map/tiles.json?layers=households",
+        # One layer's tile (review H1): households' locations, any layer the wall hides.
+        "/tiles/households/15/26800/13600.pbf",
+        "/tiles/incidents/0/0/0.pbf",
     ):
         refused = client.get(path)
         assert refused.status_code == 403, path
+        if path.startswith("/tiles/"):
+            assert refused.json()["errors"][0]["code"] == "kiosk_not_allowed", path
+    # The composite tile is the kiosk's (refused here by its missing signature, not by kind).
+    composite = client.get("/tiles/0/0/0.pbf")
+    assert composite.json()["errors"][0]["code"] != "kiosk_not_allowed"
     answer = client.post("/api/screen/figures/", {})
     assert answer.status_code == 403
     assert answer.json()["errors"][0]["code"] == "kiosk_read_only"
@@ -257,8 +342,8 @@ def test_a_kiosk_link_opens_a_long_read_only_session(scene, tree, users, api, se
 
 
 def test_an_unknown_kiosk_link_is_not_found(db):
-    assert Client().get("/screen/kiosk/gk_nothing-like-this").status_code == 404
-    assert Client().get("/screen/kiosk/whatever").status_code == 404
+    assert open_kiosk(Client(), "gk_nothing-like-this").status_code == 404
+    assert open_kiosk(Client(), "whatever").status_code == 404
 
 
 def test_revoking_ends_the_kiosk_session_on_its_next_request(
@@ -285,7 +370,7 @@ def test_revoking_ends_the_kiosk_session_on_its_next_request(
     kiosk.refresh_from_db()
     assert kiosk.revoked_at is not None and not kiosk.user.is_active
     # The link opens nothing any more.
-    assert Client().get(f"/screen/kiosk/{secret}").status_code == 404
+    assert open_kiosk(Client(), secret).status_code == 404
     assert api(users.street).get("/api/screen/kiosks/").json() == []
 
 
@@ -301,7 +386,7 @@ def test_kiosks_in_the_admin_show_the_link_once(tree, users, client):
     )
     assert response.status_code == 200
     kiosk = Kiosk.objects.get()
-    assert "/screen/kiosk/gk_" in response.content.decode()
+    assert "/screen/kiosk/#gk_" in response.content.decode()
     assert kiosk.created_by == users.admin and kiosk.user.role == "district_centre"
     assert dt.timedelta(0) <= timezone.now() - kiosk.created_at < dt.timedelta(minutes=1)
     kiosks.revoke(kiosk)
@@ -318,3 +403,45 @@ def test_the_kiosk_page_is_for_the_centres(scene, tree, users, api, client):
     assert client.get("/screen/kiosks/").status_code == 403
     kiosk_session, _kiosk, _secret = kiosk_client(api, users, tree)
     assert kiosk_session.get("/screen/kiosks/").status_code == 403
+
+
+def test_the_admin_refuses_before_saving_what_issue_would_refuse(tree, users, client):
+    """Review L4: a staff user who may not issue kiosks was told "added successfully" for a
+    kiosk that was never made."""
+    from django.contrib.auth.models import Permission
+
+    staff = User.objects.create_user(
+        "staff-community",
+        password="pw",
+        role="community_staff",
+        region=tree.communities[(1, 1)],
+        is_staff=True,
+    )
+    staff.user_permissions.add(*Permission.objects.filter(codename__endswith="_kiosk"))
+    client.force_login(staff)
+    answer = client.post(
+        "/admin/screen/kiosk/add/", {"name": "社区大屏", "region": tree.communities[(1, 1)].pk}
+    )
+    assert answer.status_code == 403
+    assert not Kiosk.objects.exists()
+    # The form's check, for what the form's own fields let through.
+    from screen.admin import KioskAdmin
+
+    users.street.is_staff = True
+    users.street.save()
+    users.street.user_permissions.add(*Permission.objects.filter(codename__endswith="_kiosk"))
+    from django.contrib.admin.sites import site
+    from django.test import RequestFactory
+
+    request = RequestFactory().post("/admin/screen/kiosk/add/")
+    request.user = users.street
+    form_class = KioskAdmin(Kiosk, site).get_form(request)
+    form = form_class(data={"name": "街道大屏", "region": tree.streets[1].pk})
+    assert form.is_valid(), form.errors
+    Kiosk.objects.create(
+        name="x", region=tree.streets[1], user=users.street, digest="d" * 64, prefix="gk_x"
+    )
+    # Its own kiosk's service user now (may_issue is False): the form says so, nothing saved.
+    form = form_class(data={"name": "街道大屏", "region": tree.streets[1].pk})
+    assert not form.is_valid()
+    assert Kiosk.objects.count() == 1

@@ -90,14 +90,17 @@ def test_the_screen_renders_at_both_sizes(browser, live_server, scene, users, si
 
 def test_a_kiosk_link_opens_the_screen(browser, live_server, scene, tree, users):  # noqa: F811
     kiosk, secret = kiosks.issue(users.street, tree.streets[1].code, "街道大屏")
-    page = open_page(browser, live_server.url, None, path=f"/screen/kiosk/{secret}", size="wide")
-    try:
-        page.wait_for_selector(READY, timeout=60000)
-        assert page.url.endswith("/screen/")
-        assert page.errors == []
-        assert page.locator('.kpi[data-key="today"] .value').inner_text() == "5"
-    finally:
-        page.close()
+    # The secret in the fragment (never sent in a request line): the page posts it. A link
+    # of the older form (secret in the path) is forwarded to the same page.
+    for path in (f"/screen/kiosk/#{secret}", f"/screen/kiosk/{secret}"):
+        page = open_page(browser, live_server.url, None, path=path, size="wide")
+        try:
+            page.wait_for_selector(READY, timeout=60000)
+            assert page.url.endswith("/screen/")
+            assert page.errors == []
+            assert page.locator('.kpi[data-key="today"] .value').inner_text() == "5"
+        finally:
+            page.close()
 
 
 def test_a_new_incident_enters_the_feed_within_two_seconds(
@@ -150,7 +153,7 @@ def test_a_centre_creates_and_revokes_a_kiosk_on_its_page(browser, live_server, 
         page.click("#kiosk-form button[type=submit]")
         page.wait_for_selector("#kiosk-issued:not([hidden])")
         link = page.inner_text("#kiosk-link")
-        assert "/screen/kiosk/gk_" in link
+        assert "/screen/kiosk/#gk_" in link
         page.wait_for_selector("#kiosk-table tbody tr")
         assert "指挥大厅左侧大屏" in page.inner_text("#kiosk-table")
         screenshot(page, "screen-kiosks")

@@ -7,7 +7,6 @@ secret and link once. DELETE /api/screen/kiosks/<id>/ — revoke (the screen's s
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
-from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -68,14 +67,20 @@ class KiosksView(APIView):
     def post(self, request):
         """A new kiosk for a region of the caller's jurisdiction. Its `secret` and `link`
         are shown in this answer only."""
-        body = request.data if hasattr(request.data, "get") else {}
+        body = KioskCreateSerializer(data=request.data)
+        region = name = ""
+        # Who may not issue hears that first, whatever the body (issue() refuses them).
+        if kiosks.may_issue(request.user):
+            # Not strings (a number, an object): 400 naming the field, not a 500 in issue().
+            body.is_valid(raise_exception=True)
+            region, name = body.validated_data["region"], body.validated_data["name"]
         try:
-            kiosk, secret = kiosks.issue(request.user, body.get("region"), body.get("name"))
+            kiosk, secret = kiosks.issue(request.user, region, name)
         except kiosks.KioskRefused as refused:
             code = status.HTTP_403_FORBIDDEN if refused.code == "not_permitted" else 400
             return error_response(code, [refused.as_error()])
         data = KioskSerializer(kiosk).data
-        link = request.build_absolute_uri(reverse("screen-kiosk", args=[secret]))
+        link = kiosks.link(request, secret)
         return Response({**data, "secret": secret, "link": link}, status=201)
 
 

@@ -60,17 +60,11 @@ def scope_of(user) -> dict:
     return {"level": region.level, "code": region.code, "name": region.name}
 
 
-def scope_key(user) -> str:
-    if scoping.sees_everything(user):
-        return "all"
-    return f"{user.role}:{user.region_id or ''}:{user.grid_id or ''}:{user.department_id or ''}"
-
-
 def scope_fields(user) -> dict:
-    """What the background job needs to stand for the user: the jurisdiction, not who."""
-    if scoping.sees_everything(user):
-        return {"role": "administrator"}
+    """What the background job needs to stand for the user: the jurisdiction, not who (every
+    field of scoping.jurisdiction_key, so the job stores under the key the request reads)."""
     return {
+        "is_superuser": bool(user.is_superuser),
         "role": user.role,
         "region_id": user.region_id,
         "grid_id": user.grid_id,
@@ -84,7 +78,8 @@ def stand_in(fields: dict) -> User:
 
 
 def _key(user, language: str) -> str:
-    return f"screen:figures:{scope_key(user)}:{language}"
+    # The map tiles' key too: one rule for "these users see the same" (grids.scoping).
+    return f"screen:figures:{scoping.jurisdiction_key(user)}:{language}"
 
 
 def keep_seconds() -> int:

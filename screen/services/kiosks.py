@@ -10,6 +10,7 @@ import uuid
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -62,6 +63,14 @@ def may_issue(user) -> bool:
 def issue(creator, region_code: str, name: str) -> tuple[Kiosk, str]:
     """A new kiosk showing `region_code` (a current district, street or community the creator
     may see); returns it and its secret, which is not stored and cannot be shown again."""
+    region, name = check(creator, region_code, name)
+    secret = PREFIX + secrets.token_urlsafe(32)
+    return _create(creator, region, name, secret), secret
+
+
+def check(creator, region_code: str, name: str) -> tuple[Region, str]:
+    """The region and the cleaned name of a kiosk `creator` may issue; KioskRefused says why
+    not (the admin's form shows it before saving)."""
     if not may_issue(creator):
         raise KioskRefused("not_permitted", _("only a street or district centre issues kiosks"))
     name = (name or "").strip()
@@ -82,7 +91,10 @@ def issue(creator, region_code: str, name: str) -> tuple[Kiosk, str]:
             _("no current district, street or community with this code in your jurisdiction"),
             "region",
         )
-    secret = PREFIX + secrets.token_urlsafe(32)
+    return region, name
+
+
+def _create(creator, region: Region, name: str, secret: str) -> Kiosk:
     with transaction.atomic():
         user = User(
             username=f"kiosk-{uuid.uuid4().hex[:12]}",
@@ -100,7 +112,13 @@ def issue(creator, region_code: str, name: str) -> tuple[Kiosk, str]:
             prefix=secret[: len(PREFIX) + 6],
             created_by=creator,
         )
-    return kiosk, secret
+    return kiosk
+
+
+def link(request, secret: str) -> str:
+    """The link to open on the wall: the secret in the fragment, which browsers keep to
+    themselves, so no request line (access logs, proxies) ever carries it."""
+    return request.build_absolute_uri(reverse("screen-kiosk-open")) + "#" + secret
 
 
 def find(secret: str) -> Kiosk | None:

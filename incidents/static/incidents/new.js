@@ -1,6 +1,3 @@
-// The report form: click the map to place the incident (grid outlines from the vector tiles),
-// see the same category's incidents nearby, send. The client key is made once per report and
-// kept across resends, so a double click or a retry after a lost answer creates one incident.
 // The report form: click the map to place the incident (the command map's renderer and tiles:
 // grid outlines and the incidents already reported, in click mode so that a click on a symbol
 // places the point too), see the same category's incidents nearby, send. The client key is made

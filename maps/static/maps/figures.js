@@ -101,13 +101,16 @@ export function createFigures(view, onChange) {
     let fallback = "#dfe5eb";
     if (Array.isArray(base) && base[0] === "coalesce") fallback = base[2];
     else if (Array.isArray(base) && base[0] === "match") fallback = base[base.length - 1];
+    // Set only when it differs: MapLibre redraws after any set (~0.25 s a frame in software).
+    const setFill = (value) => {
+      if (JSON.stringify(value) !== JSON.stringify(base)) map.setPaintProperty("grids-fill", "fill-color", value);
+    };
     if (state.figure === "colour") {
-      map.setPaintProperty("grids-fill", "fill-color", ["match", ["get", "colour"],
-        "red", COLOURS.red, "yellow", COLOURS.yellow, "blue", COLOURS.blue, fallback]);
+      setFill(["match", ["get", "colour"], "red", COLOURS.red, "yellow", COLOURS.yellow, "blue", COLOURS.blue, fallback]);
       readColours();
       return;
     }
-    map.setPaintProperty("grids-fill", "fill-color", ["coalesce", ["feature-state", "fill"], fallback]);
+    setFill(["coalesce", ["feature-state", "fill"], fallback]);
     Object.keys(state.figures).forEach((id) => {
       map.setFeatureState({ source: "gridline", sourceLayer: "grids", id: Number(id) }, { fill: fillOf(id) });
     });

@@ -2,7 +2,7 @@
 // the page; a preset this user picked before is asked for instead), the grid choropleth and
 // its chooser, a grid's panel, and the figures of what is in view.
 import { esc, json } from "../gridline/api.js";
-import { createMap } from "../gridline/map/index.js";
+import { createMap, loadModules } from "../gridline/map/index.js";
 import { presetKey } from "../gridline/map/controls.js";
 import { createFigures } from "./figures.js";
 import { createGridPanel } from "./grid-panel.js";
@@ -21,6 +21,8 @@ async function start() {
   if (!asked && remembered && remembered !== meta.preset && (meta.presets || []).some((p) => p.name === remembered)) {
     style = await json(`/api/map/style.json?preset=${encodeURIComponent(remembered)}`);
   }
+  // The layers' modules (and what they import) load while MapLibre starts, not after.
+  loadModules(style.metadata.gridline);
   // The grid figures load while the map starts; the first complete render waits for them.
   const rollup = json(`${style.metadata.gridline.urls.rollup}?level=grid`);
   let figured;

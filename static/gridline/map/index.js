@@ -118,9 +118,14 @@ export async function createMap(element, options = {}) {
   installClicks(view);
   installReady(view);
   window.gridlineMap = view;
+  // The layers' modules load with the tiles and install once the style is in, so what they
+  // add (images, a source, layers) is drawn in the frames the tiles cause anyway (each frame
+  // costs ~0.25 s in a software-rendered 1080p canvas); the first render waits for them.
+  // The first render waits for the modules of the layers that are on (their images, their
+  // popups); the others (e.g. fire mode's control while sensors are off) install meanwhile.
+  if (modules) installModules(view);
   await new Promise((resolve) => map.once("load", resolve));
   await view.tiles.start();
-  if (modules) installModules(view);
   installLive(view);
   return view;
 }
@@ -163,12 +168,24 @@ function withPresetFigure(style) {
   return { ...style, layers };
 }
 
-// Each layer's own module (popups, panels, controls), as the registry names it.
+// Each layer's own module (popups, panels, controls), as the registry names it: imported as
+// soon as the page knows its style (loadModules, memoized: a page may start it before the
+// map), installed when the style has loaded (a module may add images, sources and layers).
+const imported = new Map();
+export function loadModules(meta) {
+  return meta.layers.filter((l) => l.module).map((layer) => {
+    if (!imported.has(layer.module)) imported.set(layer.module, import(layer.module));
+    return [layer, imported.get(layer.module)];
+  });
+}
 function installModules(view) {
-  view.meta.layers.filter((l) => l.module).forEach((layer) => {
-    import(layer.module)
-      .then((m) => m.default(view, layer))
+  const { map } = view;
+  const styled = map.isStyleLoaded() ? Promise.resolve() : new Promise((resolve) => map.once("style.load", resolve));
+  loadModules(view.meta).forEach(([layer, module]) => {
+    const installed = Promise.all([module, styled])
+      .then(([m]) => m.default(view, layer))
       .catch((err) => console.error(`${layer.module}: ${err.message}`));
+    if (view.isOn(layer.name)) view.waitFor(installed);
   });
 }
 

@@ -41,7 +41,9 @@ export function createTiles(view, sourceId, style) {
       if (s.source !== sourceId) return;
       const name = s["source-layer"];
       if (!known.has(name)) return;
-      map.setLayoutProperty(s.id, "visibility", tiles.on.has(name) ? "visible" : "none");
+      const want = tiles.on.has(name) ? "visible" : "none";
+      // Only a change: MapLibre redraws after any set, and a frame is ~0.25 s in software.
+      if ((map.getLayoutProperty(s.id, "visibility") || "visible") !== want) map.setLayoutProperty(s.id, "visibility", want);
     });
   };
   const schedule = () => {
