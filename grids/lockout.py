@@ -2,7 +2,7 @@
 account (from any address) and per address (for any account), over the cool-off window.
 
 An account locks after GRIDLINE_LOGIN_FAILURE_LIMIT failures, an address after
-GRIDLINE_LOGIN_ADDRESS_FAILURE_LIMIT: a street office behind one NAT address has many staff who
+GRIDLINE_LOGIN_ADDRESS_LIMIT: a street office behind one NAT address has many staff who
 mistype, so the address limit is the higher one, and it still stops one machine spraying one
 password over every account. Axes compares a single count with a single limit, so the address
 count is scaled onto the account limit. Locked, the login pages answer 429 with a Chinese page

@@ -75,6 +75,7 @@ def search(request):
             "label": h.address,
             "point": [h.location.x, h.location.y],
             "grid": h.grid.code if h.grid else None,
+            "grid_id": h.grid_id,
         }
         for h in households
     ]

@@ -42,7 +42,10 @@ async function start() {
     return true;
   });
   window.addEventListener("gridline:search", (ev) => {
-    if (ev.detail.type === "grid") panel.openGrid(ev.detail.id).catch((err) => console.error(err.message));
+    // A household opens the panel of its grid: the panel never shows a grid the pin is not in.
+    const grid = ev.detail.type === "grid" ? ev.detail.id : ev.detail.grid_id;
+    if (grid) panel.openGrid(grid).catch((err) => console.error(err.message));
+    else view.panel.close();
   });
   window.addEventListener("gridline:preset", (ev) => figures.choose(ev.detail.figure));
 
