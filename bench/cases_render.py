@@ -32,6 +32,25 @@ TARGET_S = 1.5  # issue #16
 USER = "district"
 
 
+def accepting(server: subprocess.Popen, port: int) -> subprocess.Popen:
+    """`server` once it accepts connections on `port` (up to 30 s)."""
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server
+        except OSError:
+            time.sleep(0.1)
+    raise CheckFailed("gunicorn did not start")
+
+
+def stop(*processes: subprocess.Popen | None) -> None:
+    """Each started server's whole process group, waited for."""
+    for process in processes:
+        if process is not None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+
+
 def start_gunicorn(port: int, workers: str, env: dict | None = None) -> subprocess.Popen:
     """gunicorn with `workers` sync workers, as `./gridline up` ran it when these cases were
     first measured (it now runs gunicorn.conf.py's gthread workers: bench.idle_connections
@@ -47,13 +66,7 @@ def start_gunicorn(port: int, workers: str, env: dict | None = None) -> subproce
         env=env,
         start_new_session=True,
     )  # fmt: skip
-    for _ in range(300):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return server
-        except OSError:
-            time.sleep(0.1)
-    raise CheckFailed("gunicorn did not start")
+    return accepting(server, port)
 
 
 def start_served(port: int, env: dict | None = None) -> subprocess.Popen:
@@ -69,13 +82,7 @@ def start_served(port: int, env: dict | None = None) -> subprocess.Popen:
         env=env,
         start_new_session=True,
     )  # fmt: skip
-    for _ in range(300):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return server
-        except OSError:
-            time.sleep(0.1)
-    raise CheckFailed("gunicorn did not start")
+    return accepting(server, port)
 
 
 def free_port() -> int:
@@ -235,9 +242,7 @@ class MapRender(Case):
                 closer()
             except Exception as exc:  # noqa: BLE001 - teardown goes on, but says so
                 log(f"{self.name}: teardown: {exc}")
-        if getattr(self, "server", None) is not None:
-            os.killpg(self.server.pid, signal.SIGTERM)
-            self.server.wait(timeout=30)
+        stop(getattr(self, "server", None))
         shutil.rmtree(getattr(self, "static", ""), ignore_errors=True)
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -17,7 +16,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench.cases_render import CHROMIUM, CHROMIUM_ARGS, free_port
+from bench.cases_render import CHROMIUM, CHROMIUM_ARGS, free_port, start_served, stop
 from bench.harness import BENCH_DIR, Case, CheckFailed, log
 
 VIEWPORT = {"width": 1920, "height": 1080}
@@ -30,27 +29,6 @@ STREET_USER = "street"
 TRAFFIC_S = 30.0
 SPACING_S = 0.1
 EVENT_EVERY_S = 3.0
-
-
-def start_server(port: int, env: dict) -> subprocess.Popen:
-    """gunicorn as `./gridline up` runs it (gunicorn.conf.py: uvicorn workers, the WSGI
-    application in a thread pool, /events/ async), in its own process group."""
-    server = subprocess.Popen(
-        [
-            sys.executable, "-m", "gunicorn", "config.asgi:application",
-            "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}",
-        ],
-        cwd=BENCH_DIR.parent, env={**env, "GRIDLINE_ACCESS_LOG": ""}, start_new_session=True,
-    )  # fmt: skip
-    import socket
-
-    for _ in range(300):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return server
-        except OSError:
-            time.sleep(0.1)
-    raise CheckFailed("gunicorn did not start")
 
 
 def start_worker(env: dict) -> subprocess.Popen:
@@ -102,7 +80,7 @@ class ScreenRender(Case):
         )  # fmt: skip
         port = free_port()
         self.base = f"http://127.0.0.1:{port}"
-        self.server = start_server(port, self.env)
+        self.server = start_served(port, {**self.env, "GRIDLINE_ACCESS_LOG": ""})
         self.worker = start_worker(self.env)
         log(f"{self.name}: gunicorn (gunicorn.conf.py) on {self.base} and a worker")
         self._prime()
@@ -306,10 +284,7 @@ class ScreenRender(Case):
                 closer()
             except Exception as exc:  # noqa: BLE001 - teardown goes on, but says so
                 log(f"{self.name}: teardown: {exc}")
-        for process in (getattr(self, "server", None), getattr(self, "worker", None)):
-            if process is not None:
-                os.killpg(process.pid, signal.SIGTERM)
-                process.wait(timeout=30)
+        stop(getattr(self, "server", None), getattr(self, "worker", None))
         shutil.rmtree(getattr(self, "static", ""), ignore_errors=True)
 
 
