@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from rest_framework.test import APIClient
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -93,3 +94,22 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+def report_through_api(user, point, title: str = "井盖缺失") -> int:
+    """A patrol report of a missing manhole cover at `point`, POSTed as `user` the way a
+    phone sends it (the live tests watch it reach open pages); its id."""
+    client = APIClient()
+    client.force_authenticate(user)
+    response = client.post(
+        "/api/incidents/",
+        {
+            "title": title,
+            "category": "T0101",
+            "source": "patrol",
+            "location": {"type": "Point", "coordinates": [point.x, point.y]},
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    return response.json()["id"]

@@ -11,7 +11,6 @@ import re
 import pytest
 from django.contrib.gis.geos import Point
 from django.test import Client
-from rest_framework.test import APIClient
 
 from incidents.services.reporting import Report, report_incident
 from tests.browser_support import (  # noqa: F401
@@ -19,6 +18,7 @@ from tests.browser_support import (  # noqa: F401
     needs_chromium,
     open_page,
     outside_requests,
+    report_through_api,
     screenshot,
 )
 from tests.conftest import centre_of
@@ -103,21 +103,8 @@ def test_the_queue_takes_a_new_incident_without_a_reload(
         assert page.locator(f"tr[data-incident='{old.pk}']").count() == 1
         assert page.locator("#queue-new").is_hidden()
 
-        api = APIClient()
-        api.force_authenticate(users.worker)
         point = centre_of(tree.grids[(1, 1, 1)])
-        response = api.post(
-            "/api/incidents/",
-            {
-                "title": "新报窨井盖缺失",
-                "category": "T0101",
-                "source": "patrol",
-                "location": {"type": "Point", "coordinates": [point.x + 0.0002, point.y]},
-            },
-            format="json",
-        )
-        assert response.status_code == 201, response.content
-        new = response.json()["id"]
+        new = report_through_api(users.worker, Point(point.x + 0.0002, point.y), "新报窨井盖缺失")
         row = page.wait_for_selector(f"tr.fresh[data-incident='{new}']", timeout=5000)
         assert "新报窨井盖缺失" in row.inner_text()
         assert row.query_selector(".new-badge").inner_text() == "新增"

@@ -11,11 +11,16 @@ from __future__ import annotations
 import time
 
 import pytest
-from rest_framework.test import APIClient
 
 from grids.models import Level, Role
 from grids.services import boundaries
-from tests.browser_support import browser, needs_chromium, open_page, screenshot  # noqa: F401
+from tests.browser_support import (  # noqa: F401
+    browser,
+    needs_chromium,
+    open_page,
+    report_through_api,
+    screenshot,
+)
 from tests.conftest import cell, centre_of
 
 pytestmark = [needs_chromium, pytest.mark.django_db(transaction=True)]
@@ -42,23 +47,6 @@ def pages(browser, live_server, settings):  # noqa: F811
     time.sleep(3.5)
 
 
-def report(user, point) -> int:
-    client = APIClient()
-    client.force_authenticate(user)
-    response = client.post(
-        "/api/incidents/",
-        {
-            "title": "井盖缺失",
-            "category": "T0101",
-            "source": "patrol",
-            "location": {"type": "Point", "coordinates": [point.x, point.y]},
-        },
-        format="json",
-    )
-    assert response.status_code == 201, response.content
-    return response.json()["id"]
-
-
 def test_a_reported_incident_flashes_on_open_maps_of_its_jurisdiction_only(
     pages, tree, users, catalogue, make_user
 ):
@@ -73,7 +61,7 @@ def test_a_reported_incident_flashes_on_open_maps_of_its_jurisdiction_only(
     foreign = pages(make_user("foreign", Role.DISTRICT_CENTRE, region=other), wait_for=None)
     flashes = street.evaluate("() => Number(document.body.dataset.flashes || 0)")
     started = time.monotonic()
-    pk = report(users.worker, centre_of(tree.grids[(1, 1, 1)]))
+    pk = report_through_api(users.worker, centre_of(tree.grids[(1, 1, 1)]))
     street.wait_for_function(
         "(pk) => window.gridlineLive.last && window.gridlineLive.last.object.id === pk",
         arg=pk,

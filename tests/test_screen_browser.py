@@ -9,7 +9,6 @@ import time
 
 import pytest
 from django.contrib.gis.geos import Point
-from rest_framework.test import APIClient
 
 from incidents.services.reporting import Report, report_incident
 from screen.services import kiosks
@@ -19,6 +18,7 @@ from tests.browser_support import (  # noqa: F401
     needs_chromium,
     open_page,
     outside_requests,
+    report_through_api,
     screenshot,
 )
 from tests.conftest import centre_of
@@ -113,21 +113,9 @@ def test_a_new_incident_enters_the_feed_within_two_seconds(
     page = open_screen(browser, live_server, users.street, "wide")
     try:
         page.wait_for_selector("body[data-live='open']", timeout=20000)
-        api = APIClient()
-        api.force_authenticate(users.worker)
         point = centre_of(tree.grids[(1, 1, 1)])
         started = time.monotonic()
-        response = api.post(
-            "/api/incidents/",
-            {
-                "title": "新报窨井盖缺失",
-                "category": "T0101",
-                "source": "patrol",
-                "location": {"type": "Point", "coordinates": [point.x + 0.0002, point.y]},
-            },
-            format="json",
-        )
-        assert response.status_code == 201, response.content
+        report_through_api(users.worker, Point(point.x + 0.0002, point.y), "新报窨井盖缺失")
         page.wait_for_selector("#feed li.fresh:has-text('新报窨井盖缺失')", timeout=2000)
         elapsed = time.monotonic() - started
         assert elapsed < 2.5
