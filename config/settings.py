@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "notifications",
     "boundaries",
     "screen",
+    "field",
     # The background queue lives in PostgreSQL: no broker to run (decision 9).
     "procrastinate.contrib.django",
 ]

@@ -32,7 +32,7 @@ from sensors import catalogue as sensor_catalogue
 from sensors.models import SensorType
 
 # Fixtures of the boundary editor (issue #7).
-pytest_plugins = ["boundary_fixtures"]
+pytest_plugins = ["boundary_fixtures", "field_fixtures"]
 
 DISTRICT = "500118"
 VALID_FROM = dt.date(2024, 1, 1)
