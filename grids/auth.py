@@ -7,6 +7,8 @@ from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.db import transaction
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
 
 # A user saved while another request was reading the old row can be cached stale; it is
 # dropped on every save and lives at most this long, so a deactivated user or a changed
@@ -48,3 +50,19 @@ def forget_user(sender, instance, **kwargs) -> None:
     if settings.GRIDLINE_SHARED_CACHE:
         key = user_key(instance.pk)
         transaction.on_commit(lambda: cache.delete(key))
+
+
+def request_user(request):
+    """The session's user, or the user of an API credential in the Authorization header (a
+    phone's device token, an API client): for plain Django views that apps without a session
+    fetch, such as photos and the map's style, TileJSON and tiles. Raises DRF's
+    AuthenticationFailed for a bad credential, which the caller answers as a 401."""
+    if request.user.is_authenticated or "HTTP_AUTHORIZATION" not in request.META:
+        return request.user
+    drf_request = Request(
+        request, authenticators=[cls() for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES]
+    )
+    user = drf_request.user
+    # Later code (holder(), scope keys, audit) reads request.user.
+    request.user = user
+    return user

@@ -29,8 +29,8 @@ from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 from rest_framework import exceptions
-from rest_framework.request import Request
-from rest_framework.settings import api_settings
+
+from grids.auth import request_user
 
 # first folder of a stored name -> may(user, name): does the name belong to a record the
 # user may see?
@@ -57,17 +57,6 @@ def clean_name(name: str) -> str | None:
     return name
 
 
-def _user(request):
-    """The session's user, or the user of an API credential (Authorization header) for apps
-    that fetch the photo URLs the API hands out. Raises AuthenticationFailed for a bad one."""
-    if request.user.is_authenticated or "HTTP_AUTHORIZATION" not in request.META:
-        return request.user
-    drf_request = Request(
-        request, authenticators=[cls() for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES]
-    )
-    return drf_request.user
-
-
 def _not_authenticated(message: str) -> JsonResponse:
     response = JsonResponse(
         {"status": 401, "errors": [{"code": "not_authenticated", "message": message}]},
@@ -80,7 +69,7 @@ def _not_authenticated(message: str) -> JsonResponse:
 @require_safe
 def serve(request, name: str):
     try:
-        user = _user(request)
+        user = request_user(request)
     except exceptions.AuthenticationFailed as exc:
         return _not_authenticated(str(exc.detail))
     if not user.is_authenticated:

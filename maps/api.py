@@ -8,7 +8,9 @@ import gzip
 from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
+from rest_framework.exceptions import AuthenticationFailed
 
+from grids.auth import request_user
 from maps import registry
 from maps.composite import BadRequest, get_composite, parse_filters_text, parse_request
 from maps.fastpath import BadSignature, holder, tile_headers, verify
@@ -58,6 +60,15 @@ def tile(request, layer: str, z: str, x: str, y: str):
     return response
 
 
+def _authenticated(request) -> bool:
+    """A session, or a token in the Authorization header: the field app's phones have no
+    session. A bad token counts as not logged in (the caller's 401)."""
+    try:
+        return request_user(request).is_authenticated
+    except AuthenticationFailed:
+        return False
+
+
 def _refusal(exc: BadRequest, status: int = 400) -> JsonResponse:
     return _error(status, exc.code, str(exc), exc.field)
 
@@ -70,7 +81,7 @@ def _filter_params(query) -> dict[str, list[str]]:
 def tilejson(request):
     """GET /api/map/tiles.json?layers=a,b[&<layer>.<param>=v…]: TileJSON 3.0.0 whose tile URL
     is the signed composite tile of these layers for this user."""
-    if not request.user.is_authenticated:
+    if not _authenticated(request):
         return _error(401, "not_authenticated", "log in to see the map")
     unknown = sorted(k for k in request.GET if k != "layers" and "." not in k)
     if unknown:
@@ -87,7 +98,7 @@ def tilejson(request):
 @require_GET
 def style_json(request):
     """GET /api/map/style.json?preset=<name>&theme=light|dark: the user's MapLibre style."""
-    if not request.user.is_authenticated:
+    if not _authenticated(request):
         return _error(401, "not_authenticated", "log in to see the map")
     theme = request.GET.get("theme", "light")
     if theme not in THEMES:
@@ -126,9 +137,9 @@ def composite_tile(request, z: str, x: str, y: str):
         values = verify(dict(request.GET.lists()))
     except BadSignature as exc:
         return _error(400 if exc.code == "missing" else 403, exc.code, str(exc), exc.field)
-    user = request.user
-    if not user.is_authenticated:
+    if not _authenticated(request):
         return _error(401, "not_authenticated", "log in to see map tiles")
+    user = request.user
     if values["u"] != holder(request) or values["s"] != scope_key(user):
         return _error(403, "wrong_holder", "this tile URL was issued to another session", "u")
     try:

@@ -57,7 +57,7 @@ function initialView(meta) {
 
 export async function createMap(element, options = {}) {
   // modules: the layers' own modules (popups, fire mode...); off on forms that only place a point.
-  const { controls = true, interactive = true, modules = true } = options;
+  const { controls = true, interactive = true, modules = true, live = true } = options;
   const given = typeof options.style === "string" ? await json(options.style) : options.style;
   const style = withPresetFigure(given);
   await registerPmtiles(style);
@@ -126,7 +126,8 @@ export async function createMap(element, options = {}) {
   if (modules) installModules(view);
   await new Promise((resolve) => map.once("load", resolve));
   await view.tiles.start();
-  installLive(view);
+  // The field app has no session for /events/, and shows its own state instead.
+  if (live) installLive(view);
   return view;
 }
 
