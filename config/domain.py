@@ -108,3 +108,10 @@ GRIDLINE_BROADCAST_MAX_ATTEMPTS = int(os.environ.get("GRIDLINE_BROADCAST_MAX_ATT
 # The demo's gateways send heartbeats and readings every few minutes (sensors/services/
 # simulator.py); `./gridline up` turns it on when it serves the demo.
 GRIDLINE_DEMO_SIMULATOR = env_bool("GRIDLINE_DEMO_SIMULATOR", False)
+
+# The field app (issue #18): a patrol's GPS fixes less accurate than this are left out of the
+# track and its distance (a phone indoors reports fixes hundreds of metres off).
+GRIDLINE_PATROL_MAX_ACCURACY_M = env_float("GRIDLINE_PATROL_MAX_ACCURACY_M", 100.0)
+# A phone's device token lasts this long after its last sync (each sync slides it), so a
+# worker logs in once per phone, and a phone left in a drawer stops working by itself.
+GRIDLINE_DEVICE_TOKEN_DAYS = env_float("GRIDLINE_DEVICE_TOKEN_DAYS", 180.0)

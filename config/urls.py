@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils import timezone
 from django.views.decorators.cache import cache_page
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import last_modified
 from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
@@ -30,9 +31,12 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # Our scripts' words (gettext() in the browser, domain djangojs): one cached script per
     # language, changing only with a deploy (the process start time is its Last-Modified).
+    # Compressed: 63 KB of words block every page's first render, on a phone's 3G too.
     path(
         "jsi18n/",
-        cache_page(3600)(last_modified(lambda request: STARTED)(JavaScriptCatalog.as_view())),
+        gzip_page(
+            cache_page(3600)(last_modified(lambda request: STARTED)(JavaScriptCatalog.as_view()))
+        ),
         name="javascript-catalog",
     ),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

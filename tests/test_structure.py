@@ -25,6 +25,7 @@ APPS = (
     "sensors",
     "boundaries",
     "screen",
+    "field",
 )
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
