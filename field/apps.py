@@ -10,3 +10,9 @@ class FieldConfig(AppConfig):
     name = "field"
     verbose_name = _("field app")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Task photos under field/ are served by grids.media to those who see the task.
+        from field import media
+
+        media.register()

@@ -200,6 +200,9 @@ class Resident(models.Model):
         blank=True,
         help_text=_("the level of a tag that has levels, by tag code (e.g. disabled: 二级)"),
     )
+    # Null for rows written before issue #18 and by bulk COPY paths that do not name it; the
+    # field app's pull reads it to send only residents changed since the phone's last sync.
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, null=True, db_index=False)
 
     objects = ResidentQuerySet.as_manager()
 

@@ -16,6 +16,9 @@ const T = {
   already: gettext("This report was already received"),
   metres: gettext("m away"),
   failed: gettext("The request failed"),
+  positionRefused: gettext("The browser may not tell your position: allow it, or click the map."),
+  positionUnknown: gettext("Your position could not be found: click the map instead."),
+  accuracy: gettext("accurate to about %s m"),
 };
 const form = document.getElementById("report-form");
 const box = document.getElementById("flash");
@@ -28,7 +31,7 @@ const state = { point: null, clientKey: crypto.randomUUID(), grid: null, sending
 const SHOWN = new Set(["grids", "incidents"]);
 const element = document.getElementById("report-map");
 let marker = null;
-function place(lngLat, view) {
+function place(lngLat, view, accuracy = null) {
   state.point = [Number(lngLat.lng.toFixed(7)), Number(lngLat.lat.toFixed(7))];
   state.grid = null;  // a new point: the grid is found again
   document.getElementById("grid-choice").hidden = true;
@@ -42,6 +45,8 @@ function place(lngLat, view) {
   document.getElementById("point-hint").hidden = true;
   document.getElementById("point-chosen").hidden = false;
   document.getElementById("point-text").textContent = `${state.point[0]}, ${state.point[1]}`;
+  document.getElementById("point-accuracy").textContent =
+    accuracy === null ? "" : interpolate(T.accuracy, [Math.round(accuracy)]);
   form.lon.value = state.point[0];
   form.lat.value = state.point[1];
   showNearby();
@@ -56,6 +61,23 @@ const mapReady = createMap(element, { style: element.dataset.style, controls: fa
   return view;
 });
 mapReady.catch((err) => flash(box, `${T.failed}: ${err.message}`));
+
+// ---- my position: a worker in the street usually stands where the incident is ----------------
+const here = document.getElementById("my-position");
+here.hidden = !navigator.geolocation;
+here.addEventListener("click", () => {
+  here.disabled = true;
+  navigator.geolocation.getCurrentPosition(async ({ coords }) => {
+    here.disabled = false;
+    const view = await mapReady;
+    place({ lng: coords.longitude, lat: coords.latitude }, view, coords.accuracy);
+    view.map.easeTo({ center: [coords.longitude, coords.latitude], zoom: Math.max(view.map.getZoom(), 17) });
+  }, (error) => {
+    here.disabled = false;
+    // The browser's own message is English; ours says what to do instead.
+    flash(box, error.code === error.PERMISSION_DENIED ? T.positionRefused : T.positionUnknown);
+  }, { enableHighAccuracy: true, timeout: 20000, maximumAge: 30000 });
+});
 
 // ---- categories and duplicates nearby ----------------------------------------------------
 call(config.urls.categories).then(({ ok, body }) => {
