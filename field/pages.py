@@ -54,6 +54,6 @@ def revoke_device(request, pk: int):
     messages.success(
         request,
         _("%(device)s of %(user)s is revoked: the phone clears its data on its next contact.")
-        % {"device": device.name, "user": device.user.get_full_name() or device.user.username},
+        % {"device": device.name, "user": devices.person(device.user)},
     )
     return redirect("field:devices")

@@ -17,6 +17,7 @@ import pytest
 from django.contrib.gis.geos import Point
 from django.core.cache import cache
 from django.core.management import call_command
+from django.db import connection
 from rest_framework.test import APIClient
 from shapely.geometry import box
 
@@ -31,8 +32,8 @@ from reports.services.indicators import GROUPS
 from sensors import catalogue as sensor_catalogue
 from sensors.models import SensorType
 
-# Fixtures of the boundary editor (issue #7).
-pytest_plugins = ["boundary_fixtures", "field_fixtures"]
+# Fixtures of the boundary editor (issue #7); the order of tests in several processes.
+pytest_plugins = ["boundary_fixtures", "field_fixtures", "parallel_order"]
 
 DISTRICT = "500118"
 VALID_FROM = dt.date(2024, 1, 1)
@@ -49,6 +50,9 @@ def fast_test_settings(settings, tmp_path_factory):
     static files for every test client."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STATIC_ROOT = tmp_path_factory.mktemp("static")
+    # Uploads (incident photos...) never land in the checkout's var/media, which the served
+    # demo uses and another test process writes at the same time.
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
     # Never a shared cache: clearing it would empty a running instance's Redis.
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.GRIDLINE_SHARED_CACHE = False
@@ -68,6 +72,12 @@ def built_demo(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         out = io.StringIO()
         call_command("demo", "--scale", "3000", stdout=out)
+        # Statistics for every table now, not when autovacuum comes round: the command
+        # analyses the tables it fills in bulk, but grids, regions and histories would keep
+        # what autovacuum last saw (often an empty table) for a time that grows with the
+        # machine's load and the number of databases (one per test process).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
         yield out.getvalue()
         demo.reset()
         # The foundation's reset keeps other apps' catalogues; the demo's 一表通 catalogue

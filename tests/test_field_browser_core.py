@@ -4,6 +4,8 @@ without losing either version, and a revoked device's data cleared on its next c
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from field.models import Device
@@ -62,6 +64,20 @@ def log_in(page, user):
     page.wait_for_function("() => window.fieldApp.lastSync !== null", timeout=30000)
 
 
+def close(context, page):
+    """Close once the phone is quiet (no sync, no tile prefetch in flight): a request still
+    running on the live server would hold locks while the test database is flushed."""
+    try:
+        page.wait_for_function(
+            "() => !window.fieldApp"
+            " || (!window.fieldApp.sync.running && !window.fieldApp.prefetching)",
+            timeout=30000,
+        )
+        page.goto("about:blank")
+    finally:
+        close(context, page)
+
+
 def worker_ready(page):
     page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=30000)
 
@@ -101,14 +117,14 @@ def test_login_and_home(browser, live_server, users, homes):  # noqa: F811
         screenshot(page, "field-home-390")
         assert not page.errors, page.errors
     finally:
-        context.close()
+        close(context, page)
     context, page = phone(browser, live_server.url, size=SMALL)
     try:
         log_in(page, users.worker)
         assert page.evaluate("() => document.documentElement.scrollWidth") <= SMALL["width"]
         screenshot(page, "field-home-360")
     finally:
-        context.close()
+        close(context, page)
 
 
 def test_other_roles_are_refused_at_login(browser, live_server, users):  # noqa: F811
@@ -121,10 +137,11 @@ def test_other_roles_are_refused_at_login(browser, live_server, users):  # noqa:
         page.fill("input[name=password]", PASSWORD)
         page.click("form.login button[type=submit]")
         page.wait_for_selector(".problem:not([hidden])")
+        screenshot(page, "field-login-refused-390")
         assert page.url.endswith("#/login")
         assert local_count(page, "meta") <= 0  # no token kept
     finally:
-        context.close()
+        close(context, page)
 
 
 def enqueue(page, item: dict) -> str:
@@ -203,7 +220,7 @@ def test_conflict_shown_and_settled(browser, live_server, users, homes, api):  #
         screenshot(page, "field-outbox-sent-390")
         assert not page.errors, page.errors
     finally:
-        context.close()
+        close(context, page)
 
 
 def test_keep_theirs_restores_the_servers_record(browser, live_server, users, homes, api):  # noqa: F811
@@ -242,7 +259,7 @@ def test_keep_theirs_restores_the_servers_record(browser, live_server, users, ho
         household.refresh_from_db()
         assert household.address == "社区改的地址"
     finally:
-        context.close()
+        close(context, page)
 
 
 def test_revoked_device_is_cleared(browser, live_server, users, homes):  # noqa: F811
@@ -284,7 +301,17 @@ def test_revoked_device_is_cleared(browser, live_server, users, homes):  # noqa:
             device.refresh_from_db()
         assert device.wiped_at is not None
     finally:
-        context.close()
+        close(context, page)
+
+
+def poll(page, script: str, tries: int = 60):
+    """An async script's answer once truthy (wait_for_function does not await promises)."""
+    for _ in range(tries):
+        answer = page.evaluate(script)
+        if answer:
+            return answer
+        page.wait_for_timeout(500)
+    return None
 
 
 def map_ready(page):
@@ -314,7 +341,7 @@ def test_shell_offline_after_a_visit(browser, live_server, users, homes):  # noq
         page.wait_for_selector("body[data-route='/outbox'] .button.wide")
         assert not page.errors, page.errors
     finally:
-        context.close()
+        close(context, page)
 
 
 def test_shell_and_grid_map_offline_after_a_visit(browser, live_server, users, homes):  # noqa: F811
@@ -330,14 +357,15 @@ def test_shell_and_grid_map_offline_after_a_visit(browser, live_server, users, h
         assert page.evaluate("() => window.gridlineMap.map.getSource('field-grid') !== undefined")
         screenshot(page, "field-map-390")
         # The grid's tiles were fetched into the phone's cache after the first sync.
-        prefetched = None
-        for _ in range(120):
-            prefetched = page.evaluate("() => window.fieldApp.store.meta('tiles_prefetched')")
-            if prefetched:
-                break
-            page.wait_for_timeout(500)
+        prefetched = poll(page, "() => window.fieldApp.store.meta('tiles_prefetched')", 120)
         assert 0 < prefetched["count"] <= 1500 and prefetched["failed"] == 0
 
+        # The map pack (MapLibre and the map core) is in the worker's cache too.
+        assert poll(
+            page,
+            """async () => !!(await caches.match(
+                '/static/vendor/maplibre-gl/maplibre-gl.mjs', {ignoreSearch: true}))""",
+        )
         # No signal: the shell, the home figures and the map still open.
         context.set_offline(True)
         page.reload()  # opens on #/map again, from the worker's cache
@@ -357,7 +385,7 @@ def test_shell_and_grid_map_offline_after_a_visit(browser, live_server, users, h
         assert page.get_attribute(".status-line .dot", "data-online") == "0"
         assert not page.errors, page.errors
     finally:
-        context.close()
+        close(context, page)
 
 
 def test_pick_point_on_the_grid_map(browser, live_server, users, homes):  # noqa: F811
@@ -396,7 +424,7 @@ def test_pick_point_on_the_grid_map(browser, live_server, users, homes):  # noqa
         )
         assert not page.errors, page.errors
     finally:
-        context.close()
+        close(context, page)
 
 
 def test_every_tab_and_view_opens_without_errors(browser, live_server, users, homes):  # noqa: F811
@@ -410,7 +438,10 @@ def test_every_tab_and_view_opens_without_errors(browser, live_server, users, ho
             ".map(r => r.path).filter(p => !p.includes(':'))"
         )
         assert {"/home", "/map", "/login", "/outbox", "/more"} <= set(paths)
-        wide = {}
+        wide, words = {}, {}
+        # Data, not words: the user name and the phone's name (from its user agent).
+        device = Device.objects.get(user=users.worker).name
+        data = {users.worker.username, *re.findall(r"[A-Za-z]{3,}", device)}
         for path in paths:
             if path == "/login":
                 continue
@@ -428,13 +459,23 @@ def test_every_tab_and_view_opens_without_errors(browser, live_server, users, ho
                     PHONE["width"] + 1,
                 )
             assert page.eval_on_selector(".top", "e => e.getBoundingClientRect().height") <= 56
+            # Chinese page: no English word (≥ 3 Latin letters) but data (the user name).
+            text = page.evaluate(
+                """() => document.body.innerText + ' ' + [...document.querySelectorAll(
+                    '[placeholder],[aria-label],[title]')].map(e => [e.placeholder,
+                    e.getAttribute('aria-label'), e.title].filter(Boolean).join(' ')).join(' ')"""
+            )
+            english = set(re.findall(r"[A-Za-z]{3,}", text)) - data
+            if english:
+                words[path] = sorted(english)
         page.goto(f"{live_server.url}/field/#/more")
         page.wait_for_selector("button[data-action='logout']")
         screenshot(page, "field-more-390")
         assert not wide, wide
+        assert not words, words
         assert not page.errors, page.errors
     finally:
-        context.close()
+        close(context, page)
 
 
 def test_logout_warns_about_unsent_items_and_clears_the_phone(browser, live_server, users, homes):  # noqa: F811
@@ -456,4 +497,4 @@ def test_logout_warns_about_unsent_items_and_clears_the_phone(browser, live_serv
         page.wait_for_selector("body[data-route='/login'] form.login")
         assert local_count(page) <= 0
     finally:
-        context.close()
+        close(context, page)

@@ -192,3 +192,16 @@ def test_an_edit_without_its_base_version_is_refused(home, field_client):
     answer = push(field_client, "household.update", {"address": "x"}, target=home.pk)
     assert answer.status_code == 400
     assert answer.json()["errors"][0]["field"] == "base_version"
+
+
+def test_a_locked_period_is_a_refusal_not_a_conflict(tree, template, field_client):  # noqa: F811
+    old = THIS_MONTH.shifted(-3)
+    grid = tree.grids[(1, 1, 1)]
+    answer = push(
+        field_client,
+        "ledger.save",
+        {"values": {"INSURED": 1}, "versions": {"INSURED": 0}},
+        target=f"{grid.code}:{old.key}",
+    )
+    assert answer.status_code == 403 and "current" not in answer.json()
+    assert answer.json()["errors"][0]["code"] == "period_locked"

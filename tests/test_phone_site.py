@@ -38,11 +38,13 @@ PAGES = {
         "/reports/ledger/",
         "/notifications/",
         "/boundaries/",
+        "/sensors/",
         "/ogc/",
         "/ogc/collections",
         "/ogc/collections/incidents/items?f=html",
     ],
     "community": [
+        "/overview/",
         "/incidents/?queue=all",
         "/reports/completeness/",
         "/reports/burden/",
@@ -118,6 +120,8 @@ def test_the_login_page_fits_a_phone(browser, live_server, db):  # noqa: F811
         # Signed out there is no menu: the language choice is the bar's only control.
         assert page.locator(".menu-button").count() == 0
         assert page.locator("header.bar select[name=language]").is_visible()
+        # A grid worker who opens the site on a phone is pointed to the field app.
+        assert page.locator("main a[href='/field/']").inner_text() == "手机版 · 外勤"
     finally:
         page.close()
 

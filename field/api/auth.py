@@ -11,6 +11,7 @@ the main site's pages (community staff revoking devices)."""
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
@@ -76,6 +77,22 @@ class FieldTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return KEYWORD
+
+
+class FieldTokenScheme(OpenApiAuthenticationExtension):
+    """In the schema: `Authorization: Token`, as the rest of the API (device tokens too)."""
+
+    target_class = "field.api.auth.FieldTokenAuthentication"
+    name = "fieldTokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Token <token>`, from POST /api/field/devices/ (a phone) or "
+            "POST /api/auth/token/",
+        }
 
 
 class FieldAPIMixin:

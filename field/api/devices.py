@@ -33,7 +33,7 @@ def device_row(device) -> dict:
         "id": device.pk,
         "user": {
             "username": user.username,
-            "name": user.get_full_name() or user.username,
+            "name": devices.person(user),
             "grid": user.grid.name if user.grid_id else None,
         },
         "name": device.name,

@@ -11,7 +11,6 @@ import json
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from field.models import Device
@@ -20,15 +19,14 @@ from grids.models import Grid
 from grids.services import tokens
 from grids.tokens import ApiToken
 
-# A phone that has not synced for half a year is probably in a drawer: log it out.
-DEFAULT_DEVICE_TOKEN_DAYS = 180
 USER_AGENT_CHARS = 300
 # Staff who look after grid workers' phones: they list and revoke them.
 MANAGER_ROLES = frozenset({"community_staff", "street_centre", "district_centre", "administrator"})
 
 
 def token_days() -> float:
-    return float(getattr(settings, "GRIDLINE_DEVICE_TOKEN_DAYS", DEFAULT_DEVICE_TOKEN_DAYS))
+    # 180 by default: a phone that has not synced for half a year is in a drawer.
+    return float(settings.GRIDLINE_DEVICE_TOKEN_DAYS)
 
 
 def may_use_field_app(user) -> bool:
@@ -144,7 +142,7 @@ def me(user) -> dict:
     grid = user.grid
     data = {
         "username": user.username,
-        "name": user.get_full_name() or user.username,
+        "name": person(user),
         "role": user.role,
         "sees_personal_data": scoping.sees_personal_data(user),
         "grid": None,
@@ -164,6 +162,6 @@ def me(user) -> dict:
     return data
 
 
-def workers_q(user) -> Q:
-    """Grid workers in a manager's jurisdiction (the devices page's filter)."""
-    return Q(role="grid_worker", grid__in=Grid.objects.filter(scoping.grid_q(user)))
+def person(user) -> str:
+    """A person's name as Chinese writes it (family name first), else the username."""
+    return f"{user.last_name}{user.first_name}".strip() or user.username

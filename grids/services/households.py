@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from django.contrib.gis.geos import Point
 from django.db import IntegrityError, transaction
 from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Now
 from django.utils.translation import gettext as _
 
 from grids import scoping, sql
@@ -109,7 +109,10 @@ def move_household(household: Household, location: Point, *, user=None) -> House
 
 
 def refresh_member_counts(household_ids: Iterable[int] | None = None) -> int:
-    """Store each household's number of residents (summed by the roll-ups without a join)."""
+    """Store each household's number of residents (summed by the roll-ups without a join).
+    Only rows whose count changes are written, with a new save time: the field app's pull finds
+    changed households by it, so a recount after a resident deleted in the admin or loaded by
+    COPY reaches the phones. Returns the number of households changed."""
     households = Household.objects.all()
     if household_ids is not None:
         households = households.filter(pk__in=list(household_ids))
@@ -120,7 +123,8 @@ def refresh_member_counts(household_ids: Iterable[int] | None = None) -> int:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    return households.update(member_count=Coalesce(Subquery(members), 0))
+    count = Coalesce(Subquery(members), 0)
+    return households.exclude(member_count=count).update(member_count=count, updated_at=Now())
 
 
 @transaction.atomic

@@ -78,5 +78,10 @@ def save(ctx: Context) -> Applied:
             raise Conflict(
                 current, current.get("version", ""), SET, error.problems[0].message
             ) from None
+        if getattr(error, "status_code", 400) == 409:
+            # A locked period: the main API's 409, but on the phone a 409 is a conflict the
+            # worker resolves by choosing a version, and no version passes a lock (a higher
+            # level reopens it). A refusal (403) tells the worker so (the contract's rule).
+            error.status_code = 403
         raise
     return Applied(records.one(SET, record_id, ctx.user), SET, None)

@@ -119,7 +119,8 @@ class App extends EventTarget {
 // page's, a running patrol picked up again (WORK's views/patrol.js).
 function afterSync(app) {
   tellWorker({ type: "map-pack" });
-  prefetch(app).catch((err) => console.info(`tiles: ${err.message}`));
+  app.prefetching = true;
+  prefetch(app).catch((err) => console.info(`tiles: ${err.message}`)).finally(() => { app.prefetching = false; });
   Promise.resolve().then(() => resumePatrol(app)).catch((err) => console.error(err));
 }
 

@@ -7,7 +7,7 @@
 // version the first will have replaced.
 import { checkHousehold, checkIdNumber, checkResident, REGISTRATIONS } from "../rules.js";
 import {
-  badge, changedFields, field, getRecord, isLocal, missing, pointField, select, showProblems,
+  badge, changedFields, clearOnInput, field, getRecord, isLocal, linkNewHouseholds, missing, pointField, select, showProblems,
   stateOf, tagKinds, textInput,
 } from "./basedata-kit.js";
 
@@ -118,6 +118,7 @@ function formShell(app, { id, onsubmit }, ...children) {
     ...children,
     h("div", { class: "bd-actions" }, h("button", { type: "submit", class: "bd-button bd-primary bd-save" }, T.save)));
   form.addEventListener("submit", (ev) => { ev.preventDefault(); onsubmit(form); });
+  clearOnInput(form);
   return form;
 }
 
@@ -194,6 +195,7 @@ function tagPicker(app, kinds, value) {
 
 async function renderResidentForm(el, params, app) {
   const { h } = app.ui;
+  linkNewHouseholds(app);
   const isNew = params.id === undefined;
   const title = isNew ? T.newResident : T.editResident;
   if (app.me && app.me.sees_personal_data === false) { missing(app, el, title, T.noPersonal); return; }
@@ -201,7 +203,6 @@ async function renderResidentForm(el, params, app) {
   const hh = await getRecord(app, "households", isNew ? params.household : rec && (rec.household_id ?? `new:${rec.household_client_key}`));
   if ((!isNew && !rec) || (isNew && !hh)) { missing(app, el, title, T.notFound); return; }
   const kinds = await tagKinds(app);
-  console.error("KINDS", kinds.length, JSON.stringify(kinds[0]));
   const v = (name, fallback = "") => (rec && rec[name] != null ? rec[name] : fallback);
   const inputs = {
     name: textInput(app, "name", v("name"), { maxlength: "50", autocomplete: "off" }),
@@ -227,6 +228,8 @@ async function renderResidentForm(el, params, app) {
     inputs.id_number.value = found.value.id_number;
     if (!masked(v("birth_date"))) inputs.birth_date.value = found.value.birth_date;
     inputs.sex.value = found.value.sex;
+    // Filled for the worker: their old problems (required, mismatch) go, as if typed.
+    for (const input of [inputs.birth_date, inputs.sex]) input.dispatchEvent(new Event("input", { bubbles: true }));
     app.ui.toast(T.idOk);
   });
   const save = async (form) => {

@@ -86,6 +86,18 @@ export function showProblems(form, problems, { aliases = {}, focus = true } = {}
   return problems.length;
 }
 
+// A field's problem goes as soon as the worker changes its value (the next save checks again).
+export function clearOnInput(form) {
+  form.addEventListener("input", (ev) => {
+    const box = ev.target.closest && ev.target.closest(".bd-field.has-error");
+    if (!box) return;
+    box.classList.remove("has-error");
+    box.querySelectorAll("[data-error-for]").forEach((slot) => { slot.hidden = true; slot.textContent = ""; });
+    const summary = form.querySelector(".bd-summary");
+    if (summary && !form.querySelector(".bd-field.has-error") && summary.childElementCount <= 1) summary.hidden = true;
+  });
+}
+
 const fix = (v) => (typeof v === "number" && Number.isFinite(v) ? v.toFixed(6) : "—");
 
 // The position of a record: shown as numbers, chosen on the map or taken from the phone's
@@ -114,21 +126,24 @@ export function pointField(app, point, { title, onChange = () => {} } = {}) {
   return field(app, { name: "location", label: gettext("Position"), input, required: true });
 }
 
-// A catalogue the forms need offline: the working set's copy, else read once from the API
-// (a device token reads it like any signed-in user) and kept in the store for later.
-export async function catalogue(app, set, url) {
-  let rows = await app.store.all(set).catch(() => []);
-  if (rows && rows.length) return rows;
-  if (!app.api) return [];
+// A catalogue the forms need offline: the working set's copy, else read from the API (a
+// device token reads it like any signed-in user) and kept in the store for later. `fresh`
+// (the lists view, with a signal) reads it again, so an administrator's new kind arrives and
+// a copy cut short by a lost signal is completed.
+export async function catalogue(app, set, url, { fresh = false } = {}) {
+  const ordered = (list) => list.sort((a, b) => (a.order ?? 0) - (b.order ?? 0) || String(a.code).localeCompare(String(b.code)));
+  let rows = ordered(await app.store.all(set).catch(() => []));
+  if (rows && rows.length && !(fresh && navigator.onLine !== false)) return rows;
+  if (!app.api) return rows || [];
   const { ok, body } = await app.api(url);
-  if (!ok) return [];
+  if (!ok) return rows || [];
   rows = (Array.isArray(body) ? body : body.results || body.features || []).map((r) => ({ id: r.code, ...r }));
   for (const row of rows) await app.store.put(set, row);
-  return rows;
+  return ordered(rows);
 }
 
-export const tagKinds = (app) => catalogue(app, "resident_tag_kinds", "/api/catalogues/resident-tags/?page_size=500");
-export const unitTypes = (app) => catalogue(app, "unit_types", "/api/catalogues/unit-types/?page_size=500");
+export const tagKinds = (app, options) => catalogue(app, "resident_tag_kinds", "/api/catalogues/resident-tags/?page_size=500", options);
+export const unitTypes = (app, options) => catalogue(app, "unit_types", "/api/catalogues/unit-types/?page_size=500", options);
 
 // The fields whose value differs from the record's (what an update sends).
 export function changedFields(before, after, names) {
@@ -151,6 +166,31 @@ export async function getRecord(app, set, id) {
 }
 
 export const isLocal = (rec) => String(rec?.id ?? "").startsWith("new:");
+
+// A resident added to a household made on the phone names it by the household item's
+// client key (it has no id yet). Once that household is sent, the resident's item is given
+// the household's id before it goes (or again, if the server refused it for want of one).
+// The outbox emits `outbox` synchronously after each item settles, before the next is sent.
+const linked = new WeakSet();
+export function linkNewHouseholds(app) {
+  if (linked.has(app)) return;
+  linked.add(app);
+  const link = () => {
+    const made = new Map(app.outbox.items({ kind: "household.create", state: "sent" })
+      .filter((i) => i.record).map((i) => [i.client_key, i.record.id]));
+    if (!made.size) return;
+    for (const item of app.outbox.items({ kind: "resident.create" })) {
+      const key = item.data && item.data.household_client_key;
+      if (!key || !made.has(key) || !["saved", "refused"].includes(item.state)) continue;
+      const data = { household_id: made.get(key), ...item.data };
+      delete data.household_client_key;
+      item.data = data;
+      app.outbox.update(item.client_key, { data: item.data }).catch((error) => console.error("link", error));
+    }
+  };
+  app.addEventListener("outbox", link);
+  link();
+}
 
 // A view's body with a header, a message when something is missing.
 export function missing(app, el, title, text) {

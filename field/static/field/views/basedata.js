@@ -3,7 +3,7 @@
 // and a household with its residents (masked as the role's working set holds them). Every
 // row shows its state (saved on the phone, sent, conflict, refused). The forms are in
 // basedata-forms.js (households, residents) and places-forms.js (buildings, units).
-import { badge, getRecord, isLocal, missing, stateOf, tagKinds, unitTypes } from "./basedata-kit.js";
+import { badge, getRecord, isLocal, linkNewHouseholds, missing, stateOf, tagKinds, unitTypes } from "./basedata-kit.js";
 import { routes as forms } from "./basedata-forms.js";
 import { routes as places } from "./places-forms.js";
 
@@ -100,8 +100,9 @@ async function context(app) {
 async function renderLists(el, params, app) {
   const { h } = app.ui;
   const tab = TABS[params.tab] ? params.tab : "households";
+  linkNewHouseholds(app);
   // The forms' catalogues onto the phone while there is a signal (kept for offline).
-  Promise.all([tagKinds(app), unitTypes(app)]).catch((error) => console.info(`catalogues: ${error.message}`));
+  const catalogues = Promise.all([tagKinds(app, { fresh: true }), unitTypes(app, { fresh: true })]);
   const spec = TABS[tab];
   const [rows, ctx] = await Promise.all([app.store.all(tab).catch(() => []), context(app)]);
   // Records made on the phone first, then by address/name (Chinese collation).
@@ -145,6 +146,8 @@ async function renderLists(el, params, app) {
         spec.add ? h("a", { class: "bd-button bd-primary", href: `#${spec.add.href}` }, `＋ ${spec.add.label}`) : null),
       list, moreButton));
   await paint();
+  catalogues.then(([tags, types]) => { el.dataset.catalogues = `${tags.length},${types.length}`; })
+    .catch((error) => console.info(`catalogues: ${error.message}`));
   const refresh = async () => { rows.splice(0, rows.length, ...(await app.store.all(tab).catch(() => []))); paint(); };
   app.addEventListener("synced", refresh);
   app.addEventListener("outbox", refresh);
@@ -172,6 +175,7 @@ const masked = (v) => typeof v === "string" && v.includes("*");
 
 async function renderHousehold(el, params, app) {
   const { h } = app.ui;
+  linkNewHouseholds(app);
   const hh = await getRecord(app, "households", params.id);
   if (!hh) { missing(app, el, T.household, T.notFound); return undefined; }
   const building = hh.building_id ? await getRecord(app, "buildings", hh.building_id) : null;

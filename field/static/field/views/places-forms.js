@@ -4,7 +4,7 @@
 // the credit code's GB 32100 check character, the contact phone), then one outbox item each.
 import { BUILDING_USES, checkBuilding, checkUnit } from "../rules.js";
 import {
-  badge, changedFields, field, getRecord, missing, pointField, select, showProblems, stateOf,
+  badge, changedFields, clearOnInput, field, getRecord, missing, pointField, select, showProblems, stateOf,
   textInput, unitTypes,
 } from "./basedata-kit.js";
 import { lastTrouble, saveRecord } from "./basedata-forms.js";
@@ -59,6 +59,7 @@ function formShell(app, id, onsubmit, ...children) {
     ...children,
     h("div", { class: "bd-actions" }, h("button", { type: "submit", class: "bd-button bd-primary bd-save" }, T.save)));
   form.addEventListener("submit", (ev) => { ev.preventDefault(); onsubmit(form); });
+  clearOnInput(form);
   return form;
 }
 
