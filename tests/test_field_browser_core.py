@@ -75,7 +75,7 @@ def close(context, page):
         )
         page.goto("about:blank")
     finally:
-        close(context, page)
+        context.close()
 
 
 def worker_ready(page):
@@ -496,5 +496,57 @@ def test_logout_warns_about_unsent_items_and_clears_the_phone(browser, live_serv
         page.click(".sheet .button.danger")
         page.wait_for_selector("body[data-route='/login'] form.login")
         assert local_count(page) <= 0
+    finally:
+        close(context, page)
+
+
+def test_logout_stops_a_running_patrol_and_the_gps(browser, live_server, users, homes):  # noqa: F811
+    """Review 1b: a patrol started before a logout must not run on into the next login."""
+    context, page = phone(browser, live_server.url)
+    try:
+        log_in(page, users.worker)
+        page.goto(f"{live_server.url}/field/#/patrol")
+        page.click(".work-patrol .work-button.is-primary.work-big")
+        page.wait_for_selector(".work-patrol .work-banner.is-live")
+        page.goto(f"{live_server.url}/field/#/more")
+        page.click("button[data-action='logout']")
+        page.click(".sheet .button.danger")
+        page.wait_for_selector("body[data-route='/login'] form.login")
+        assert page.evaluate("() => window.fieldApp.me === null")
+        log_in(page, users.worker)
+        page.goto(f"{live_server.url}/field/#/patrol")
+        page.wait_for_selector(".work-patrol .work-button.is-primary.work-big")
+        assert page.locator(".work-patrol .work-banner.is-live").count() == 0
+        assert "巡查中" not in page.inner_text("#view")
+        assert page.errors == []
+    finally:
+        close(context, page)
+
+
+def test_401_without_wipe_keeps_the_data_until_another_worker_logs_in(
+    browser,  # noqa: F811
+    live_server,
+    users,
+    homes,
+):
+    """Review 11: an unknown token (401, no wipe) keeps the phone's data and outbox for the
+    same worker; another worker logging in on the phone starts from an empty phone."""
+    context, page = phone(browser, live_server.url)
+    try:
+        log_in(page, users.worker)
+        before = local_count(page)
+        assert before > 0
+        page.wait_for_function("() => !window.fieldApp.sync.running")
+        page.evaluate("() => { window.fieldApp.token = 'not-a-known-token'; }")
+        # The item goes out with the unknown token: 401 without wipe → the login page.
+        enqueue(page, {"kind": "notification.read", "data": {"ids": []}})
+        page.wait_for_selector("body[data-route='/login'] form.login")
+        page.wait_for_function("() => !window.fieldApp.sync.running")
+        assert local_count(page) == before
+        assert local_count(page, "outbox") == 1
+        log_in(page, users.other_worker)
+        assert local_count(page, "outbox") == 0
+        mine = page.evaluate("() => window.fieldApp.me.username")
+        assert mine == users.other_worker.username
     finally:
         close(context, page)

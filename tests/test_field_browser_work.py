@@ -117,7 +117,8 @@ def wide(page) -> list[str]:
         """() => [...document.querySelectorAll('body *')]
             .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
             .slice(0, 8)
-            .map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)"""
+            .map((e) => [e.tagName, e.className, Math.round(e.getBoundingClientRect().right)])
+            .map((row) => row.join(" "))"""
     )
 
 

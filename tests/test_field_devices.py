@@ -215,13 +215,22 @@ def test_logout_a_new_password_or_a_deactivated_user_also_wipe(users, field_work
         user.save()
 
 
-def test_unknown_and_expired_tokens_wipe_too(users, field_worker):
-    assert_wipe(token_client("gl_nothing").get("/api/field/sync/"), "not_authenticated")
+def test_an_expired_device_wipes_but_no_or_an_unknown_token_keeps_the_phones_work(
+    users, field_worker
+):
     ApiToken.objects.filter(pk=field_worker.device.token_id).update(
         expires_at=timezone.now() - dt.timedelta(seconds=1)
     )
     assert_wipe(token_client(field_worker.token).get("/api/field/sync/"), "not_authenticated")
-    assert_wipe(APIClient().get("/api/field/sync/"), "not_authenticated")
+    # A proxy that drops the header, or a database restored without the token, must not make
+    # the phone delete reports it has not sent: it asks for a login instead.
+    for response in (
+        token_client("gl_nothing").get("/api/field/sync/"),
+        APIClient().get("/api/field/sync/"),
+    ):
+        assert response.status_code == 401
+        assert response.json()["wipe"] is False
+        assert response.json()["errors"][0]["code"] == "not_authenticated"
 
 
 def test_a_working_phone_cannot_claim_to_be_wiped(field_worker, field_client):
@@ -239,6 +248,29 @@ def test_a_pull_slides_the_token_and_records_the_sync(field_worker, field_client
     field_worker.device.refresh_from_db()
     assert token.expires_at > timezone.now() + dt.timedelta(days=179)
     assert field_worker.device.last_sync_at is not None
+
+
+def test_a_worker_moved_to_another_role_or_out_of_the_grid_is_told_to_wipe(
+    users, field_worker, field_client
+):
+    # The account stays active (common when someone leaves the job): the phone still must
+    # not keep the grid's residents.
+    assert field_client.get("/api/field/sync/").status_code == 200
+    worker = users.worker
+    worker.role, worker.grid, worker.region = "community_staff", None, users.community.region
+    worker.save()
+    assert_wipe(field_client.get("/api/field/sync/"), "device_revoked")
+    assert field_client.post("/api/field/devices/wiped/").status_code == 204
+
+
+def test_a_persons_api_token_does_not_slide_on_a_pull(users, field_worker):
+    from grids.services import tokens
+
+    token, secret = tokens.issue(users.worker, "脚本")
+    expires = token.expires_at
+    assert token_client(secret).get("/api/field/sync/").status_code == 200
+    token.refresh_from_db()
+    assert token.expires_at == expires
 
 
 # ---------------------------------------------------------------- the /field/devices/ page

@@ -141,6 +141,11 @@ def test_residents_are_added_and_edited(home, field_client, catalogue):
         "sex": "M",
         "tags": ["elderly"],
     }
+    # The check digit of these 17 digits is 7, not 4: refused by name, as the phone does.
+    wrong = push(field_client, "resident.create", data)
+    assert wrong.status_code == 400 and error_of(wrong) == ("id_checksum", "id_number")
+    assert not Resident.objects.exists()
+    data["id_number"] = "500118199001011237"
     made = applied(push(field_client, "resident.create", data), "resident.create", "residents")
     resident = Resident.objects.get(pk=made["id"])
     assert resident.household == home and resident.tags == ["elderly"]
@@ -253,6 +258,23 @@ def test_an_edit_resent_after_a_lost_answer_is_not_a_conflict(home, field_client
     # The phone never got the answer and sends the same item again: the receipt answers it.
     again = send(field_client, body)
     assert again.status_code == 200 and again.json()["resent"] is True
+
+
+def test_an_applied_key_sent_again_with_other_content_is_refused_not_dropped(
+    home, field_client
+):
+    version = push(field_client, "household.update", {}, target=home.pk, base_version="x")
+    current = version.json()["current_version"]
+    body = item("household.update", {"address": "新地址1号"}, target=home.pk, base_version=current)
+    assert send(field_client, body).status_code == 201
+    # Edited on the phone after it was applied (its answer lost): telling the phone "applied"
+    # would lose the edit without a word.
+    body["data"]["address"] = "新地址2号"
+    again = send(field_client, body)
+    assert again.status_code == 400
+    assert again.json()["errors"][0]["code"] == "key_conflict"
+    home.refresh_from_db()
+    assert home.address == "新地址1号"
 
 
 def test_a_refused_item_may_be_fixed_and_sent_again_with_its_key(tree, catalogue, field_client):

@@ -338,10 +338,23 @@ def test_roles_without_personal_data_get_no_residents_and_masked_units(
     monkeypatch.setattr(scoping, "PERSONAL_DATA_ROLES", frozenset({"administrator"}))
     body = pull(field_client).json()
     assert body["me"]["sees_personal_data"] is False
-    assert "residents" not in body["sets"]
+    assert body["sets"]["residents"] == {"upsert": [], "ids": []}
     (unit,) = body["sets"]["units"]["upsert"]
     assert unit["legal_person"] == "李*" and unit["contact_phone"] == "139****1111"
     assert not AuditLog.objects.filter(channel="field").exists()
+
+
+def test_residents_are_emptied_on_the_phone_when_personal_data_is_taken_away(
+    grid_data, field_client, monkeypatch
+):
+    first = pull(field_client).json()
+    assert first["sets"]["residents"]["ids"]
+    monkeypatch.setattr(scoping, "PERSONAL_DATA_ROLES", frozenset({"administrator"}))
+    second = pull(field_client, since=first["token"]).json()
+    assert second["sets"]["residents"] == {"upsert": [], "ids": []}
+    # Once emptied, an unchanged grid is a 304 again.
+    third = pull(field_client, since=second["token"], etag=f'"{second["token"]}"')
+    assert third.status_code == 304
 
 
 def test_only_grid_workers_pull(grid_data, api, users):

@@ -4,8 +4,9 @@ token was revoked by a logout or a new password, or whose user was deactivated) 
 
     401 {"status": 401, "errors": [{"code": "device_revoked", ...}], "wipe": true}
 
-and an unknown or expired token 401 `not_authenticated` with "wipe": true too: either way the
-phone deletes its working set and returns to the login. Sessions are accepted as well, for
+and an expired token 401 `not_authenticated` with "wipe": true too: either way the phone
+deletes its working set and returns to the login. No credentials or an unknown token is 401
+with "wipe": false: the phone asks for a login and keeps its unsent work. Sessions are accepted as well, for
 the main site's pages (community staff revoking devices)."""
 
 from __future__ import annotations
@@ -23,6 +24,18 @@ from grids.services import tokens
 
 class DeviceRevoked(exceptions.AuthenticationFailed):
     default_code = "device_revoked"
+
+
+class DeviceExpired(exceptions.AuthenticationFailed):
+    """A known device token past its lifetime (GRIDLINE_DEVICE_TOKEN_DAYS without a sync)."""
+
+    default_code = "not_authenticated"
+
+
+# The 401s after which the phone deletes its data. Not after a request without credentials or
+# with a token the server does not know (a proxy dropping the header, a restored database):
+# the phone then asks for a login and keeps its unsent work.
+WIPE = (DeviceRevoked, DeviceExpired)
 
 
 def secret_of(request) -> str | None:
@@ -69,9 +82,7 @@ class FieldTokenAuthentication(authentication.BaseAuthentication):
                 code="device_revoked",
             )
         if not token.is_active:
-            raise exceptions.AuthenticationFailed(
-                _("Unknown, expired or revoked token."), code="not_authenticated"
-            )
+            raise DeviceExpired(_("Unknown, expired or revoked token."), code="not_authenticated")
         tokens.touch(token)
         return token.user, token
 
@@ -106,7 +117,7 @@ class FieldAPIMixin:
     def handle_exception(self, exc):
         response = super().handle_exception(exc)
         if response is not None and response.status_code == 401:
-            response.data["wipe"] = True
+            response.data["wipe"] = isinstance(exc, WIPE)
         return response
 
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -91,7 +90,7 @@ class DevicesView(FieldAPIView):
             status=status.HTTP_201_CREATED,
         )
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses={200: {"type": "array", "items": {"type": "object"}}})
     def get(self, request):
         """Devices of the grid workers in the caller's jurisdiction (a worker: their own)."""
         rows = devices.visible_to(request.user).order_by("-created_at", "-id")[:500]
@@ -104,7 +103,9 @@ class RevokeView(FieldAPIView):
         """Revoke a device and its token; the phone wipes its data on its next contact."""
         # Out of the caller's jurisdiction is absent (404), as anything else; a grid worker
         # may revoke their own (a lost phone, from the new one).
-        device = get_object_or_404(devices.visible_to(request.user), pk=pk)
+        device = devices.visible_to(request.user).filter(pk=pk).first()
+        if device is None:
+            raise exceptions.NotFound(_("There is no such device."))
         devices.revoke(device, request.user)
         device.refresh_from_db()
         return Response(device_row(device))

@@ -8,6 +8,8 @@ the field (nothing stored: the worker may fix the item and send it again with th
 
 from __future__ import annotations
 
+import json
+
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -59,6 +61,9 @@ def item_of(request):
         raise ValidationError({"item": [_("send the item as JSON in the part `item`")]})
     try:
         item = limits.load_json(raw, "item")
+    except json.JSONDecodeError:
+        # The parser's own words are English and name characters, not what to do.
+        raise ValidationError({"item": [_("The part item is not valid JSON.")]}) from None
     except ValueError as error:
         raise ValidationError({"item": [str(error)]}) from None
     return item, request.FILES.getlist("photos")

@@ -90,12 +90,15 @@ def revoke(device: Device, by) -> Device:
 
 def is_revoked(token: ApiToken) -> bool:
     """A device whose phone must wipe: revoked itself, its token revoked (logout, a new
-    password) or its user deactivated."""
+    password), its user deactivated, or its user no longer a grid worker with a grid (moved to
+    another role or out of the job with the account kept: the phone must not keep the grid's
+    residents)."""
     device = getattr(token, "device", None)
     return bool(
         token.revoked_at is not None
         or not token.user.is_active
         or (device is not None and device.revoked_at is not None)
+        or (token.kind == ApiToken.Kind.DEVICE and not may_use_field_app(token.user))
     )
 
 
@@ -125,7 +128,8 @@ def synced(token: ApiToken, *, at: dt.datetime | None = None) -> None:
     """A pull: the device's last sync and the token's expiry slide forward (one UPDATE each,
     whatever the number of pulls)."""
     now = at or timezone.now()
-    ApiToken.objects.filter(pk=token.pk).update(expires_at=now + dt.timedelta(days=token_days()))
+    # Only a phone's token slides: a person's API token keeps its own fixed lifetime.
+    ApiToken.objects.filter(pk=token.pk, kind=ApiToken.Kind.DEVICE).update(expires_at=now + dt.timedelta(days=token_days()))
     Device.objects.filter(token=token).update(last_sync_at=now, last_seen_at=now)
 
 

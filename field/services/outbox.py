@@ -16,6 +16,7 @@ kept on the receipt as `client_time`, however wrong, and never used as a record'
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import uuid
 from dataclasses import dataclass
@@ -141,10 +142,24 @@ def _plain(body: dict) -> dict:
     return json.loads(json.dumps(body, cls=JSONEncoder))
 
 
-def _resent(receipt: OutboxReceipt, item: Item, user) -> Answer:
-    if receipt.user_id != user.pk or receipt.kind != item.kind:
+def _digest(item: Item, photos: list) -> str:
+    """What an item says, to tell a resend (the same) from an edited item sent again under
+    a key that was already applied (its answer lost on the way back)."""
+    said = [item.kind, item.target, item.base_version, item.data, len(photos)]
+    text = json.dumps(said, cls=JSONEncoder, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _resent(receipt: OutboxReceipt, item: Item, user, photos: list) -> Answer:
+    first = receipt.result.get("_digest")
+    if (
+        receipt.user_id != user.pk
+        or receipt.kind != item.kind
+        or (first is not None and first != _digest(item, photos))
+    ):
         # Another user's key, or another item under a key already used: a refusal that
-        # names nothing of the first item (a resend is the same item again).
+        # names nothing of the first item (a resend is the same item again). Answering the
+        # first result would tell the phone its edit was applied when it was not.
         raise refused("key_conflict", _("this client key is already in use"), "client_key")
     body = {k: v for k, v in receipt.result.items() if not k.startswith("_")}
     return Answer(200, body | {"resent": True})
@@ -156,7 +171,7 @@ def push(raw, photos: list, *, user, device=None, request=None) -> Answer:
     item = read_item(raw)
     receipt = OutboxReceipt.objects.filter(client_key=item.client_key).first()
     if receipt is not None:
-        return _resent(receipt, item, user)
+        return _resent(receipt, item, user, photos)
     check_photos_size(item.kind, photos)
     now = timezone.now()
     ctx = Context(
@@ -195,7 +210,11 @@ def push(raw, photos: list, *, user, device=None, request=None) -> Answer:
                 | applied.extra
             )
             receipt.target_id = applied.target_id
-            receipt.result = body | {f"_{k}": v for k, v in _plain(applied.private).items()}
+            receipt.result = (
+                body
+                | {f"_{k}": v for k, v in _plain(applied.private).items()}
+                | {"_digest": _digest(item, photos)}
+            )
             receipt.save(update_fields=["target_id", "result"])
     except Conflict as conflict:
         return Answer(
@@ -215,5 +234,5 @@ def push(raw, photos: list, *, user, device=None, request=None) -> Answer:
         receipt = OutboxReceipt.objects.filter(client_key=item.client_key).first()
         if receipt is None:
             raise
-        return _resent(receipt, item, user)
+        return _resent(receipt, item, user, photos)
     return Answer(201, body)

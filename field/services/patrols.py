@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.gis.db.models import LineStringField
 from django.contrib.gis.db.models.functions import AsGeoJSON, Length
 from django.contrib.gis.geos import GEOSGeometry, LineString
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Cast
 from django.utils import dateparse, timezone
@@ -141,6 +142,24 @@ def record(user, *, client_key, data: dict, received: dt.datetime) -> tuple[Patr
         )
     fixes = read_points(data.get("points", []))
     started, ended = placed(started, ended, received)
+    try:
+        # A savepoint: the same patrol sent twice at once under two item keys meets the
+        # unique client key here, and the second answer is the first patrol, not a 500.
+        with transaction.atomic():
+            patrol = _create(user, client_key, started, ended, fixes, note)
+    except IntegrityError:
+        existing = Patrol.objects.filter(client_key=client_key).first()
+        if existing is None:
+            raise
+        if existing.worker_id != user.pk:
+            raise _problem(
+                "key_conflict", _("this client key is already in use"), "client_key"
+            ) from None
+        return existing, False
+    return patrol, True
+
+
+def _create(user, client_key, started, ended, fixes, note: str) -> Patrol:
     patrol = Patrol.objects.create(
         client_key=client_key,
         worker=user,
@@ -158,7 +177,7 @@ def record(user, *, client_key, data: dict, received: dt.datetime) -> tuple[Patr
         metres = Patrol.objects.filter(pk=patrol.pk).annotate(m=Length(geography)).get().m
         patrol.distance_m = round(metres.m, 1)
         patrol.save(update_fields=["distance_m"])
-    return patrol, True
+    return patrol
 
 
 def attach(patrol: Patrol, incident_ids) -> int:

@@ -146,6 +146,9 @@ def pull(user, since: str | None, *, path: str = "") -> Pull:
 
     for name, (versions_of, records_of) in LARGE.items():
         if name == "residents" and not personal:
+            if full or name in previous.stamps:
+                # Personal data taken away (or never given): the phone empties what it holds.
+                sets[name] = {"upsert": [], "ids": []}
             continue
         if full:
             upsert = records_of(scope)

@@ -67,6 +67,13 @@ class App extends EventTarget {
   }
   // Signed in on this phone: the device token and who I am.
   async signedIn({ token, me, device }) {
+    // Signed out by a 401 that kept the phone's data (the outbox waits for the same worker):
+    // another worker on this phone must not get the previous one's records or unsent items.
+    const before = await store.meta("me").catch(() => null);
+    if (before && me && before.username !== me.username) {
+      this.emit("wiped", { reason: "" });
+      await wipeAll();
+    }
     await store.meta("token", token);
     await store.meta("me", me);
     await store.meta("device", device);
@@ -74,6 +81,7 @@ class App extends EventTarget {
     this.me = me;
     tellWorker({ type: "token", token });
     await this.outbox.load();
+    this.sync.start();
     this.geo.start();
     const first = this.sync.now();
     this.go("/home");
@@ -85,32 +93,50 @@ class App extends EventTarget {
   async wipe(reason = "") {
     const token = this.token;
     if (!token) return;
-    this.token = null;
-    this.me = null;
-    this.sync.stop();
-    this.geo.stop();
-    tellWorker({ type: "token", token: null });
-    await wipeAll();
-    this.wipeReason = reason;
-    this.emit("wiped", { reason });
-    this.go("/login");
+    await this.clearPhone(reason);
     try {
       await fetch(this.config.api.wiped, { method: "POST", headers: { Authorization: `Token ${token}`, Accept: "application/json" }, credentials: "omit" });
     } catch (err) {
       console.info(`wiped: ${err.message}`);
     }
   }
+  // Logged out: the server revokes the token; the phone is cleared as on a wipe, so a running
+  // patrol and the GPS stop too (patrol-track.js listens for `wiped`).
   async logout() {
     const token = this.token;
+    if (!token) return;
     try {
       await fetch(this.config.api.logout, { method: "POST", headers: { Authorization: `Token ${token}` }, credentials: "omit" });
     } catch (err) {
       console.info(`logout: ${err.message}`);
     }
+    await this.clearPhone("");
+  }
+  async clearPhone(reason) {
+    this.token = null;
+    this.me = null;
+    this.sync.stop();
+    this.geo.stop();
+    tellWorker({ type: "token", token: null });
+    this.emit("wiped", { reason });
+    await wipeAll();
+    this.wipeReason = reason;
+    this.go("/login");
+  }
+  // A 401 without `wipe` (no credentials arrived, a proxy stripped them): the data and the
+  // outbox stay for the same worker's next login; recording stops until then.
+  async signedOut() {
+    if (!this.token) return;
     this.token = null;
     this.sync.stop();
+    this.geo.stop();
     tellWorker({ type: "token", token: null });
-    await wipeAll();
+    this.emit("signedout", {});
+    try {
+      await store.meta("token", null);
+    } catch (err) {
+      console.info(`signed out: ${err.message}`);
+    }
     this.go("/login");
   }
 }

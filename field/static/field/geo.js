@@ -47,6 +47,10 @@ export function createGeo(app) {
       });
     },
   };
-  document.addEventListener("visibilitychange", () => (document.hidden ? geo.stop() : geo.start()));
+  document.addEventListener("visibilitychange", () => {
+    // Logged out or wiped: no position until the next login.
+    if (document.hidden || !app.token) geo.stop();
+    else geo.start();
+  });
   return geo;
 }

@@ -172,7 +172,9 @@ export function checkRules(sheet, parsed, unreadable = []) {
       field: rule.left,
       rule: rule.code,
       severity: rule.severity,
-      message: `${rule.message}: ${nameOf(sheet, rule.left)} ${decText(left)} ${shown} ${other} [${rule.code}]`,
+      // As check_rules words it, without the rule's code: a worker needs the indicators, and
+      // the code (Latin letters) would be the one foreign word on a Chinese page.
+      message: `${rule.message}：${nameOf(sheet, rule.left)} ${decText(left)} ${shown} ${other}`,
     };
     (rule.severity === "warning" ? warnings : errors).push(found);
   }

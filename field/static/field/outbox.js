@@ -52,6 +52,7 @@ export function createOutbox(app) {
     // A push cut off mid-request (the page closed) is sent again: the key makes it safe.
     for (const item of list.filter((i) => i.state === "sending")) {
       item.state = "saved";
+      item.tried = true;
       await store.outboxPut(item);
     }
     // Items the service worker sent while no page was open: their records into the store.
@@ -150,6 +151,7 @@ export function createOutbox(app) {
     for (const item of [...list]) {
       if (item.state !== "saved" || !app.token) continue;
       item.state = "sending";
+      item.tried = true; // the server may have applied it even if no answer comes back
       await store.outboxPut(item);
       changed();
       const r = await app.api(app.config.api.outbox, { method: "POST", data: body(item) });
@@ -209,10 +211,16 @@ export function createOutbox(app) {
 
   const get = (clientKey) => list.find((i) => i.client_key === clientKey) || null;
 
+  // May an item still be changed in place under its key? Refused (the server kept nothing)
+  // or saved and never tried. One that went out may have been applied (the answer lost):
+  // new content under its key is refused as key_conflict, so a change is a new item.
+  const editable = (item) => Boolean(item) && (item.state === "refused" || (item.state === "saved" && !item.tried));
+
   // A refused item fixed by its view: new data (and base_version), same key, sent again.
+  // Null when the item may no longer be changed (the caller makes a new item).
   async function update(clientKey, changes) {
     const item = get(clientKey);
-    if (!item) return null;
+    if (!editable(item)) return null;
     Object.assign(item, changes, { state: "saved", error: null, errors: [] });
     await store.outboxPut(item);
     await localEffect(item);
@@ -252,7 +260,7 @@ export function createOutbox(app) {
     changed();
   }
 
-  return { load, enqueue, push, resolve, items, stateOf, pending, overlay, get, update, retry, discard, localId };
+  return { load, enqueue, push, resolve, items, stateOf, pending, overlay, get, update, retry, discard, localId, editable };
 }
 
 function errorText(body, fallback) {

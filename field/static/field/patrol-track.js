@@ -58,11 +58,15 @@ let wipeHooked = false;
 function hookWipe(app) {
   if (wipeHooked) return;
   wipeHooked = true;
-  app.addEventListener("wiped", () => {
+  const stop = () => {
     if (running && running.watch != null) navigator.geolocation.clearWatch(running.watch);
     running = null;
     emit("change");
-  });
+  };
+  app.addEventListener("wiped", stop);
+  // Signed out with the data kept: the track stays stored, resumePatrol picks it up after
+  // the same worker's login.
+  app.addEventListener("signedout", stop);
 }
 
 function watch(app, rec) {

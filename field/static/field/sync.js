@@ -2,6 +2,9 @@
 // order, then pulls what changed since the last sync token (If-None-Match: a no-change sync is
 // one 304). A 401 that says `wipe` (revoked device, expired or unknown token) clears the phone.
 const FIVE_MINUTES = 5 * 60 * 1000;
+// The sets of the working set the app keeps (the contract); patrol_track is the phone's own.
+const SETS = ["households", "residents", "buildings", "units", "incidents", "tasks", "visits",
+  "categories", "ledger", "notifications", "changesets", "patrols"];
 
 export function createSync(app) {
   const { store, config } = app;
@@ -32,8 +35,11 @@ export function createSync(app) {
         body = null;
       }
     }
-    if (response.status === 401 && body && body.wipe && secret && token === undefined) {
-      await app.wipe(body.errors && body.errors[0] ? body.errors[0].message : "");
+    if (response.status === 401 && secret && token === undefined) {
+      // Only a revoked device or an expired device token wipes; any other 401 keeps the
+      // phone's data and outbox for the same worker's next login.
+      if (body && body.wipe) await app.wipe(body.errors && body.errors[0] ? body.errors[0].message : "");
+      else await app.signedOut();
     }
     return { ok: response.ok, status: response.status, body, headers: response.headers };
   }
@@ -52,8 +58,16 @@ export function createSync(app) {
   async function apply(body) {
     const keep = (set) => (rec) => String(rec.id).startsWith("new:") || app.outbox.pending(set, rec.id);
     const overlay = (set) => (rec) => app.outbox.overlay(set, rec);
-    for (const [name, data] of Object.entries(body.sets || {})) {
+    const sets = body.sets || {};
+    for (const [name, data] of Object.entries(sets)) {
       await store.applySet(name, data || {}, Boolean(body.full), keep(name), overlay(name));
+    }
+    // A full pull is the whole working set: a set it leaves out (residents, once the user no
+    // longer sees personal data) goes, except records with unsent items.
+    if (body.full) {
+      for (const name of SETS.filter((n) => !(n in sets))) {
+        await store.applySet(name, { upsert: [], ids: [] }, true, keep(name), overlay(name));
+      }
     }
     if (body.me) {
       app.me = body.me;
@@ -116,11 +130,16 @@ export function createSync(app) {
   }
 
   let timer = null;
+  let listening = false;
+  // Called on open and again after each login (a wipe or logout stops the timer).
   function start() {
-    window.addEventListener("online", () => now());
+    clearInterval(timer);
     timer = setInterval(() => {
       if (navigator.onLine !== false) now();
     }, FIVE_MINUTES);
+    if (listening) return;
+    listening = true;
+    window.addEventListener("online", () => now());
     if (navigator.serviceWorker) {
       navigator.serviceWorker.addEventListener("message", (event) => {
         if (event.data && event.data.type === "sync") now();

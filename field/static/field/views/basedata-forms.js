@@ -72,7 +72,7 @@ const masked = (v) => typeof v === "string" && v.includes("*");
 // ---- saving through the outbox --------------------------------------------------------------------
 // The latest item about a record that may still be changed in place (not sent, not sending).
 function openItem(app, set, rec) {
-  const items = app.outbox.items({ set, id: rec.id }).filter((i) => i.state === "saved" || i.state === "refused");
+  const items = app.outbox.items({ set, id: rec.id }).filter((i) => app.outbox.editable(i));
   return items.length ? items[items.length - 1] : null;
 }
 
@@ -85,10 +85,7 @@ export async function saveRecord(app, { set, kind, rec, changes }) {
     return `new:${item.client_key}`;
   }
   const open = openItem(app, set, rec);
-  if (open) {
-    await app.outbox.update(open.client_key, { data: { ...open.data, ...changes } });
-    return rec.id;
-  }
+  if (open && (await app.outbox.update(open.client_key, { data: { ...open.data, ...changes } }))) return rec.id;
   await app.outbox.enqueue({ kind: `${kind}.update`, target: rec.id, base_version: rec.version ?? null, data: changes });
   return rec.id;
 }

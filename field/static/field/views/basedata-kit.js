@@ -181,7 +181,7 @@ export function linkNewHouseholds(app) {
     if (!made.size) return;
     for (const item of app.outbox.items({ kind: "resident.create" })) {
       const key = item.data && item.data.household_client_key;
-      if (!key || !made.has(key) || !["saved", "refused"].includes(item.state)) continue;
+      if (!key || !made.has(key) || !app.outbox.editable(item)) continue;
       const data = { household_id: made.get(key), ...item.data };
       delete data.household_client_key;
       item.data = data;

@@ -150,13 +150,12 @@ async function render(el, params, app) {
     const versions = Object.fromEntries(Object.keys(values).map((code) => [code, (items.find((i) => i.indicator === code) || {}).version ?? 0]));
     // A save not sent yet (or refused) is changed in place: a second item would carry
     // versions the first is about to replace, and conflict with my own save.
-    const open = app.outbox.items({ set: "ledger", id: sheet.id }).filter((i) => i.state === "saved" || i.state === "refused").pop();
-    if (open) {
-      await app.outbox.update(open.client_key, { data: {
-        values: { ...open.data.values, ...values },
-        versions: { ...versions, ...open.data.versions },
-      } });
-    } else {
+    const open = app.outbox.items({ set: "ledger", id: sheet.id }).filter((i) => app.outbox.editable(i)).pop();
+    const merged = open && (await app.outbox.update(open.client_key, { data: {
+      values: { ...open.data.values, ...values },
+      versions: { ...versions, ...open.data.versions },
+    } }));
+    if (!merged) {
       await app.outbox.enqueue({ kind: "ledger.save", target: sheet.id, base_version: sheet.version ?? null, data: { values, versions } });
     }
     app.ui.toast(T.saved);
