@@ -6,8 +6,8 @@ token was revoked by a logout or a new password, or whose user was deactivated) 
 
 and an expired token 401 `not_authenticated` with "wipe": true too: either way the phone
 deletes its working set and returns to the login. No credentials or an unknown token is 401
-with "wipe": false: the phone asks for a login and keeps its unsent work. Sessions are accepted as well, for
-the main site's pages (community staff revoking devices)."""
+with "wipe": false: the phone asks for a login and keeps its unsent work. Sessions are
+accepted as well, for the main site's pages (community staff revoking devices)."""
 
 from __future__ import annotations
 

@@ -129,7 +129,9 @@ def synced(token: ApiToken, *, at: dt.datetime | None = None) -> None:
     whatever the number of pulls)."""
     now = at or timezone.now()
     # Only a phone's token slides: a person's API token keeps its own fixed lifetime.
-    ApiToken.objects.filter(pk=token.pk, kind=ApiToken.Kind.DEVICE).update(expires_at=now + dt.timedelta(days=token_days()))
+    ApiToken.objects.filter(pk=token.pk, kind=ApiToken.Kind.DEVICE).update(
+        expires_at=now + dt.timedelta(days=token_days())
+    )
     Device.objects.filter(token=token).update(last_sync_at=now, last_seen_at=now)
 
 
