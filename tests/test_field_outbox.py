@@ -260,9 +260,7 @@ def test_an_edit_resent_after_a_lost_answer_is_not_a_conflict(home, field_client
     assert again.status_code == 200 and again.json()["resent"] is True
 
 
-def test_an_applied_key_sent_again_with_other_content_is_refused_not_dropped(
-    home, field_client
-):
+def test_an_applied_key_sent_again_with_other_content_is_refused_not_dropped(home, field_client):
     version = push(field_client, "household.update", {}, target=home.pk, base_version="x")
     current = version.json()["current_version"]
     body = item("household.update", {"address": "新地址1号"}, target=home.pk, base_version=current)
