@@ -12,6 +12,7 @@ from bench.harness import log, run_case, save, summary_line, write_latest
 def all_cases() -> dict:
     from bench import (
         cases_boundaries,
+        cases_field,
         cases_fire,
         cases_forms,
         cases_grids,
@@ -44,6 +45,7 @@ def all_cases() -> dict:
             cases_ogc,
             cases_forms,
             cases_screen,
+            cases_field,
         )
         for case in module.CASES
     }

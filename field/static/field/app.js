@@ -85,8 +85,7 @@ class App extends EventTarget {
     this.geo.start();
     const first = this.sync.now();
     this.go("/home");
-    await first;
-    afterSync(this);
+    await afterSync(this, await first);
   }
   // Revoked, expired or logged out: every record of the worker leaves the phone, then the
   // server is told (wiped) with the old token, and the login page shows why.
@@ -143,10 +142,15 @@ class App extends EventTarget {
 
 // After the first sync: the map pack into the worker's cache, the grid's tiles into the
 // page's, a running patrol picked up again (WORK's views/patrol.js).
-function afterSync(app) {
+async function afterSync(app, result) {
   tellWorker({ type: "map-pack" });
-  app.prefetching = true;
-  prefetch(app).catch((err) => console.info(`tiles: ${err.message}`)).finally(() => { app.prefetching = false; });
+  // Nothing changed (the pull was a 304) and the grid's tiles were fetched before: no TileJSON
+  // request either, so opening the app with nothing new costs one small request.
+  const unchanged = result && result.changed === false && (await app.store.meta("tiles_prefetched"));
+  if (!unchanged) {
+    app.prefetching = true;
+    prefetch(app).catch((err) => console.info(`tiles: ${err.message}`)).finally(() => { app.prefetching = false; });
+  }
   Promise.resolve().then(() => resumePatrol(app)).catch((err) => console.error(err));
 }
 
@@ -256,7 +260,7 @@ async function start() {
   if (app.token) {
     app.geo.start();
     tellWorker({ type: "token", token: app.token });
-    app.sync.now().then(() => afterSync(app)).catch((err) => console.info(`sync: ${err.message}`));
+    app.sync.now().then((result) => afterSync(app, result)).catch((err) => console.info(`sync: ${err.message}`));
   }
   // Persistent storage: the browser then does not evict the outbox under pressure.
   if (navigator.storage && navigator.storage.persist) {
