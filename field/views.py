@@ -132,6 +132,12 @@ def _config(request) -> dict:
         "mapcore": static("gridline/map/index.js"),
         "maplibreCss": static("vendor/maplibre-gl/maplibre-gl.css"),
         "version": precache()["version"],
+        # The server's own limits, the same for every user (the shell stays cacheable): the
+        # phone flags a far visit and finds duplicates offline by them.
+        "limits": {
+            "visit_distance_m": settings.GRIDLINE_VISIT_DISTANCE_M,
+            "duplicate_m": settings.GRIDLINE_DUPLICATE_M,
+        },
     }
 
 

@@ -260,6 +260,17 @@ def test_an_edit_resent_after_a_lost_answer_is_not_a_conflict(home, field_client
     assert again.status_code == 200 and again.json()["resent"] is True
 
 
+def test_a_phone_clock_offset_beyond_what_postgresql_stores_is_kept_in_utc(
+    tree, catalogue, field_client
+):
+    # ISO 8601 allows +20:55; PostgreSQL's timestamptz input stops at ±15:59.
+    body = item("incident.report", report_data(tree), client_time="2026-10-21T18:24:58.4+20:55")
+    answer = send(field_client, body)
+    assert answer.status_code == 201, answer.json()
+    kept = OutboxReceipt.objects.get().client_time
+    assert kept.isoformat() == "2026-10-20T21:29:58.400000+00:00"
+
+
 def test_an_applied_key_sent_again_with_other_content_is_refused_not_dropped(home, field_client):
     version = push(field_client, "household.update", {}, target=home.pk, base_version="x")
     current = version.json()["current_version"]

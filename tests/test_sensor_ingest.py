@@ -167,6 +167,8 @@ def test_a_partial_batch_stores_the_good_rows_and_lists_the_bad(make_sensor, gw,
                 reading("tank-1", now, level_pct=61),
                 {"sensor": "tank-1", "at": "2025-01-01T00:00:00", "values": {}},
                 "not a row",
+                # A NUL in a code names no device (PostgreSQL text cannot hold one).
+                reading("tank-1\x00", now, level_pct=60),
             ],
             "heartbeats": [{"sensor": "tank-1", "at": iso(now), "status": "asleep"}],
         },
@@ -182,6 +184,7 @@ def test_a_partial_batch_stores_the_good_rows_and_lists_the_bad(make_sensor, gw,
         ("reading", 4, "at", "duplicate_in_batch"),
         ("reading", 5, "at", "invalid_time"),  # no UTC offset
         ("reading", 6, "", "not_an_object"),
+        ("reading", 7, "sensor", "unknown_sensor"),
         ("heartbeat", 0, "status", "invalid_status"),
     }
     assert all(r["message"] for r in data["rejected"])

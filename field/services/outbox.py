@@ -105,7 +105,9 @@ def client_time(value) -> dt.datetime | None:
         if moment is not None and timezone.is_naive(moment):
             moment = timezone.make_aware(moment, dt.UTC)
         if moment is not None:
-            moment.astimezone(dt.UTC)  # a year-1 time with an offset cannot be stored
+            # Kept in UTC: PostgreSQL takes offsets up to ±15:59 only (ISO allows more), and a
+            # year-1 time with an offset cannot be stored at all (OverflowError).
+            moment = moment.astimezone(dt.UTC)
     except (ValueError, OverflowError):
         moment = None
     if moment is None:

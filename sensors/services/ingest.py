@@ -417,10 +417,14 @@ def ingest(holder: Gateway | Sensor, payload, *, now: dt.datetime | None = None)
     Raises ProblemsError (nothing written) for a malformed body or when every row is bad."""
     now = now or timezone.now()
     reading_rows, heartbeat_rows = _rows(payload)
+    # A code with a NUL character names no device (PostgreSQL text cannot hold one, and the
+    # lookup would fail): its row is rejected as an unknown sensor like any other.
     codes = {
         row["sensor"]
         for row in (*reading_rows, *heartbeat_rows)
-        if isinstance(row, dict) and isinstance(row.get("sensor"), str)
+        if isinstance(row, dict)
+        and isinstance(row.get("sensor"), str)
+        and "\x00" not in row["sensor"]
     }
     devices = _devices(holder, codes) if codes else {}
     types = SensorType.objects.in_bulk({d.type_id for d in devices.values()}) if devices else {}

@@ -70,7 +70,8 @@ export function showProblems(form, problems, { aliases = {}, focus = true } = {}
     summary.textContent = "";
     if (problems.length) {
       const head = document.createElement("strong");
-      head.textContent = gettext("Please correct the marked fields:");
+      // With every problem beside its field, a complete sentence, not a heading over nothing.
+      head.textContent = loose.length ? gettext("Please correct the marked fields:") : gettext("Please correct the fields marked in red below.");
       summary.append(head);
       for (const text of loose) {
         const line = document.createElement("div");
