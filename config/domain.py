@@ -115,3 +115,15 @@ GRIDLINE_PATROL_MAX_ACCURACY_M = env_float("GRIDLINE_PATROL_MAX_ACCURACY_M", 100
 # A phone's device token lasts this long after its last sync (each sync slides it), so a
 # worker logs in once per phone, and a phone left in a drawer stops working by itself.
 GRIDLINE_DEVICE_TOKEN_DAYS = env_float("GRIDLINE_DEVICE_TOKEN_DAYS", 180.0)
+
+# Needs and services (issue #20). The public form (a QR on a grid's notice board) takes no
+# login and no CAPTCHA (closed networks): each address may send this many needs, and as many
+# 双报到 registrations, an hour and a day; every public need is reviewed before anyone sees it.
+GRIDLINE_NEEDS_PUBLIC_PER_HOUR = int(os.environ.get("GRIDLINE_NEEDS_PUBLIC_PER_HOUR", "5"))
+GRIDLINE_NEEDS_PUBLIC_PER_DAY = int(os.environ.get("GRIDLINE_NEEDS_PUBLIC_PER_DAY", "20"))
+GRIDLINE_NEEDS_PHOTOS_MAX = int(os.environ.get("GRIDLINE_NEEDS_PHOTOS_MAX", "3"))
+# A provider answers a dispatch (接单 or 退单) within this many hours, or is reminded once and
+# the community is told.
+GRIDLINE_NEEDS_ACCEPT_HOURS = env_float("GRIDLINE_NEEDS_ACCEPT_HOURS", 48.0)
+# Open needs of the same kind within this distance (30 days) are offered as duplicates to merge.
+GRIDLINE_NEEDS_DUPLICATE_M = env_float("GRIDLINE_NEEDS_DUPLICATE_M", 100.0)

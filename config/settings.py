@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "boundaries",
     "screen",
     "field",
+    "needs",
     # The background queue lives in PostgreSQL: no broker to run (decision 9).
     "procrastinate.contrib.django",
 ]
