@@ -330,6 +330,8 @@ SPECTACULAR_SETTINGS = {
         "ChangeSetStatusEnum": "boundaries.models.Status",
         "ChangeSetKindEnum": "boundaries.models.Kind",
         "ApiTokenKindEnum": "grids.tokens.ApiToken.Kind",
+        "NeedStatusEnum": "needs.models.NeedStatus",
+        "NeedSourceEnum": "needs.models.NeedSource",
     },
 }
 

@@ -10,6 +10,8 @@ class Kind(models.TextChoices):
     SENSOR_STATUS = "sensor.status", _("sensor status")
     ALERT_OPENED = "alert.opened", _("alert opened")
     ALERT_CLOSED = "alert.closed", _("alert closed")
+    NEED_CREATED = "need.created", _("need raised")
+    NEED_CHANGED = "need.changed", _("need changed")
 
 
 class Rule(models.TextChoices):

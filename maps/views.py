@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.gis.db.models.functions import Envelope
 from django.db.models import Q
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from grids.models import Grid, GridBoundary, Household
@@ -24,6 +24,10 @@ def map_page(request):
     """一屏统揽: the whole jurisdiction on one map; the landing page after login. The page
     carries the user's style (default preset, or ?preset=) so the first render needs no
     round trip for it; the map core and the layers' modules do the rest."""
+    if getattr(request.user, "role", "") == "provider":
+        # A service provider (#20) has no map: its landing is its dispatches (by name only,
+        # maps imports no feature app).
+        return redirect("needs:inbox")
     name = request.GET.get("preset")
     preset = registry.get_preset(name) if name else None
     if preset is None or not preset.visible_to(request.user):

@@ -53,6 +53,9 @@ class Derivation:
     group: str
     value_type: str = "integer"
     aggregation: str = "sum"
+    # For aggregation="weighted_mean": the key of the derivation weighting it (registered
+    # before this one, so that sync_derived has created its indicator first).
+    weight: str = ""
     time_aggregation: str = "latest"
     period_type: str = "month"
     counts: bool = True  # a grid with nothing counted has the value 0

@@ -104,7 +104,19 @@ DEPARTMENTS = [
     ("public-security", "区公安分局"),
 ]
 SCALES = {"small": 50_000, "full": 1_000_000}
-DEMO_USERS = ["admin", "district", "street", "community", "gridworker", "gridworker2", "department"]
+# The last two are service providers (#20), made by the needs app's demo (a party member and
+# a unit's contact); demo_logins lists whichever exist.
+DEMO_USERS = [
+    "admin",
+    "district",
+    "street",
+    "community",
+    "gridworker",
+    "gridworker2",
+    "department",
+    "provider",
+    "unitprovider",
+]
 
 
 @dataclass
@@ -126,6 +138,12 @@ def demo_password() -> str:
 
 def exists() -> bool:
     return Region.objects.filter(code=DISTRICT_CODE).exists()
+
+
+def current_scale() -> int:
+    """The number of households of the demo that is there, as `build` takes it: an app
+    adding its part to an existing demo (`demo --if-empty`) sizes it to match."""
+    return Household.objects.count()
 
 
 def _outline(to_wgs84: Transformer, to_metric: Transformer) -> tuple[Polygon, str]:

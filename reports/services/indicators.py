@@ -53,6 +53,7 @@ def sync_derived() -> list[Indicator]:
                 group=groups[d.group],
                 value_type=d.value_type,
                 aggregation=d.aggregation,
+                weight=Indicator.objects.filter(derivation=d.weight).first() if d.weight else None,
                 time_aggregation=d.time_aggregation,
                 period_type=d.period_type,
                 level="grid",

@@ -16,6 +16,8 @@ export const KINDS = [
   "sensor.status",
   "alert.opened",
   "alert.closed",
+  "need.created",
+  "need.changed",
   "reset",
 ];
 

@@ -106,6 +106,19 @@ def _record(set_name: str, pk: int, ctx: Context) -> dict:
 # --- households ------------------------------------------------------------------------------
 
 
+def _current(ctx: Context, queryset, pk: int, what: str, set_name: str):
+    """The record to update, locked, at the version the phone edited (else the 409 with the
+    server's record that the phone shows beside its own)."""
+    record = locked(queryset, pk, what)
+    check_version(
+        ctx,
+        versions.record_version(set_name, record),
+        lambda: _record(set_name, pk, ctx),
+        set_name,
+    )
+    return record
+
+
 @kind("household.create")
 def household_create(ctx: Context) -> Applied:
     fields = _fields(ctx.data, HOUSEHOLD_FIELDS, point=True)
@@ -128,12 +141,8 @@ def household_update(ctx: Context) -> Applied:
     pk = target_id(ctx)
     fields = _fields(ctx.data, HOUSEHOLD_FIELDS, point=True)
     sql.lock_tree(shared=True)
-    household = locked(Household.objects.visible_to(ctx.user).existing_on(None), pk, "household")
-    check_version(
-        ctx,
-        versions.record_version("households", household),
-        lambda: _record("households", pk, ctx),
-        "households",
+    household = _current(
+        ctx, Household.objects.visible_to(ctx.user).existing_on(None), pk, "household", "households"
     )
     serializer = HouseholdSerializer(
         household, data=fields, partial=True, context=_serializer_context(ctx)
@@ -203,15 +212,11 @@ def resident_update(ctx: Context) -> Applied:
     pk = target_id(ctx)
     fields = _fields(ctx.data, RESIDENT_FIELDS, point=False)
     _check_id_number(fields)
-    resident = locked(
+    resident = _current(
+        ctx,
         Resident.objects.visible_to(ctx.user).filter(household__removed_on__isnull=True),
         pk,
         "resident",
-    )
-    check_version(
-        ctx,
-        versions.record_version("residents", resident),
-        lambda: _record("residents", pk, ctx),
         "residents",
     )
     serializer = ResidentSerializer(
@@ -240,12 +245,8 @@ def building_update(ctx: Context) -> Applied:
     pk = target_id(ctx)
     feature = _feature(_fields(ctx.data, BUILDING_FIELDS, point=True))
     sql.lock_tree(shared=True)
-    building = locked(Building.objects.visible_to(ctx.user).existing_on(None), pk, "building")
-    check_version(
-        ctx,
-        versions.record_version("buildings", building),
-        lambda: _record("buildings", pk, ctx),
-        "buildings",
+    building = _current(
+        ctx, Building.objects.visible_to(ctx.user).existing_on(None), pk, "building", "buildings"
     )
     serializer = BuildingSerializer(
         building, data=feature, partial=True, context=_serializer_context(ctx)
@@ -271,13 +272,7 @@ def unit_update(ctx: Context) -> Applied:
     pk = target_id(ctx)
     feature = _feature(_fields(ctx.data, UNIT_FIELDS, point=True))
     sql.lock_tree(shared=True)
-    unit = locked(Unit.objects.visible_to(ctx.user).existing_on(None), pk, "unit")
-    check_version(
-        ctx,
-        versions.record_version("units", unit),
-        lambda: _record("units", pk, ctx),
-        "units",
-    )
+    unit = _current(ctx, Unit.objects.visible_to(ctx.user).existing_on(None), pk, "unit", "units")
     serializer = UnitSerializer(unit, data=feature, partial=True, context=_serializer_context(ctx))
     serializer.is_valid(raise_exception=True)
     changes = dict(serializer.validated_data)

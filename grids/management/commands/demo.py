@@ -54,6 +54,7 @@ class Command(BaseCommand):
                 # A demo built before the 一标三实 existed gets them (./gridline up runs this).
                 if demo_basedata.missing():
                     self._basedata_only()
+                self._apps_missing()
                 return
             raise CommandError("The demo district exists; use --reset to rebuild it.")
         progress = TqdmProgress()
@@ -87,6 +88,29 @@ class Command(BaseCommand):
                 f"addresses, {basedata.units:,} units, {result.users:,} users." + "".join(extra)
             )
         )
+
+    def _apps_missing(self):
+        """An app added after the demo was built (needs and services, #20) gives the demo its
+        part: an AppConfig with `demo_missing()` true has `build_demo` run on the district that
+        is there, so `./gridline up` on an existing database brings it up to date."""
+        for config in apps.get_app_configs():
+            missing = getattr(config, "demo_missing", None)
+            if missing is None or not missing():
+                continue
+            progress = TqdmProgress()
+            start = time.perf_counter()
+            built = config.build_demo(demo.current_scale(), progress)
+            progress.close()
+            counts = ""
+            if dataclasses.is_dataclass(built):
+                counts = ": " + ", ".join(
+                    f"{value:,} {name.replace('_', ' ')}"
+                    for name, value in dataclasses.asdict(built).items()
+                )
+            self.stdout.write(
+                f"{config.verbose_name} added to the demo{counts} "
+                f"({time.perf_counter() - start:.0f} s)."
+            )
 
     def _basedata_only(self):
         progress = TqdmProgress()

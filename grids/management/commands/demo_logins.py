@@ -22,5 +22,9 @@ class Command(BaseCommand):
             user = users.get(name)
             if user is None:
                 continue
-            where = user.grid or user.region or user.department or "whole platform"
+            where = user.grid or user.region or user.department
+            if where is None and user.role == "provider":
+                # The reverse of needs.Provider.users: grids does not import needs for it.
+                where = ", ".join(str(p) for p in user.providers.all()) or "—"
+            where = where or "whole platform"
             self.stdout.write(f"  {name:<12} {user.get_role_display():<12} {where}")
