@@ -20,6 +20,7 @@ def all_cases() -> dict:
         cases_incidents,
         cases_ingest,
         cases_maps,
+        cases_needs,
         cases_ogc,
         cases_places,
         cases_render,
@@ -46,6 +47,7 @@ def all_cases() -> dict:
             cases_forms,
             cases_screen,
             cases_field,
+            cases_needs,
         )
         for case in module.CASES
     }

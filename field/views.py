@@ -137,6 +137,7 @@ def _config(request) -> dict:
         "limits": {
             "visit_distance_m": settings.GRIDLINE_VISIT_DISTANCE_M,
             "duplicate_m": settings.GRIDLINE_DUPLICATE_M,
+            "need_photos": settings.GRIDLINE_NEEDS_PHOTOS_MAX,
         },
     }
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.gis.geos import Point
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
@@ -83,7 +84,12 @@ GROUP BY c.key, s.action
 
 def mean_hours_per_step(cases) -> dict[int, dict[str, float]]:
     """`cases` is a queryset of (incident id, group key) pairs, compiled in as a subquery."""
-    sql, params = cases.query.sql_with_params()
+    try:
+        sql, params = cases.query.sql_with_params()
+    except EmptyResultSet:
+        # A scope that can hold nothing (grids.scoping.NOTHING: a service provider, a grid
+        # worker without a grid) compiles to no SQL at all: no cases, so no hours.
+        return {}
     wrapped = f"SELECT q.* FROM ({sql}) AS q(id, key)"
     hours: dict[int, dict[str, float]] = {}
     with connection.cursor() as cursor:

@@ -773,6 +773,30 @@ TEMPLATES: list[Template] = [
             ("ORG_VOLUNTEERS", "志愿者人数"),
         ],
     ),
+    # Issue #20: the organisation department's monthly form on 双报到 party members and the
+    # 微心愿 loop; every column is derived from needs and services (needs/indicators.py).
+    Template(
+        "organisation-needs-monthly",
+        "organisation",
+        "党员双报到与微心愿服务月报表",
+        "community",
+        "month",
+        5,
+        [
+            ("NEEDS_RAISED", "收集群众微心愿数"),
+            ("NEEDS_ACCEPTED", "纳入需求清单数"),
+            ("NEEDS_DISPATCHED", "社区派单数"),
+            ("NEEDS_FULFILLED", "完成微心愿数"),
+            ("NEEDS_OVERDUE", "超期未办结数"),
+            ("NEED_DAYS", "平均办结天数"),
+            ("PARTY_REGISTERED", "到社区报到党员数"),
+            ("PARTY_SERVICES", "报到党员服务次数"),
+            ("PARTY_SERVICE_HOURS", "党员服务时长（小时）"),
+            ("PROVIDER_UNITS", "共建单位数"),
+            ("VOLUNTEER_SERVICES", "志愿服务次数"),
+        ],
+        groups=[("微心愿", 0, 6), ("双报到", 6, 5)],
+    ),
     Template(
         "civil-affairs-community-yearly",
         "civil-affairs",

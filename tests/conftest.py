@@ -27,13 +27,15 @@ from grids.services import boundaries, demo, households
 from incidents.models import Category, WhistleClass
 from incidents.services import Report, report_incident
 from maps import tiles
+from needs import catalogue as needs_catalogue
+from needs.models import ServiceKind
 from reports.models import Indicator, IndicatorGroup, ValidationRule
 from reports.services.indicators import GROUPS
 from sensors import catalogue as sensor_catalogue
 from sensors.models import SensorType
 
 # Fixtures of the boundary editor (issue #7); the order of tests in several processes.
-pytest_plugins = ["boundary_fixtures", "field_fixtures", "parallel_order"]
+pytest_plugins = ["boundary_fixtures", "field_fixtures", "needs_fixtures", "parallel_order"]
 
 DISTRICT = "500118"
 VALID_FROM = dt.date(2024, 1, 1)
@@ -98,6 +100,7 @@ def tree(db):
     # built-in sensor types (and their alert categories) back as migration 0003 does.
     sensor_catalogue.seed(SensorType, Category)
     grids_catalogue.seed(ResidentTagKind, UnitType)
+    needs_catalogue.seed(ServiceKind)
     district = boundaries.create_region(
         level=Level.DISTRICT,
         code=DISTRICT,

@@ -2,8 +2,9 @@
 for every operation of /api/schema/ and checks each answer: never a server error, the body as
 the schema describes it, and only documented status codes.
 
-Every operation runs as five roles through the real middleware stack (Django's WSGI handler):
-the grid worker with an API token as a phone does, the others with a browser's session and
+Every operation runs as six roles through the real middleware stack (Django's WSGI handler):
+the grid worker with an API token as a phone does, the others (street, community, district,
+department and, since issue #20, a service provider's account) with a browser's session and
 CSRF token. It runs against the test database of pytest-django with the small tree of conftest
 and one record of each kind, so that an operation whose path names a record also runs once
 with a record that exists, not only with random ids. Each example runs inside a savepoint that
@@ -15,7 +16,8 @@ run on the role's own session and token, which the rollback restores for the nex
 
 Generation is derandomized (a fixed seed) and bounded: GRIDLINE_SCHEMATHESIS_EXAMPLES (default
 3) positive and as many negative examples per operation and role. A deeper local run:
-GRIDLINE_SCHEMATHESIS_EXAMPLES=25 pytest tests/test_api_schemathesis.py -s.
+GRIDLINE_SCHEMATHESIS_EXAMPLES=25 pytest tests/test_api_schemathesis.py -s; one part of the API
+only: GRIDLINE_SCHEMATHESIS_ONLY=/api/needs/.
 """
 
 from __future__ import annotations
@@ -44,9 +46,17 @@ from schemathesis.checks import (
 )
 
 from boundaries.services import changesets
+from grids.models import Role
 from grids.services import households
 from grids.services import tokens as api_tokens
 from incidents.services import tasks
+from needs.catalogue import seed as seed_service_kinds
+from needs.models import ServiceKind
+from needs.services import dispatch as need_dispatch
+from needs.services import intake as need_intake
+from needs.services import providers as need_providers
+from needs.services import public as need_public
+from needs.services import review as need_review
 from notifications.services import notify
 from reports.models import ReportTemplate, TemplateColumn, ValidationRule
 from reports.services.indicators import ensure_groups, sync_derived
@@ -57,7 +67,9 @@ from tests.conftest import centre_of
 
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
 EXAMPLES = int(os.environ.get("GRIDLINE_SCHEMATHESIS_EXAMPLES", "3"))
-ROLES = ["street", "worker", "department", "community", "district"]
+# A local run of one part of the API: only the operations whose path starts with this.
+ONLY = os.environ.get("GRIDLINE_SCHEMATHESIS_ONLY", "")
+ROLES = ["street", "worker", "department", "community", "district", "provider"]
 # Roles that call the API as a phone does, with an API token; the others use a session.
 TOKEN_ROLES = {"worker"}
 # Devices and gateways call these with a bearer token of their own, never a person's session.
@@ -90,8 +102,59 @@ def api_schema(app, django_db_blocker):
         return schemathesis.openapi.from_wsgi("/api/schema/", app)
 
 
+def needs_world(tree, users, make_user) -> dict:
+    """Issue #20: a provider's account acting for a confirmed volunteer, a need dispatched to
+    it (and accepted, so the provider's steps have a record), and a pending registration."""
+    seed_service_kinds(ServiceKind)
+    users.provider = make_user("provider", Role.PROVIDER)
+    community = tree.communities[(1, 1)]
+    volunteer = need_providers.create(
+        users.community,
+        {
+            "kind": "volunteer",
+            "name": "张志愿",
+            "phone": "13800000000",
+            "community": community,
+            "location": centre_of(tree.grids[(1, 1, 2)]),
+            "offers": [{"kind": "elderly", "capacity": 5}],
+        },
+    )
+    volunteer.users.add(users.provider)
+    need = need_intake.raise_need(
+        users.worker,
+        {
+            "kind": "elderly",
+            "title": "帮独居老人买菜",
+            "contact_phone": "13912345678",
+            "location": centre_of(tree.grids[(1, 1, 1)]),
+        },
+        source="grid_worker",
+    )
+    need = need_review.accept(need, users.community, need.version)
+    sent = need_dispatch.send(need, volunteer, None, users.community, need.version)
+    sent = need_dispatch.accept(sent, users.provider, sent.version)
+    pending = need_providers.register(
+        {
+            "kind": "party_member",
+            "name": "赵党员",
+            "phone": "13700001111",
+            "password": "green-Tea-2026!",
+            "community": community,
+        }
+    )
+    key = need_public.intake_key(tree.grids[(1, 1, 1)])
+    return {
+        "/api/needs/{id}": need.pk,
+        "/api/needs/dispatches/{id}": sent.pk,
+        "/api/needs/providers/{id}": pending.pk,
+        "/api/needs/offers/{id}": volunteer.offers.get().pk,
+        "/api/needs/public/{key}": key,
+        "/api/needs/join/{key}": key,
+    }
+
+
 @pytest.fixture
-def world(tree, users, homes, catalogue, incident, settings, tmp_path):
+def world(tree, users, homes, catalogue, incident, settings, tmp_path, make_user):
     """One record of each kind the API has a path for, in street 1's first grid."""
     settings.MEDIA_ROOT = tmp_path / "media"
     grid = tree.grids[(1, 1, 1)]
@@ -179,7 +242,7 @@ def world(tree, users, homes, catalogue, incident, settings, tmp_path):
         "/api/sensors/types/{code}": pole.type.code,
         "/api/tasks/{id}": task.pk,
         "/api/whistle-classes/{code}": catalogue["whistle"].code,
-    }
+    } | needs_world(tree, users, make_user)
     return SimpleNamespace(users=users, ids=ids, device_token=issue_token(gateway))
 
 
@@ -233,6 +296,8 @@ def exercise(api_schema, world, role: str) -> dict:
     unsatisfiable: list[str] = []
     for result in api_schema.get_all_operations():
         operation = result.ok()
+        if not operation.path.startswith(ONLY):
+            continue
         operations += 1
         auth = device if operation.path in DEVICE_OPERATIONS else person
         for mode, examples, strategy in strategies(operation, ids):

@@ -123,6 +123,8 @@ def test_reshape_applied_moves_only_the_points_in_the_changed_area(
         "addresses": 0,
         "sensors": 1,
         "incidents": 1,
+        "needs": 0,
+        "providers": 0,
     }
     assert change_set.applied_summary["moved"] == summary["moved"]
     assert summary["impact"]["totals"]["residents"] == 3

@@ -79,6 +79,8 @@ def test_reshape_counts_what_moves_from_east_to_west(
         "addresses": 0,
         "sensors": 1,
         "incidents": 1,
+        "needs": 0,
+        "providers": 0,
         "tasks": 0,
     }
     assert result["totals"]["households"] == 2 and result["totals"]["residents"] == 7

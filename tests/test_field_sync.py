@@ -22,6 +22,8 @@ from grids.services import households as household_service
 from incidents.models import Visit
 from incidents.services import Report, report_incident
 from incidents.services.tasks import create_visit_task, record_visit
+from needs import catalogue as need_kinds
+from needs.models import Need, ServiceKind
 from notifications.models import Notification
 from reports.models import Indicator, ReportTemplate, TemplateColumn, ValidationRule
 from reports.services.indicators import ensure_groups, sync_derived
@@ -43,6 +45,8 @@ SETS = {
     "notifications",
     "changesets",
     "patrols",
+    "needs",
+    "servicekinds",
 }
 
 
@@ -97,6 +101,7 @@ def ledger_sheet(users):
 def grid_data(tree, users, catalogue, add_household, field_worker, ledger_sheet):
     """Records of every set in the worker's grid (1, 1, 1) and in another grid (2, 2, 2)."""
     data = {}
+    need_kinds.seed(ServiceKind)  # a transactional test's flush may have emptied the seed
     for key, tag in (((1, 1, 1), "mine"), ((2, 2, 2), "far")):
         grid = tree.grids[key]
         point = centre_of(grid)
@@ -141,6 +146,16 @@ def grid_data(tree, users, catalogue, add_household, field_worker, ledger_sheet)
             name=grid.name,
             geom=grid.boundary_on(),
         )
+        need = Need.objects.create(
+            kind=ServiceKind.objects.get(code="elderly"),
+            title=f"{tag}助餐",
+            source="grid_worker",
+            grid=grid,
+            community=grid.community,
+            location=point,
+            contact_name="王五",
+            contact_phone="13700001111",
+        )
         data[tag] = {
             "households": home.pk,
             "residents": home.residents.get().pk,
@@ -152,6 +167,7 @@ def grid_data(tree, users, catalogue, add_household, field_worker, ledger_sheet)
             "notifications": note.pk,
             "patrols": patrol.pk,
             "changesets": change_set.pk,
+            "needs": need.pk,
         }
     return data
 
@@ -181,7 +197,16 @@ def test_the_first_pull_is_the_whole_grid_and_nothing_else(grid_data, field_clie
         for record in content["upsert"]:
             assert "id" in record and record["version"], name
     text = json.dumps(body, ensure_ascii=False)
-    for far_word in ("far路", "far超市", "far井盖", "far走访", "far通知", "far调整", "B-far"):
+    for far_word in (
+        "far路",
+        "far超市",
+        "far井盖",
+        "far走访",
+        "far通知",
+        "far调整",
+        "B-far",
+        "far助餐",
+    ):
         assert far_word not in text
 
     sets = body["sets"]
@@ -231,6 +256,12 @@ def test_the_first_pull_is_the_whole_grid_and_nothing_else(grid_data, field_clie
     ]
     (change_set,) = sets["changesets"]["upsert"]
     assert change_set["url"] == f"/boundaries/{grid_data['mine']['changesets']}/"
+    (need,) = sets["needs"]["upsert"]
+    # The grid's needs with the contact as the worker sees it (personal data: unmasked).
+    assert need["title"] == "mine助餐" and need["status"] == "submitted"
+    assert need["number"].startswith("XQ") and need["version"] == "1"
+    assert need["kind"] == "elderly" and need["contact_phone"] == "13700001111"
+    assert {k["code"] for k in sets["servicekinds"]["upsert"]} >= {"elderly", "goods"}
     assert body["tiles"]["style"] == "/api/map/style.json?preset=worker"
     assert body["tiles"]["bbox"] == body["me"]["grid"]["bbox"]
     assert (body["tiles"]["minzoom"], body["tiles"]["maxzoom"]) == (13, 18)
@@ -385,6 +416,7 @@ def test_query_counts_do_not_grow_with_the_grid(grid_data, field_client, add_hou
     # (1; the first request also writes last_used_at), ME's boundary (1), the 4 large sets
     # (1 each), incidents, tasks and patrols with their prefetch (2 each), visits,
     # categories, notifications, change sets (1 each), the ledger sheet and its rules (12),
+    # the needs with their photos and dispatches (3) and the service kinds (1, #20),
     # the audit row (1), the token's slide and the device's sync time (2).
     assert full == FULL_QUERIES + 1
     assert full_more == FULL_QUERIES
@@ -394,7 +426,7 @@ def test_query_counts_do_not_grow_with_the_grid(grid_data, field_client, add_hou
     assert delta == FULL_QUERIES + 2
 
 
-FULL_QUERIES = 30
+FULL_QUERIES = 34
 
 
 def test_visits_and_tasks_are_the_workers(grid_data, field_client, users, tree):

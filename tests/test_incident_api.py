@@ -261,6 +261,15 @@ def test_metrics_per_grid_and_department(users, incident, api):
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "by"
 
 
+def test_metrics_for_a_scope_that_holds_nothing(users, incident, api, make_user):
+    # A service provider (#20) sees no incidents: its scope compiles to no SQL at all, which
+    # the per-step hours once turned into a 500.
+    provider = make_user("provider", "provider")
+    for by in ("grid", "department"):
+        answer = api(provider).get("/api/incidents/metrics/", {"by": by})
+        assert answer.status_code == 200 and answer.json() == []
+
+
 def test_tasks_and_visits(tree, users, homes, api, settings):
     settings.GRIDLINE_VISIT_DISTANCE_M = 200
     grid = tree.grids[(1, 1, 1)]

@@ -23,6 +23,7 @@ APPS = (
     "notifications",
     "incidents",
     "sensors",
+    "needs",
     "boundaries",
     "screen",
     "field",

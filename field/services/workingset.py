@@ -48,6 +48,8 @@ SMALL = {
     "notifications": worklists.notifications,
     "changesets": worklists.changesets,
     "patrols": worklists.patrols,
+    "needs": worklists.needs,
+    "servicekinds": worklists.service_kinds,
 }
 ORDER = (*LARGE, *SMALL)
 STAMPED = ("me", *ORDER)

@@ -1,6 +1,7 @@
 """The small sets of a grid worker's working set (issue #18): incidents, tasks, visits,
-categories, the ledger, notifications, boundary change sets and patrols. Each is at most a
-few hundred records, so it is built whole on every pull and sent whole when it changed."""
+categories, the ledger, notifications, boundary change sets, patrols, and (#20) the grid's
+needs with the catalogue of service kinds. Each is at most a few hundred records, so it is
+built whole on every pull and sent whole when it changed."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from django.utils import timezone
 from boundaries.models import ChangeSet, ChangeSetItem
 from field.models import Patrol
 from field.services import versions
+from grids import scoping
 from incidents.models import Category, Incident, IncidentPhoto, Task, Visit
 from incidents.services.transitions import allowed_actions
+from needs.models import Dispatch, Need, NeedPhoto, ServiceKind
 from notifications.models import Notification
 from reports.api.serializers import RuleSerializer
 from reports.api.views.ledger import sheet_data
@@ -215,3 +218,96 @@ def patrols(user, ids=None) -> list[dict]:
         }
         records.append({"version": versions.stamp_of(record), **record})
     return records
+
+
+NEED_DONE_DAYS = 30
+NEED_CAP = 500
+# A provider's open dispatch: the worker sees who is serving the need and what they reported.
+OPEN_DISPATCH = ("sent", "accepted", "reported")
+
+
+def needs(user, ids=None) -> list[dict]:
+    """The needs of the worker's grid (#20): every one not closed, and those done, declined or
+    merged in the last 30 days (with `ids`: those, whatever their state). The contact is as
+    the worker sees it: masked without personal data."""
+    since = timezone.now() - dt.timedelta(days=NEED_DONE_DAYS)
+    rows = Need.objects.visible_to(user).filter(grid=user.grid_id)
+    if ids is None:
+        rows = rows.filter(~Q(status__in=("done", "declined", "merged")) | Q(updated_at__gte=since))
+    else:
+        rows = rows.filter(pk__in=list(ids))
+    rows = (
+        rows.select_related("kind", "merged_into")
+        .prefetch_related(
+            Prefetch("photos", queryset=NeedPhoto.objects.order_by("at", "id")),
+            Prefetch(
+                "dispatches",
+                queryset=Dispatch.objects.select_related("provider").order_by(
+                    "-dispatched_at", "-id"
+                ),
+            ),
+        )
+        .order_by("-raised_at", "-id")[:NEED_CAP]
+    )
+    personal = scoping.sees_personal_data(user)
+    mask_name, mask_phone = scoping.MASKS["name"], scoping.MASKS["phone"]
+    records = []
+    for need in rows:
+        lon, lat = _lonlat(need.location)
+        dispatches = list(need.dispatches.all())
+        latest = dispatches[0] if dispatches else None
+        serving = latest if latest and latest.status in (*OPEN_DISPATCH, "confirmed") else None
+        provider = serving.provider if serving else None
+        records.append(
+            {
+                "id": need.pk,
+                "version": str(need.version),
+                "number": need.number,
+                "kind": need.kind.code,
+                "kind_name": need.kind.name,
+                "title": need.title,
+                "description": need.description,
+                "urgency": need.urgency,
+                "source": need.source,
+                "status": need.status,
+                "status_name": need.get_status_display(),
+                "lon": lon,
+                "lat": lat,
+                "address": need.address,
+                "household_id": need.household_id,
+                "contact_name": need.contact_name if personal else mask_name(need.contact_name),
+                "contact_phone": need.contact_phone if personal else mask_phone(need.contact_phone),
+                "raised_at": need.raised_at,
+                "due_at": need.due_at,
+                "overdue": need.overdue,
+                "decline_reason": need.decline_reason,
+                "merged_into": need.merged_into.number if need.merged_into else None,
+                # A volunteer's name is personal data, masked like a resident's.
+                "provider_name": (
+                    (
+                        provider.name
+                        if personal or not provider.is_person
+                        else mask_name(provider.name)
+                    )
+                    if provider
+                    else None
+                ),
+                "report": serving.report if serving else "",
+                "hours": str(serving.hours) if serving and serving.hours is not None else None,
+                "fulfilled_at": need.fulfilled_at,
+                "confirmed_at": need.confirmed_at,
+                "satisfaction": need.satisfaction,
+                "feedback": need.feedback,
+                "photos": [
+                    {"url": photo.image.url, "stage": photo.stage} for photo in need.photos.all()
+                ],
+            }
+        )
+    return records
+
+
+def service_kinds(user) -> list[dict]:
+    """The catalogue of service kinds the phone's need form picks from (#20)."""
+    rows = ServiceKind.objects.filter(active=True).order_by("order", "code")
+    rows = rows.values("code", "name", "description", "order")
+    return [{"id": row["code"], "version": versions.stamp_of(row), **row} for row in rows]

@@ -18,6 +18,9 @@ class Role(models.TextChoices):
     DISTRICT_CENTRE = "district_centre", _("district governance centre")
     DEPARTMENT = "department", _("department")
     ADMINISTRATOR = "administrator", _("administrator")
+    # 服务方 (issue #20): acts for a provider of the services list; no place in the tree, so
+    # grids.scoping gives it nothing, and the needs app shows it only its own dispatches.
+    PROVIDER = "provider", _("service provider")
 
 
 class Department(models.Model):
@@ -91,6 +94,12 @@ class User(AbstractUser):
                 )
                 | Q(role=Role.DEPARTMENT, department__isnull=False, grid__isnull=True)
                 | Q(role=Role.ADMINISTRATOR)
+                | Q(
+                    role=Role.PROVIDER,
+                    region__isnull=True,
+                    grid__isnull=True,
+                    department__isnull=True,
+                )
                 | Q(role=""),
                 name="user_jurisdiction_by_role",
             ),

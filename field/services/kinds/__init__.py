@@ -1,7 +1,15 @@
 """The kinds of outbox items, one module per family: each registers its appliers in KINDS
 (base.kind). Importing this package registers them all."""
 
-from field.services.kinds import basedata, incidents, ledger, notifications, patrols, tasks
+from field.services.kinds import (
+    basedata,
+    incidents,
+    ledger,
+    needs,
+    notifications,
+    patrols,
+    tasks,
+)
 from field.services.kinds.base import (
     KINDS,
     Applied,
@@ -21,6 +29,7 @@ __all__ = [
     "basedata",
     "incidents",
     "ledger",
+    "needs",
     "not_found",
     "notifications",
     "patrols",

@@ -26,6 +26,7 @@ NOT_FOUND = {
     "unit": gettext_lazy("there is no such unit (organisation) in your grid"),
     "incident": gettext_lazy("there is no such incident in your grid"),
     "task": gettext_lazy("there is no such task in your grid"),
+    "need": gettext_lazy("there is no such need in your grid"),
 }
 
 

@@ -23,6 +23,7 @@ SMALL = {
     "tasks": worklists.tasks,
     "visits": worklists.visits,
     "patrols": worklists.patrols,
+    "needs": worklists.needs,
 }
 
 

@@ -6,7 +6,7 @@
 const SETS = {
   household: "households", resident: "residents", building: "buildings", unit: "units",
   incident: "incidents", task: "tasks", visit: "visits", ledger: "ledger", patrol: "patrols",
-  notification: "notifications",
+  notification: "notifications", need: "needs",
 };
 const PENDING = new Set(["saved", "sending", "conflict", "refused"]);
 const KEEP_SENT = 200; // sent items kept to show "sent" on their records
@@ -14,7 +14,7 @@ const KEEP_SENT = 200; // sent items kept to show "sent" on their records
 export function setOfKind(kind) {
   return SETS[String(kind).split(".")[0]] || null;
 }
-const isCreate = (kind) => /\.(create|report|record|save)$/.test(kind) && !/^ledger\./.test(kind);
+const isCreate = (kind) => /\.(create|report|record|save|raise)$/.test(kind) && !/^ledger\./.test(kind);
 const isUpdate = (kind) => /\.update$/.test(kind);
 
 // crypto.randomUUID is missing in older webviews and on plain http: a v4 UUID from

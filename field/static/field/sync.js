@@ -4,7 +4,7 @@
 const FIVE_MINUTES = 5 * 60 * 1000;
 // The sets of the working set the app keeps (the contract); patrol_track is the phone's own.
 const SETS = ["households", "residents", "buildings", "units", "incidents", "tasks", "visits",
-  "categories", "ledger", "notifications", "changesets", "patrols"];
+  "categories", "ledger", "notifications", "changesets", "patrols", "needs", "servicekinds"];
 
 export function createSync(app) {
   const { store, config } = app;

@@ -5,7 +5,7 @@ const _ = (s) => (typeof globalThis.gettext === "function" ? globalThis.gettext(
 const today = () => new Date().toLocaleDateString("sv-SE", { timeZone: document.documentElement.dataset.timeZone || undefined });
 
 export async function summary(app) {
-  const [tasks, incidents, ledger] = await Promise.all([app.store.all("tasks"), app.store.all("incidents"), app.store.all("ledger")]);
+  const [tasks, incidents, ledger, needs] = await Promise.all([app.store.all("tasks"), app.store.all("incidents"), app.store.all("ledger"), app.store.all("needs")]);
   const now = today();
   const open = tasks.filter((task) => !task.done_at);
   const due = open.filter((task) => task.due_on && task.due_on <= now);
@@ -17,7 +17,9 @@ export async function summary(app) {
   const empty = items.filter((item) => item.value === null || item.value === undefined || item.value === "").length;
   const unsent = app.outbox.items({ states: ["saved", "sending"] }).length;
   const trouble = app.outbox.items({ states: ["conflict", "refused"] }).length;
-  return { open, due, visits, waiting, overdue, sheet, empty, filled: items.length - empty, unsent, trouble };
+  const needsOpen = needs.filter((n) => !["done", "declined", "merged"].includes(n.status));
+  const toConfirm = needs.filter((n) => n.status === "reported" && !n._state);
+  return { open, due, visits, waiting, overdue, sheet, empty, filled: items.length - empty, unsent, trouble, needsOpen, toConfirm };
 }
 
 function render(el, params, app) {
@@ -46,6 +48,7 @@ function render(el, params, app) {
       card("/tasks", s.due.length, t("Tasks due"), fill(t("%(n)s open"), { n: s.open.length }), s.due.length ? "due" : ""),
       card("/incidents", s.waiting.length, t("Incidents waiting for me"), s.overdue.length ? fill(t("%(n)s overdue"), { n: s.overdue.length }) : "", s.overdue.length ? "alarm" : ""),
       card("/visits", s.visits.length, t("Visits due"), ""),
+      card("/needs", s.toConfirm.length, t("Needs to confirm"), fill(t("%(n)s open"), { n: s.needsOpen.length }), s.toConfirm.length ? "due" : ""),
       card("/ledger", s.empty, t("Ledger cells to fill this month"), ledgerNote, s.empty ? "due" : ""),
       card("/outbox", s.unsent + s.trouble, t("Not sent yet"), s.trouble ? fill(t("%(n)s need a look"), { n: s.trouble }) : "", s.trouble ? "alarm" : s.unsent ? "due" : ""),
     );
@@ -65,6 +68,7 @@ function render(el, params, app) {
     cards,
     h("nav", { class: "quick" },
       h("a", { class: "button primary", href: "#/report" }, t("Report an incident")),
+      h("a", { class: "button", href: "#/needs/new" }, t("Register a need")),
       h("a", { class: "button", href: "#/patrol" }, t("Patrol")),
       h("a", { class: "button", href: "#/basedata" }, t("Households and buildings"))));
   showStatus();

@@ -15,6 +15,7 @@ import { routes as notices } from "./notices.js";
 import { routes as changes } from "./changes.js";
 import { routes as basedata } from "./basedata.js";
 import { routes as ledger } from "./ledger.js";
+import { routes as needs } from "./needs.js";
 
 export const routes = [
   ...home,
@@ -32,4 +33,5 @@ export const routes = [
   ...changes,
   ...basedata,
   ...ledger,
+  ...needs,
 ];

@@ -21,6 +21,7 @@ function render(el, params, app) {
       link("/changes", t("Boundary change sets")),
       link("/patrol", t("Patrol")),
       link("/incidents", t("Incidents")),
+      link("/needs", t("Needs")),
       link("/visits", t("Household visits")),
       link("/basedata", t("Households, people, buildings, units")),
       link("/ledger", t("Ledger this month")),

@@ -11,10 +11,10 @@ const T = {
   open: gettext("Open"),
 };
 
-// A notice's link is a page of the main site; the phone app has its own for incidents and
-// tasks, so those open here (and work offline).
+// A notice's link is a page of the main site; the phone app has its own for incidents,
+// tasks and needs (#20), so those open here (and work offline).
 function localPath(url) {
-  const match = /\/(incidents|tasks)\/(\d+)\/?/.exec(url || "");
+  const match = /\/(incidents|tasks|needs)\/(\d+)\/?/.exec(url || "");
   return match ? `/${match[1]}/${match[2]}` : null;
 }
 

@@ -1,0 +1,60 @@
+"""What the needs API's views share: the request's masks in every serializer's context, the
+body of a multipart form with its `photos`, and the 409 of a stale step with the current
+record (the services raise needs.services.errors.Stale; refusals are grids.api.errors')."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import status
+from rest_framework.response import Response
+
+from needs.api.masks import Masks
+from needs.services.errors import Stale
+
+STALE_RESPONSE = OpenApiResponse(
+    description="The record changed since it was read (`version`): the body's `current` is "
+    "the record as it is now; nothing was written."
+)
+
+
+def body_of(request):
+    """The request's fields, with a multipart form's several `photos` parts as one list."""
+    data = request.data
+    if hasattr(data, "getlist"):
+        return {**data.dict(), "photos": data.getlist("photos")}
+    # Anything else (a JSON list, a number) goes to the serializer, which names what is wrong.
+    return data
+
+
+class MaskedContext:
+    """A view mixin: every serializer of the request masks through one Masks."""
+
+    def masks(self) -> Masks:
+        if not hasattr(self, "_masks"):
+            self._masks = Masks(self.request.user)
+        return self._masks
+
+    def get_serializer_context(self):
+        return super().get_serializer_context() | {"masks": self.masks()}
+
+
+def stale_response(stale: Stale, current: dict) -> Response:
+    return Response(
+        {
+            "status": status.HTTP_409_CONFLICT,
+            "errors": [
+                {
+                    "code": "stale_version",
+                    "field": "version",
+                    "message": _(
+                        "this changed meanwhile: it is now at version %(version)s; here is the "
+                        "current state"
+                    )
+                    % {"version": stale.current.version},
+                }
+            ],
+            "current": current,
+        },
+        status=status.HTTP_409_CONFLICT,
+    )
