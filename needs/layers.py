@@ -72,14 +72,17 @@ STATUS_COLOURS = {
     NeedStatus.REPORTED: "#0ca678",
     NeedStatus.DONE: "#adb5bd",
 }
+# Providers are hollow rings (needs are filled dots), so that a party member's red never
+# reads as a need or as the alarm red of an overdue one; they come in one zoom later.
 KIND_COLOURS = {
     ProviderKind.UNIT: "#6f42c1",
     ProviderKind.CO_BUILDING: "#1971c2",
     ProviderKind.VOLUNTEER: "#2f9e44",
-    ProviderKind.PARTY_MEMBER: "#c92a2a",
+    ProviderKind.PARTY_MEMBER: "#c2255c",
 }
 NEEDS_COUNT = "#f59f00"
-PROVIDERS_COUNT = "#c92a2a"
+PROVIDERS_COUNT = "#7048e8"
+PROVIDERS_BELOW = 14
 
 
 # ---- needs --------------------------------------------------------------------------------
@@ -262,17 +265,17 @@ def providers_style(theme: str) -> list[dict]:
     for kind, colour in KIND_COLOURS.items():
         by_kind += [str(kind), colour]
     return [
-        *carto.counts("providers", PROVIDERS_COUNT, theme, AGGREGATE_BELOW),
+        *carto.counts("providers", PROVIDERS_COUNT, theme, PROVIDERS_BELOW),
         {
             "id": "providers-point",
             "type": "circle",
-            "minzoom": AGGREGATE_BELOW,
+            "minzoom": PROVIDERS_BELOW,
             "filter": carto.not_aggregate(),
             "paint": {
-                "circle-color": by_kind + ["#868e96"],
-                "circle-radius": ["interpolate", ["linear"], ["zoom"], 13, 3.5, 18, 6],
-                "circle-stroke-color": c["halo"],
-                "circle-stroke-width": 1,
+                "circle-color": c["halo"],
+                "circle-radius": ["interpolate", ["linear"], ["zoom"], 14, 3, 18, 5.5],
+                "circle-stroke-color": by_kind + ["#868e96"],
+                "circle-stroke-width": ["interpolate", ["linear"], ["zoom"], 14, 1.5, 18, 2.5],
             },
         },
         {
@@ -300,14 +303,14 @@ def providers_legend() -> list[dict]:
             "label": str(_("providers per grid")),
             "colour": PROVIDERS_COUNT,
             "shape": "count",
-            "max_zoom": AGGREGATE_BELOW,
+            "max_zoom": PROVIDERS_BELOW,
         },
         *(
             {
                 "label": str(ProviderKind(kind).label),
                 "colour": colour,
-                "shape": "circle",
-                "min_zoom": AGGREGATE_BELOW,
+                "shape": "ring",
+                "min_zoom": PROVIDERS_BELOW,
             }
             for kind, colour in KIND_COLOURS.items()
         ),
@@ -324,7 +327,7 @@ PROVIDERS = register(
         kind="point",
         depends_on=(Provider,),
         aggregation=Aggregation(
-            below_zoom=AGGREGATE_BELOW,
+            below_zoom=PROVIDERS_BELOW,
             queryset=_providers_per_grid,
             geometry="point",
             bbox_field="geom",

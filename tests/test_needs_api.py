@@ -11,10 +11,11 @@ import json
 import pytest
 from PIL import Image
 
+from grids.models import Role, User
 from needs.models import Dispatch, Need, NeedStatus, ProviderStatus, ServiceOffer
 from needs.services import intake
-from tests.needs_fixtures import *  # noqa: F403
 from tests.needs_fixtures import add_provider, centre_of
+from tests.test_import_words import assert_chinese
 
 pytestmark = pytest.mark.django_db
 
@@ -599,7 +600,8 @@ def _many_needs(tree, people, volunteer, n: int):
 # Needs: count, rows, open dispatches (+ their providers), the audit row of unmasked contacts
 # (none for the district centre: masked); a provider adds its accepted needs (masks) and, in
 # the inbox, its own registrations. Duplicates and candidates: the need, the search, the rows
-# (+ open dispatches), the audit row. Counted once the process has read its spatial reference.
+# (+ open dispatches) or the providers named, the audit row. Counted once the process has
+# read its spatial reference.
 @pytest.mark.parametrize(
     ("who", "path", "queries"),
     [
@@ -613,7 +615,7 @@ def _many_needs(tree, people, volunteer, n: int):
         ("community", "/api/needs/offers/", 3),
         ("community", "/api/needs/kinds/", 1),
         ("community", "/api/needs/{need}/duplicates/", 5),
-        ("community", "/api/needs/{need}/candidates/", 4),
+        ("community", "/api/needs/{need}/candidates/", 5),
     ],
 )
 def test_list_queries_do_not_grow(
@@ -658,12 +660,115 @@ def test_figures_of_a_region_for_each_role(tree, people, raise_need, as_):
     assert as_(people.department).get(f"/api/needs/{need.pk}/").status_code == 404
     # Another street's region is no region at all; a provider and a grid worker have none.
     other = tree.streets[2].pk
-    for user, path in (
-        (people.community, f"/api/needs/figures/?region={other}"),
-        (people.provider, "/api/needs/figures/"),
-        (people.worker, "/api/needs/figures/"),
+    for user, path, code in (
+        (people.community, f"/api/needs/figures/?region={other}", "invalid"),
+        (people.provider, f"/api/needs/figures/?region={district}", "invalid"),
+        (people.provider, "/api/needs/figures/", "required"),
+        (people.worker, "/api/needs/figures/", "required"),
     ):
         answer = as_(user).get(path)
-        assert answer.status_code == 400 and errors(answer) == [("invalid", "region")], user
+        assert answer.status_code == 400 and errors(answer) == [(code, "region")], user
     backwards = as_(people.street).get("/api/needs/figures/?start=2026-02-01&end=2026-01-01")
     assert backwards.status_code == 400 and errors(backwards) == [("invalid", "start")]
+
+
+# --- review findings -----------------------------------------------------------------------------
+
+
+def test_a_neighbouring_communitys_provider_serving_this_one_is_dispatched_to(
+    tree, people, accepted_need, as_
+):
+    """A co-building unit registered next door whose offer's area takes in this community."""
+    neighbour = add_provider(
+        tree.communities[(1, 2)],
+        location=centre_of(tree.grids[(1, 2, 1)]),
+        name="区职业教育中心党支部",
+        provider_kind="co_building",
+        area=[tree.communities[(1, 1)], tree.communities[(1, 2)]],
+    )
+    community = as_(people.community)
+    assert community.get(f"/api/needs/providers/{neighbour.pk}/").status_code == 404
+    [row] = community.get(f"/api/needs/{accepted_need.pk}/candidates/").json()
+    assert (row["provider"]["name"], row["eligible"]) == ("区职业教育中心党支部", True)
+    sent = community.post(
+        f"/api/needs/{accepted_need.pk}/dispatch/",
+        {"provider": neighbour.pk, "version": accepted_need.version},
+        format="json",
+    )
+    assert sent.status_code == 200, sent.json()
+    assert sent.json()["dispatch"]["provider"] == neighbour.pk
+
+
+def test_candidates_mask_people_of_other_jurisdictions(tree, people, volunteer, accepted_need, as_):
+    stranger = add_provider(
+        tree.communities[(1, 2)], location=centre_of(tree.grids[(1, 2, 1)]), name="王斌海"
+    )
+    rows = as_(people.community).get(f"/api/needs/{accepted_need.pk}/candidates/").json()
+    names = {r["provider"]["id"]: (r["provider"]["name"], r["reason"]) for r in rows}
+    assert names[volunteer.pk] == ("张志愿", "")
+    assert names[stranger.pk] == ("王**", "outside_area")
+
+
+def test_a_provider_reads_neither_another_providers_steps_nor_its_account(
+    tree, people, accepted_need, as_
+):
+    first = add_provider(
+        tree.communities[(1, 1)], location=centre_of(tree.grids[(1, 1, 2)]), name="审查志愿者"
+    )
+    phone_account = User.objects.create_user("13512340001", password="x", role=Role.PROVIDER)
+    first.users.add(phone_account)
+    second = add_provider(
+        tree.communities[(1, 1)],
+        people.provider,
+        location=centre_of(tree.grids[(1, 1, 1)]),
+        name="冯玉涛",
+    )
+    community = as_(people.community)
+    row = community.post(
+        f"/api/needs/{accepted_need.pk}/dispatch/",
+        {"provider": first.pk, "version": accepted_need.version},
+        format="json",
+    ).json()["dispatch"]
+    declined = as_(phone_account).post(
+        f"/api/needs/dispatches/{row['id']}/decline/",
+        {"version": row["version"], "reason": "没时间"},
+        format="json",
+    )
+    assert declined.status_code == 200
+    need = community.get(f"/api/needs/{accepted_need.pk}/").json()
+    assert "13512340001" in [e["actor"] for e in need["events"]]  # the community sees who
+    community.post(
+        f"/api/needs/{accepted_need.pk}/dispatch/",
+        {"provider": second.pk, "version": need["version"]},
+        format="json",
+    )
+    mine = as_(people.provider).get(f"/api/needs/{accepted_need.pk}/")
+    text = mine.content.decode()
+    assert "13512340001" not in text and "没时间" not in text and "审" not in text
+    assert [e["action"] for e in mine.json()["events"]] == ["raised", "accepted", "dispatched"]
+    # The district centre (no personal data) reads the account masked.
+    district = as_(people.district).get(f"/api/needs/{accepted_need.pk}/").json()
+    assert "135****0001" in [e["actor"] for e in district["events"]]
+    assert "13512340001" not in str(district)
+
+
+def test_not_found_and_bad_filters_speak_the_users_language(people, raise_need, as_, settings):
+    need = raise_need()
+    client = as_(people.community)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    for path, message in (
+        ("/api/needs/999999/", "There is no such need."),
+        ("/api/needs/dispatches/999999/", "There is no such dispatch."),
+        ("/api/needs/providers/999999/", "There is no such provider."),
+    ):
+        answer = client.get(path)
+        assert answer.status_code == 404
+        assert answer.json()["errors"][0]["message"] == message
+    hidden = as_(people.other_community).get(f"/api/needs/{need.pk}/")
+    assert hidden.status_code == 404
+    assert_chinese(hidden.json()["errors"][0]["message"])
+    maybe = client.get("/api/needs/?overdue=maybe")
+    assert maybe.status_code == 400 and errors(maybe) == [("invalid", "overdue")]
+    assert client.get("/api/needs/?overdue=false").json()["count"] == 1
+    unnamed = as_(people.admin).get("/api/needs/figures/")
+    assert unnamed.status_code == 400 and errors(unnamed) == [("required", "region")]

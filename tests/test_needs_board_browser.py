@@ -221,6 +221,19 @@ def test_services_list_confirms_a_registration_on_the_map(
         path="/needs/services/",
         wait_for=".ns-page[data-ready]",
     )
+    # The community enters a unit it knows: listed to confirm, like a registration.
+    page.click("#new-provider summary")
+    page.select_option("form[data-new-provider] [name=kind]", "unit")
+    page.fill("form[data-new-provider] [name=name]", "永川区便民维修店")
+    page.fill("form[data-new-provider] [name=phone]", "02349001234")
+    page.select_option("form[data-new-provider] [name=offer_kind]", "appliance")
+    page.fill("form[data-new-provider] [name=availability]", "每天 9:00-18:00")
+    page.click("form[data-new-provider] button[type=submit]")
+    page.wait_for_selector("#flash.ok")
+    entered = Provider.objects.get(name="永川区便民维修店")
+    assert (entered.status, entered.community_id) == ("pending", tree.communities[(1, 1)].pk)
+    assert entered.offers.get().kind.code == "appliance"
+    assert page.query_selector(f".ns-pending-list li[data-provider='{entered.pk}']")
     page.wait_for_selector("body[data-services-map='1']", timeout=30000)
     row = f".ns-pending-list li[data-provider='{pending.pk}']"
     assert page.is_disabled(f"{row} button[data-confirm]")
@@ -238,7 +251,8 @@ def test_services_list_confirms_a_registration_on_the_map(
     page.wait_for_selector(f"{row} button[data-confirm]:not([disabled])")
     screenshot(page, "needs-services-desk")
     page.click(f"{row} button[data-confirm]")
-    page.wait_for_selector("#flash.ok")
+    page.wait_for_selector(row, state="detached")
+    assert "登记已确认" in page.inner_text("#flash")
     pending.refresh_from_db()
     assert pending.status == "confirmed"
     metres = (

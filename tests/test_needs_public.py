@@ -21,7 +21,6 @@ from PIL import Image
 from grids.models import Role, User
 from needs.models import Need, NeedSource, NeedStatus, Provider, ProviderStatus
 from needs.services import public
-from tests.needs_fixtures import *  # noqa: F403
 from tests.needs_fixtures import centre_of
 from tests.test_import_words import assert_chinese
 

@@ -5,17 +5,37 @@ record (the services raise needs.services.errors.Stale; refusals are grids.api.e
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from needs.api.masks import Masks
+from needs.models import Dispatch, Need, Provider, ServiceOffer
 from needs.services.errors import Stale
 
 STALE_RESPONSE = OpenApiResponse(
     description="The record changed since it was read (`version`): the body's `current` is "
     "the record as it is now; nothing was written."
 )
+
+
+# One answer for what does not exist and what lies outside the caller's jurisdiction.
+NOT_FOUND = {
+    Need: gettext_lazy("There is no such need."),
+    Dispatch: gettext_lazy("There is no such dispatch."),
+    Provider: gettext_lazy("There is no such provider."),
+    ServiceOffer: gettext_lazy("There is no such service offer."),
+}
+
+
+def one(queryset, pk):
+    """The row of the (scoped) queryset with this id, else 404 in the user's language."""
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise NotFound(str(NOT_FOUND.get(queryset.model, gettext_lazy("Not found."))))
+    return found
 
 
 def body_of(request):

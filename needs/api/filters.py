@@ -4,6 +4,7 @@ name when it cannot be read)."""
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +23,26 @@ from needs.models import (
 )
 
 
+class StrictBooleanField(forms.NullBooleanField):
+    """true/false (or 1/0); anything else is refused by name, not read as "no filter"."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        text = str(value).strip().lower() if value is not None else ""
+        if text in ("", "none"):
+            return None
+        if text in ("true", "1", "yes"):
+            return True
+        if text in ("false", "0", "no"):
+            return False
+        raise forms.ValidationError(_("true or false"), code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
 class NeedFilterSet(django_filters.FilterSet):
     # distinct=False: a plain column needs no DISTINCT, which would also wrap the count.
     status = django_filters.MultipleChoiceFilter(choices=NeedStatus.choices, distinct=False)
@@ -30,8 +51,8 @@ class NeedFilterSet(django_filters.FilterSet):
     community = django_filters.NumberFilter(field_name="community_id")
     urgency = django_filters.ChoiceFilter(choices=Urgency.choices)
     source = django_filters.ChoiceFilter(choices=NeedSource.choices)
-    overdue = django_filters.BooleanFilter(field_name="overdue")
-    open = django_filters.BooleanFilter(method="filter_open", label=_("open"))
+    overdue = StrictBooleanFilter(field_name="overdue")
+    open = StrictBooleanFilter(method="filter_open", label=_("open"))
     q = django_filters.CharFilter(method="filter_q", max_length=60, label=_("title or number"))
 
     class Meta:
@@ -54,7 +75,7 @@ class DispatchFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=DispatchStatus.choices, distinct=False)
     need = django_filters.NumberFilter(field_name="need_id")
     provider = django_filters.NumberFilter(field_name="provider_id")
-    open = django_filters.BooleanFilter(method="filter_open", label=_("open"))
+    open = StrictBooleanFilter(method="filter_open", label=_("open"))
 
     class Meta:
         model = Dispatch

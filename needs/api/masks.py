@@ -47,6 +47,22 @@ class Masks:
             return provider.phone
         return scoping.mask_phone(provider.phone)
 
+    def username(self, account) -> str | None:
+        """Who took a step. A 双报到 account's user name is its phone: roles without personal
+        data (and other providers) read a provider's account masked."""
+        if account is None:
+            return None
+        if self.personal or account.pk == self.user.pk or account.role != "provider":
+            return account.username
+        return scoping.mask_phone(account.username)
+
+    def sees_event(self, event) -> bool:
+        """A provider reads a need's history without other providers' steps (their names,
+        reasons and accounts are not its business)."""
+        if getattr(self.user, "role", "") != "provider" or event.provider_id is None:
+            return True
+        return event.provider_id in self.own_ids
+
     def _own(self, provider) -> bool:
         # A provider's users see their own registration as they wrote it.
         return getattr(self.user, "role", "") == "provider" and provider.pk in self.own_ids

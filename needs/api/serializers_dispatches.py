@@ -57,15 +57,9 @@ class DispatchSerializer(serializers.ModelSerializer):
 
     provider_name = serializers.SerializerMethodField()
     provider_kind = serializers.CharField(source="provider.kind", read_only=True)
-    dispatched_by = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, allow_null=True
-    )
-    accepted_by = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, allow_null=True
-    )
-    reported_by = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, allow_null=True
-    )
+    dispatched_by = serializers.SerializerMethodField()
+    accepted_by = serializers.SerializerMethodField()
+    reported_by = serializers.SerializerMethodField()
     photos = DispatchPhotoSerializer(many=True, read_only=True)
     need = serializers.SerializerMethodField()
 
@@ -94,6 +88,15 @@ class DispatchSerializer(serializers.ModelSerializer):
             "photos",
         ]
         read_only_fields = fields
+
+    def get_dispatched_by(self, dispatch) -> str | None:
+        return self.context["masks"].username(dispatch.dispatched_by)
+
+    def get_accepted_by(self, dispatch) -> str | None:
+        return self.context["masks"].username(dispatch.accepted_by)
+
+    def get_reported_by(self, dispatch) -> str | None:
+        return self.context["masks"].username(dispatch.reported_by)
 
     def get_provider_name(self, dispatch) -> str:
         return self.context["masks"].provider_name(dispatch.provider)

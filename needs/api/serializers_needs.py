@@ -98,7 +98,7 @@ class NeedSerializer(serializers.ModelSerializer):
 
 
 class NeedEventSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    actor = serializers.SerializerMethodField()
     provider_name = serializers.SerializerMethodField()
 
     class Meta:
@@ -116,6 +116,9 @@ class NeedEventSerializer(serializers.ModelSerializer):
             "comment",
             "data",
         ]
+
+    def get_actor(self, event) -> str | None:
+        return self.context["masks"].username(event.actor)
 
     def get_provider_name(self, event) -> str | None:
         if event.provider is None:
@@ -147,7 +150,7 @@ class NeedDetailSerializer(NeedSerializer):
     merged_into_number = serializers.CharField(
         source="merged_into.number", read_only=True, allow_null=True
     )
-    events = NeedEventSerializer(many=True, read_only=True)
+    events = serializers.SerializerMethodField()
     photos = NeedPhotoSerializer(many=True, read_only=True)
     dispatches = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
@@ -170,6 +173,12 @@ class NeedDetailSerializer(NeedSerializer):
             "allowed_actions",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(NeedEventSerializer(many=True))
+    def get_events(self, need) -> list[dict]:
+        masks = self.context["masks"]
+        rows = [e for e in need.events.all() if masks.sees_event(e)]
+        return NeedEventSerializer(rows, many=True, context=self.context).data
 
     @extend_schema_field(serializers.ListField(child=serializers.DictField()))
     def get_dispatches(self, need) -> list[dict]:

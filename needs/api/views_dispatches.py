@@ -6,7 +6,6 @@ a report on the provider's behalf. Each step sends the dispatch's `version`."""
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
@@ -15,7 +14,7 @@ from rest_framework.response import Response
 from grids.api.pagination import QueuePagination
 from grids.api.parsers import FormParser, JSONParser, MultiPartParser
 from grids.models import Role
-from needs.api.common import STALE_RESPONSE, MaskedContext, body_of, stale_response
+from needs.api.common import STALE_RESPONSE, MaskedContext, body_of, one, stale_response
 from needs.api.filters import DispatchFilterSet
 from needs.api.masks import audit_needs
 from needs.api.serializers_dispatches import (
@@ -96,17 +95,17 @@ class DispatchViewSet(
         return response
 
     def retrieve(self, request, *args, **kwargs):
-        return Response(self.read_one(self.get_object().pk))
+        return Response(self.read_one(kwargs["pk"]))
 
     def read_one(self, pk: int) -> dict:
         # The contact may have been unmasked by this very step (接单): masks afresh.
         self.__dict__.pop("_masks", None)
-        found = get_object_or_404(self.get_queryset(), pk=pk)
+        found = one(self.get_queryset(), pk=pk)
         audit_needs(self.request, [found.need], self.masks())
         return DispatchSerializer(found, context=self.get_serializer_context()).data
 
     def step(self, pk, serializer_class, do) -> Response:
-        found = get_object_or_404(Dispatch.objects.visible_to(self.request.user), pk=pk)
+        found = one(Dispatch.objects.visible_to(self.request.user), pk=pk)
         serializer = serializer_class(data=body_of(self.request))
         serializer.is_valid(raise_exception=True)
         try:

@@ -49,7 +49,13 @@ def _region(request) -> Region:
         region = regions.filter(pk=int(value)).first()
     else:
         own = scoping.jurisdiction_region(request.user)
-        region = regions.filter(pk=own.pk).first() if own is not None else None
+        if own is None:
+            # An administrator works everywhere, a grid worker in no region: say which.
+            raise ValidationError(
+                {"region": [_("name the region: ?region= a district, street or community id")]},
+                code="required",
+            )
+        region = regions.filter(pk=own.pk).first()
     if region is None:
         raise ValidationError({"region": [_("no such region in your jurisdiction")]})
     return region

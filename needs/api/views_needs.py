@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Prefetch, Q
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -17,7 +16,7 @@ from rest_framework.response import Response
 from grids.api.pagination import QueuePagination
 from grids.api.parsers import FormParser, JSONParser, MultiPartParser
 from grids.models import Grid, Role
-from needs.api.common import STALE_RESPONSE, MaskedContext, body_of, stale_response
+from needs.api.common import STALE_RESPONSE, MaskedContext, body_of, one, stale_response
 from needs.api.filters import NeedFilterSet
 from needs.api.masks import audit_needs, audit_providers
 from needs.api.serializers_needs import (
@@ -101,18 +100,18 @@ class NeedViewSet(
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request, *args, **kwargs):
-        return Response(self.read_one(self.get_object()))
+        return Response(self.read_one(kwargs["pk"]))
 
-    def read_one(self, need: Need | int) -> dict:
-        pk = need if isinstance(need, int) else need.pk
+    def read_one(self, need) -> dict:
+        pk = getattr(need, "pk", need)
         self.action = "retrieve"
-        found = get_object_or_404(self.get_queryset(), pk=pk)
+        found = one(self.get_queryset(), pk=pk)
         audit_needs(self.request, [found], self.masks())
         return NeedDetailSerializer(found, context=self.get_serializer_context()).data
 
     def need(self, pk) -> Need:
         """The need by id among those the user sees: any other id is 404 (decision 4)."""
-        return get_object_or_404(
+        return one(
             Need.objects.visible_to(self.request.user).select_related("kind", "grid", "community"),
             pk=pk,
         )

@@ -7,7 +7,6 @@ reads its own. Every change sends the `version` it read."""
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -18,7 +17,7 @@ from rest_framework.response import Response
 from grids.api.pagination import QueuePagination
 from grids.api.parsers import JSONParser
 from grids.models import Level, Region, Unit
-from needs.api.common import STALE_RESPONSE, MaskedContext, stale_response
+from needs.api.common import STALE_RESPONSE, MaskedContext, one, stale_response
 from needs.api.filters import ProviderFilterSet
 from needs.api.masks import audit_providers
 from needs.api.serializers_needs import ServiceKindSerializer
@@ -86,7 +85,7 @@ class ProviderViewSet(
         return Response(self.read_one(kwargs["pk"]))
 
     def read_one(self, pk) -> dict:
-        found = get_object_or_404(self.get_queryset(), pk=pk)
+        found = one(self.get_queryset(), pk=pk)
         audit_providers(self.request, [found], self.masks())
         return ProviderSerializer(found, context=self.get_serializer_context()).data
 
@@ -115,7 +114,7 @@ class ProviderViewSet(
         return Response(self.read_one(provider.pk), status=status.HTTP_201_CREATED)
 
     def step(self, pk, serializer_class, do) -> Response:
-        found = get_object_or_404(Provider.objects.visible_to(self.request.user), pk=pk)
+        found = one(Provider.objects.visible_to(self.request.user), pk=pk)
         serializer = serializer_class(data=self.request.data)
         serializer.is_valid(raise_exception=True)
         try:
@@ -218,7 +217,7 @@ class OfferViewSet(
         return super().list(request, *args, **kwargs)
 
     def read_one(self, pk) -> dict:
-        return OfferSerializer(get_object_or_404(self.get_queryset(), pk=pk)).data
+        return OfferSerializer(one(self.get_queryset(), pk=pk)).data
 
     @extend_schema(request=OfferCreateSerializer, responses={201: OfferSerializer})
     def create(self, request, *args, **kwargs):
@@ -239,7 +238,7 @@ class OfferViewSet(
     )
     def partial_update(self, request, *args, **kwargs):
         """Change an offer (the community), with its `version`."""
-        offer = get_object_or_404(self.get_queryset(), pk=kwargs["pk"])
+        offer = one(self.get_queryset(), pk=kwargs["pk"])
         serializer = OfferEditSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -263,7 +262,7 @@ class OfferViewSet(
     def destroy(self, request, *args, **kwargs):
         """Remove an offer (`?version=`): one that dispatches name is kept, made inactive
         (answered 200 with it); otherwise deleted (204)."""
-        offer = get_object_or_404(self.get_queryset(), pk=kwargs["pk"])
+        offer = one(self.get_queryset(), pk=kwargs["pk"])
         version = request.query_params.get("version", "")
         if not (version.isascii() and version.isdigit() and 0 < len(version) < 10):
             raise ValidationError({"version": [_("send the version you read as ?version=")]})

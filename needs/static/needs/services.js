@@ -16,6 +16,7 @@ const T = {
   suspended: gettext("Provider suspended: no new dispatches."),
   saved: gettext("Saved."),
   added: gettext("Service added."),
+  entered: gettext("Provider entered: set where it serves from on the map, then confirm."),
   picking: gettext("Click the map where %s serves from."),
   placed: gettext("Location set on the map: %s"),
   suspendAsk: gettext("Suspend this provider? No new needs are dispatched to it; those under way go on."),
@@ -146,5 +147,22 @@ document.querySelectorAll(".ns-providers tr[data-provider]").forEach((row) => {
     });
   }
 });
+
+// ---- a provider the community enters: pending until placed on the map and confirmed ----------
+const entry = document.querySelector("form[data-new-provider]");
+if (entry) {
+  entry.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const data = {
+      kind: entry.kind.value,
+      name: entry.name.value.trim(),
+      organisation: entry.organisation.value.trim(),
+      phone: entry.phone.value.trim(),
+      offers: [{ kind: entry.offer_kind.value, capacity: Number(entry.capacity.value), availability: entry.availability.value.trim() }],
+    };
+    if (entry.community) data.community = Number(entry.community.value);
+    send(config.urls.providers, "POST", data, T.entered);
+  });
+}
 
 document.querySelector(".ns-page").dataset.ready = "1";

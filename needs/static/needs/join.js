@@ -1,6 +1,6 @@
 // 双报到 registration (/needs/join/<key>/, #20): "use my location" on a form that posts without it,
 // and the two passwords compared before sending.
-import { locate, once } from "./form-kit.mjs";
+import { locate, once } from "./form-kit.js";
 
 const _ = (s) => (typeof globalThis.gettext === "function" ? globalThis.gettext(s) : s);
 const form = document.querySelector("[data-join-form]");
