@@ -5,10 +5,12 @@ version is 409 with the current record; every list's query count is pinned."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 
 import pytest
+from django.utils import timezone
 from PIL import Image
 
 from grids.models import Role, User
@@ -772,3 +774,41 @@ def test_not_found_and_bad_filters_speak_the_users_language(people, raise_need, 
     assert client.get("/api/needs/?overdue=false").json()["count"] == 1
     unnamed = as_(people.admin).get("/api/needs/figures/")
     assert unnamed.status_code == 400 and errors(unnamed) == [("required", "region")]
+
+
+def test_a_patch_naming_what_it_cannot_change_is_refused(people, raise_need, as_):
+    need = raise_need()
+    answer = as_(people.community).patch(
+        f"/api/needs/{need.pk}/", {"version": 1, "status": "done", "satisfaction": 5}, format="json"
+    )
+    assert answer.status_code == 400
+    assert errors(answer) == [("unknown_field", "satisfaction"), ("unknown_field", "status")]
+    assert Need.objects.get(pk=need.pk).version == 1
+
+
+def test_the_provider_keeps_the_contact_a_week_after_the_need_is_done(
+    people, volunteer, accepted_need, as_
+):
+    community, provider = as_(people.community), as_(people.provider)
+    row = community.post(
+        f"/api/needs/{accepted_need.pk}/dispatch/",
+        {"provider": volunteer.pk, "version": accepted_need.version},
+        format="json",
+    ).json()["dispatch"]
+    taken = provider.post(
+        f"/api/needs/dispatches/{row['id']}/accept/", {"version": 1}, format="json"
+    ).json()
+    provider.post(
+        f"/api/needs/dispatches/{row['id']}/report/",
+        {"version": taken["version"], "report": "已上门", "hours": "1"},
+        format="json",
+    )
+    need = Need.objects.get(pk=accepted_need.pk)
+    as_(people.worker).post(
+        f"/api/needs/{need.pk}/confirm/",
+        {"version": need.version, "satisfaction": 4},
+        format="json",
+    )
+    assert provider.get(f"/api/needs/{need.pk}/").json()["contact_phone"] == "13912345678"
+    Need.objects.filter(pk=need.pk).update(confirmed_at=timezone.now() - dt.timedelta(days=8))
+    assert provider.get(f"/api/needs/{need.pk}/").json()["contact_phone"] == "139****5678"

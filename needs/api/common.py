@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from needs.api.masks import Masks
@@ -36,6 +36,20 @@ def one(queryset, pk):
     if found is None:
         raise NotFound(str(NOT_FOUND.get(queryset.model, gettext_lazy("Not found."))))
     return found
+
+
+def refuse_unknown(data, serializer_class) -> None:
+    """A PATCH naming a field it cannot change (`status`, `satisfaction` …) is refused by
+    name, not ignored: the client would believe it changed."""
+    if not isinstance(data, dict):
+        return
+    known = set(serializer_class().fields)
+    unknown = sorted(name for name in data if name not in known)
+    if unknown:
+        raise ValidationError(
+            {name: [_("this field cannot be changed here")] for name in unknown[:20]},
+            code="unknown_field",
+        )
 
 
 def body_of(request):

@@ -4,12 +4,19 @@ never before. Unmasked reads are audited, as residents' are."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.db.models import Q
+from django.utils import timezone
+
 from grids import scoping
 from grids.services import audit
 from needs.models import Dispatch, DispatchStatus
 
-# A provider has the resident's contact from its 接单 on: it has to call or visit.
-ACCEPTED = (DispatchStatus.ACCEPTED, DispatchStatus.REPORTED, DispatchStatus.CONFIRMED)
+# A provider has the resident's contact from its 接单 on (it has to call or visit), and for a
+# week after the need is confirmed done (a follow-up call); after that it is masked again.
+UNDER_WAY = (DispatchStatus.ACCEPTED, DispatchStatus.REPORTED)
+CONTACT_AFTER_DONE = dt.timedelta(days=7)
 
 
 class Masks:
@@ -20,10 +27,14 @@ class Masks:
         self.personal = scoping.sees_personal_data(user)
         self.accepted: frozenset[int] = frozenset()
         if not self.personal and getattr(user, "role", "") == "provider":
+            since = timezone.now() - CONTACT_AFTER_DONE
             self.accepted = frozenset(
-                Dispatch.objects.filter(provider__users=user, status__in=ACCEPTED).values_list(
-                    "need_id", flat=True
+                Dispatch.objects.filter(provider__users=user)
+                .filter(
+                    Q(status__in=UNDER_WAY)
+                    | Q(status=DispatchStatus.CONFIRMED, need__confirmed_at__gte=since)
                 )
+                .values_list("need_id", flat=True)
             )
 
     def sees_contact(self, need) -> bool:

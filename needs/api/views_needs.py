@@ -16,7 +16,14 @@ from rest_framework.response import Response
 from grids.api.pagination import QueuePagination
 from grids.api.parsers import FormParser, JSONParser, MultiPartParser
 from grids.models import Grid, Role
-from needs.api.common import STALE_RESPONSE, MaskedContext, body_of, one, stale_response
+from needs.api.common import (
+    STALE_RESPONSE,
+    MaskedContext,
+    body_of,
+    one,
+    refuse_unknown,
+    stale_response,
+)
 from needs.api.filters import NeedFilterSet
 from needs.api.masks import audit_needs, audit_providers
 from needs.api.serializers_needs import (
@@ -162,6 +169,7 @@ class NeedViewSet(
     def partial_update(self, request, pk=None):
         """Edit a need awaiting review or dispatch (the community; the grid worker while it
         awaits review), with the `version` read."""
+        refuse_unknown(request.data, EditSerializer)
         serializer = EditSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)

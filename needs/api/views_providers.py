@@ -17,7 +17,13 @@ from rest_framework.response import Response
 from grids.api.pagination import QueuePagination
 from grids.api.parsers import JSONParser
 from grids.models import Level, Region, Unit
-from needs.api.common import STALE_RESPONSE, MaskedContext, one, stale_response
+from needs.api.common import (
+    STALE_RESPONSE,
+    MaskedContext,
+    one,
+    refuse_unknown,
+    stale_response,
+)
 from needs.api.filters import ProviderFilterSet
 from needs.api.masks import audit_providers
 from needs.api.serializers_needs import ServiceKindSerializer
@@ -128,6 +134,7 @@ class ProviderViewSet(
     )
     def partial_update(self, request, pk=None):
         """Change the name, organisation, phone or location (the community)."""
+        refuse_unknown(request.data, ProviderEditSerializer)
         return self.step(
             pk,
             ProviderEditSerializer,
@@ -239,6 +246,7 @@ class OfferViewSet(
     def partial_update(self, request, *args, **kwargs):
         """Change an offer (the community), with its `version`."""
         offer = one(self.get_queryset(), pk=kwargs["pk"])
+        refuse_unknown(request.data, OfferEditSerializer)
         serializer = OfferEditSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)

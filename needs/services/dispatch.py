@@ -130,6 +130,14 @@ def accept(d: Dispatch, user, version: int) -> Dispatch:
     if not access.acts_for_provider(user, d.provider):
         raise Refused("not_allowed", _("only the provider accepts its dispatches"))
     _refuse_status(d, (DispatchStatus.SENT,))
+    # suspend() withdraws the sent ones; this covers a provider refused or suspended by any
+    # other path (admin): accepting would show it the resident's contact.
+    if d.provider.status != ProviderStatus.CONFIRMED:
+        raise Refused(
+            "provider_not_confirmed",
+            _("the provider is not confirmed by the community"),
+            "provider",
+        )
     now = timezone.now()
     d.status = DispatchStatus.ACCEPTED
     d.accepted_at, d.accepted_by = now, user
@@ -211,6 +219,35 @@ def withdraw(d: Dispatch, user, version: int, reason: str) -> Dispatch:
     _back_to_accepted(need, d, user, NeedAction.WITHDRAWN, reason, now)
     notify.tell(notify.provider_users(d.provider), "withdrawn", need, reason=reason)
     return d
+
+
+def withdraw_on_suspension(provider: Provider, user, reason: str) -> list[Dispatch]:
+    """The provider's dispatches not yet accepted go back to the community (called by
+    providers.suspend, in its transaction, with the provider's row locked)."""
+    reason = reason or _("the provider is suspended")
+    withdrawn = []
+    for pk, need_id in (
+        Dispatch.objects.filter(provider=provider, status=DispatchStatus.SENT)
+        .order_by("pk")
+        .values_list("pk", "need_id")
+    ):
+        d, need = _lock_dispatch(Dispatch(pk=pk, need_id=need_id), None)
+        if d.status != DispatchStatus.SENT:
+            continue
+        now = timezone.now()
+        d.status = DispatchStatus.WITHDRAWN
+        d.decline_reason = reason
+        d.version += 1
+        d.save()
+        _back_to_accepted(need, d, user, NeedAction.WITHDRAWN, reason, now)
+        notify.tell(
+            notify.community_staff(need.community_id),
+            "withdrawn",
+            need,
+            reason=reason,
+        )
+        withdrawn.append(d)
+    return withdrawn
 
 
 def _hours(value, d: Dispatch, now) -> Decimal:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from grids.models import Level, Region, Role, Unit, User
 from grids.services.households import grid_for_point
 from needs.models import Provider, ProviderKind, ProviderStatus, ServiceOffer
-from needs.services import access, notify, public
+from needs.services import access, dispatch, notify, public
 from needs.services.errors import Refused
 from needs.services.intake import service_kind
 from needs.services.steps import locked, object_id, text
@@ -56,7 +56,18 @@ def _location(value) -> Point | None:
 
 
 def _keyed(provider: Provider) -> None:
+    """The grid from the location; a location outside the provider's community is refused
+    (双报到 is with the community one lives or works in, and matching measures from it: a
+    point elsewhere would rank it kilometres off, or never within an offer's radius)."""
     provider.grid = grid_for_point(provider.location) if provider.location else None
+    if provider.location is not None and (
+        provider.grid is None or provider.grid.community_id != provider.community_id
+    ):
+        raise Refused(
+            "outside_community",
+            _("the location lies outside the community registered with"),
+            "location",
+        )
 
 
 def _offer_fields(offer: ServiceOffer, data: dict) -> None:
@@ -224,7 +235,7 @@ def confirm(p: Provider, user, version: int, location: Point | None = None) -> P
     if location is None:
         raise Refused("required", _("set where the provider is before confirming"), "location")
     p.location = location
-    _keyed(p)
+    _keyed(p)  # refuses a point outside the community, so a confirmed provider has a grid
     p.status = ProviderStatus.CONFIRMED
     p.confirmed_by, p.confirmed_at = user, timezone.now()
     p.refuse_reason = ""
@@ -249,7 +260,9 @@ def refuse(p: Provider, user, version: int, reason: str) -> Provider:
 
 @transaction.atomic
 def suspend(p: Provider, user, version: int, reason: str = "") -> Provider:
-    """No new dispatches; those under way go on."""
+    """No new dispatches, and those not yet accepted are withdrawn (their needs go back to
+    待派单 and the community is told): a suspended provider must not 接单 and so see the
+    resident's contact. Those under way (accepted, reported) go on."""
     p = _reviewed(p, user, version)
     if p.status != ProviderStatus.CONFIRMED:
         raise _wrong(p)
@@ -257,6 +270,7 @@ def suspend(p: Provider, user, version: int, reason: str = "") -> Provider:
     p.status = ProviderStatus.SUSPENDED
     p.version += 1
     p.save()
+    dispatch.withdraw_on_suspension(p, user, p.refuse_reason)
     notify.tell(notify.provider_users(p), "provider_suspended", reason=p.refuse_reason)
     return p
 

@@ -4,13 +4,13 @@ read, the checks of free text, photos checked and stored."""
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.files import File
 from django.utils.translation import gettext as _
 
 from grids.problems import ProblemsError
 from incidents.services.reporting import check_photos
 from needs.models import Need, NeedPhoto
 from needs.services.errors import Refused, Stale
+from needs.services.photos import clean as clean_photo
 
 
 def locked(model, pk: int, version: int | None, *, related=()):
@@ -73,8 +73,10 @@ def checked_photos(files, field: str = "photos") -> list:
 
 
 def save_photos(need: Need, photos: list, *, stage: str, user=None, dispatch=None) -> list:
+    """Stored re-encoded without metadata (needs.services.photos), whatever the path."""
     saved = []
-    for photo in photos:
+    for checked in photos:
+        photo = clean_photo(checked)
         row = NeedPhoto(
             need=need,
             stage=stage,
@@ -84,7 +86,7 @@ def save_photos(need: Need, photos: list, *, stage: str, user=None, dispatch=Non
             height=photo.height,
             uploaded_by=user if user is not None and user.is_authenticated else None,
         )
-        row.image.save(f"photo.{photo.extension}", File(photo.file), save=False)
+        row.image.save(f"photo.{photo.extension}", photo.file, save=False)
         row.save()
         saved.append(row)
     return saved
