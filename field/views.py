@@ -29,6 +29,8 @@ from django.views.decorators.http import require_safe
 # kept after the first sync or when a map is first shown — so the shell a phone must fetch
 # before it works stays small.
 SHELL_PREFIXES = ("field/",)
+# Shared modules the shell imports (field/photos.js → the photo shrink the needs pages use too).
+SHELL_FILES = ("gridline/photo-shrink.js",)
 MAP_FILES = (
     "gridline/api.js",
     "gridline/live.js",
@@ -54,7 +56,7 @@ THEME = "#12324f"
 
 def _static_names() -> tuple[list[str], list[str]]:
     """The shell's static names and the map pack's, from the files Django would serve."""
-    shell: set[str] = set()
+    shell: set[str] = set(SHELL_FILES)
     pack: set[str] = set(MAP_FILES)
     for finder in finders.get_finders():
         for path, _storage in finder.list(ignore_patterns=None):

@@ -25,16 +25,19 @@ from django.utils import timezone
 
 from needs.models import (
     Dispatch,
-    DispatchStatus,
     Need,
     NeedStatus,
     Provider,
     ProviderKind,
     ProviderStatus,
 )
-from reports.derived import Context, Derivation, register
 
-SERVED = (DispatchStatus.REPORTED, DispatchStatus.CONFIRMED)
+# The figures API's definitions (a service counts once reported). Imported here, from
+# NeedsConfig.ready, the figures module is loaded in every process, so that its receivers
+# (an edited service kind drops the cached catalogue) are connected wherever kinds change.
+from needs.services.figures import SERVED
+from reports.derived import Context, Derivation, all_derivations, register
+
 UNITS = (ProviderKind.UNIT, ProviderKind.CO_BUILDING)
 DAY_SECONDS = Decimal(86400)
 # reports.derived takes a weight for a derived mean once the lead's change lands (requests:
@@ -125,12 +128,13 @@ def needs_accepted(context: Context):
 @register(
     key="needs_dispatched",
     code="NEEDS_DISPATCHED",
-    name="派单数",
+    name="派单次数",
     unit="次",
     group="governance",
     time_aggregation="sum",
-    aliases=("社区派单数", "派单次数", "需求派单数"),
-    description="Dispatches sent in the period (a need dispatched again counts again).",
+    aliases=("社区派单次数", "社区派单数", "派单数"),
+    description="Dispatches sent in the period (派单次数: a need dispatched again counts "
+    "again; the figures' `dispatched` is 已派单需求数, the needs with a dispatch).",
 )
 def needs_dispatched(context: Context):
     rows = Dispatch.objects.filter(need__grid__in=context.grid_ids)
@@ -243,12 +247,13 @@ def party_service_hours(context: Context):
 @register(
     key="provider_units",
     code="PROVIDER_UNITS",
-    name="共建单位数",
+    name="驻区及共建单位数",
     unit="个",
     group="organisation",
-    aliases=("驻区共建单位数", "结对共建单位数", "共驻共建单位数", "参与共建单位数"),
-    description="Units (实有单位) and co-building units confirmed on the community's services "
-    "list by the period's last day, on the unit's grid (a stock).",
+    aliases=("共驻共建单位数", "驻区共建单位数", "驻区单位及共建单位数", "参与共建单位数"),
+    description="Units on the community's services list confirmed by the period's last day: "
+    "its own units (驻区单位, 实有单位) and co-building units (共建单位) together, on the "
+    "unit's grid (a stock).",
 )
 def provider_units(context: Context):
     units = Provider.objects.filter(
@@ -288,3 +293,7 @@ def volunteer_services(context: Context):
 )
 def services_total(context: Context):
     return _counts(_served(context), "provider__grid_id")
+
+
+# The keys registered here: the needs demo keeps their past months (needs.services.demo_reports).
+KEYS = tuple(d.key for d in all_derivations() if d.compute.__module__ == __name__)

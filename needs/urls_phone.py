@@ -3,7 +3,7 @@ a grid's notice board opens (a need; 双报到 registration). Paths are under /n
 
 from django.urls import path
 
-from needs import views_phone, views_public
+from needs import views_lookup, views_phone, views_public
 
 urlpatterns = [
     path("inbox/", views_phone.inbox, name="inbox"),
@@ -14,5 +14,6 @@ urlpatterns = [
         name="inbox-act",
     ),
     path("p/<str:key>/", views_public.need_form, name="public"),
+    path("p/<str:key>/status/", views_lookup.status, name="public-status"),
     path("join/<str:key>/", views_public.join_form, name="join"),
 ]

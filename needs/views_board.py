@@ -390,6 +390,8 @@ def detail(request, pk: int):
     config = {
         "id": need.pk,
         "version": need.version,
+        # A public need has no raiser's account to tell (notify.raiser): the page must not say so.
+        "raiser_told": bool(need.raised_by_id),
         "dispatch": {"id": open_dispatch.pk, "version": open_dispatch.version}
         if open_dispatch
         else None,

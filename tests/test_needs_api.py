@@ -600,10 +600,10 @@ def _many_needs(tree, people, volunteer, n: int):
 
 
 # Needs: count, rows, open dispatches (+ their providers), the audit row of unmasked contacts
-# (none for the district centre: masked); a provider adds its accepted needs (masks) and, in
-# the inbox, its own registrations. Duplicates and candidates: the need, the search, the rows
-# (+ open dispatches) or the providers named, the audit row. Counted once the process has
-# read its spatial reference.
+# (none for the district centre: masked). Dispatches read their needs in a query of their own.
+# A provider adds its accepted needs (masks) and, in the inbox, its own registrations.
+# Duplicates and candidates: the need, the search, the rows (+ open dispatches) or the
+# providers named, the audit row. Counted once the process has read its spatial reference.
 @pytest.mark.parametrize(
     ("who", "path", "queries"),
     [
@@ -611,8 +611,8 @@ def _many_needs(tree, people, volunteer, n: int):
         ("district", "/api/needs/", 3),
         ("worker", "/api/needs/", 4),
         ("provider", "/api/needs/", 5),
-        ("community", "/api/needs/dispatches/", 4),
-        ("provider", "/api/needs/dispatches/", 6),
+        ("community", "/api/needs/dispatches/", 5),
+        ("provider", "/api/needs/dispatches/", 7),
         ("community", "/api/needs/providers/", 5),
         ("community", "/api/needs/offers/", 3),
         ("community", "/api/needs/kinds/", 1),

@@ -6,6 +6,7 @@ need; `demo --if-empty` adds the part to a district without it, once."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections import Counter, defaultdict
 
@@ -14,7 +15,8 @@ from django.core.management import call_command
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from grids.models import Region, Role, User
+from grids.models import Grid, Region, Role, User
+from needs import indicators
 from needs.models import (
     OPEN_DISPATCH,
     Dispatch,
@@ -29,6 +31,11 @@ from needs.models import (
     ServiceOffer,
 )
 from needs.services import demo
+from reports import catalogue
+from reports.models import DerivedSnapshot, Indicator, ReportTemplate
+from reports.periods import Period
+from reports.services import snapshots
+from reports.services.ledger import sheet
 
 
 @pytest.fixture
@@ -192,3 +199,55 @@ def test_deterministic_and_added_once_by_if_empty(built):
     counts = (Need.objects.count(), Provider.objects.count())
     call_command("demo", "--if-empty", stdout=io.StringIO())
     assert (Need.objects.count(), Provider.objects.count()) == counts
+
+
+def test_an_older_demo_gets_the_organisation_form_and_its_figures(built):
+    """Review F6: a demo whose 一表通 catalogue was installed before the needs app (the served
+    demo) gets the 组织部 form from `demo --if-empty` — the other templates untouched, their
+    generated reports kept — and the needs figures of the past months kept, so that a
+    community's ledger shows them computed; a second run changes nothing."""
+    code = "organisation-needs-monthly"
+    ReportTemplate.objects.filter(code=code).delete()
+    snapshots.drop_since(dt.date.min)
+    others = dict(ReportTemplate.objects.values_list("code", "pk"))
+    assert others and demo.missing()
+
+    call_command("demo", "--if-empty", stdout=io.StringIO())
+
+    assert not demo.missing()
+    template = ReportTemplate.objects.get(code=code)
+    assert dict(ReportTemplate.objects.exclude(code=code).values_list("code", "pk")) == others
+    spec = next(t for t in catalogue.TEMPLATES if t.code == code)
+    assert list(template.columns.values_list("indicator__code", "heading")) == spec.columns
+    assert template.owner.name == "区委组织部" and template.layout["header"]
+    month = Period.containing(timezone.localdate().replace(day=1) - dt.timedelta(days=1), "month")
+    wanted = Indicator.objects.filter(derivation__in=indicators.KEYS)
+    grids = Grid.objects.valid_on(month.last_day).count()
+    kept = DerivedSnapshot.objects.filter(
+        indicator__in=wanted, period_type="month", period_start=month.start
+    )
+    assert kept.count() == len(indicators.KEYS) * grids
+
+    # The community with the most needs last month: its ledger shows the form's figures.
+    in_month = Q(raised_at__date__gte=month.start, raised_at__date__lte=month.last_day)
+    community = Region.objects.get(
+        pk=Need.objects.filter(in_month)
+        .values("community")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+        .values_list("community", flat=True)[0]
+    )
+    shown = {i.code: value for i, value in sheet(community, month)["derived"]}
+    raised = Need.objects.filter(in_month, community=community).exclude(status=NeedStatus.MERGED)
+    assert shown["NEEDS_RAISED"] == raised.count() > 0
+    dispatches = Dispatch.objects.filter(
+        need__community=community,
+        dispatched_at__date__gte=month.start,
+        dispatched_at__date__lte=month.last_day,
+    )
+    assert shown["NEEDS_DISPATCHED"] == dispatches.count()
+    assert set(spec_code for spec_code, _ in spec.columns) <= set(shown)
+
+    before = (template.pk, kept.count())
+    call_command("demo", "--if-empty", stdout=io.StringIO())
+    assert (ReportTemplate.objects.get(code=code).pk, kept.count()) == before

@@ -6,10 +6,12 @@ community's 平均办结天数 weighted by the needs fulfilled in each grid."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -195,6 +197,10 @@ def test_indicators_are_created_with_the_forms_words(db):
     assert rows["needs_fulfilled"].name == "完成微心愿数"
     assert rows["needs_raised"].name == "收集需求（微心愿）数"
     assert "双报到党员数" in rows["party_registered"].aliases
+    # Named for what they count (review F7): units of both kinds; dispatches, not needs.
+    assert rows["provider_units"].name == "驻区及共建单位数"
+    assert "结对共建单位数" not in rows["provider_units"].aliases
+    assert rows["needs_dispatched"].name == "派单次数"
     assert rows["party_registered"].time_aggregation == "latest"  # a stock
     assert rows["party_services"].time_aggregation == "sum"  # a flow
     days = rows["need_days"]
@@ -215,7 +221,7 @@ def test_the_organisation_form_is_computed(loop):
     assert headings[:6] == [
         "收集群众微心愿数",
         "纳入需求清单数",
-        "社区派单数",
+        "社区派单次数",
         "完成微心愿数",
         "超期未办结数",
         "平均办结天数",
@@ -224,14 +230,14 @@ def test_the_organisation_form_is_computed(loop):
     c11 = rows[loop.tree.communities[(1, 1)].code]
     assert c11["收集群众微心愿数"] == 5
     assert c11["纳入需求清单数"] == 4
-    assert c11["社区派单数"] == 3
+    assert c11["社区派单次数"] == 3
     assert c11["完成微心愿数"] == 4
     assert c11["超期未办结数"] == 1
     assert c11["到社区报到党员数"] == 1
     assert c11["报到党员服务次数"] == 2
     assert c11["党员服务时长（小时）"] == 3.5
     assert c11["志愿服务次数"] == 1
-    assert c11["共建单位数"] == 0
+    assert c11["驻区及共建单位数"] == 0
     # Weighted by the needs fulfilled: (4 + 6 + 5 + 1) / 4, not the grids' (5 + 1) / 2.
     assert c11["平均办结天数"] == (4.0 if indicators.WEIGHTED else None)
     c12 = rows[loop.tree.communities[(1, 2)].code]
@@ -268,3 +274,56 @@ def test_the_figures_service_agrees_with_the_indicators(loop):
         community, period.start, period.end - dt.timedelta(days=1), people=False
     )
     assert hidden["party_members"]["records"][0]["name"] is None
+
+
+def test_an_older_database_gets_the_new_words(tree):
+    """needs 0006: sync_derived leaves existing rows alone, so the rows and the 组织部 form
+    made with the old words are renamed; a name the district chose stays."""
+    rename = importlib.import_module("needs.migrations.0006_figure_names").rename
+    install_catalogue(tree.district)
+    Indicator.objects.filter(derivation="provider_units").update(
+        name="共建单位数", aliases=["驻区共建单位数", "结对共建单位数", "共驻共建单位数"]
+    )
+    Indicator.objects.filter(derivation="needs_dispatched").update(name="本月派单")
+    template = ReportTemplate.objects.get(code="organisation-needs-monthly")
+    template.columns.filter(heading="社区派单次数").update(heading="社区派单数")
+    template.columns.filter(heading="驻区及共建单位数").update(heading="共建单位数")
+    for cell in template.layout["header"]:
+        cell["text"] = {
+            "社区派单次数": "社区派单数（次）",
+            "驻区及共建单位数（个）": "共建单位数（个）",
+        }.get(cell["text"], cell["text"])
+    template.save(update_fields=["layout"])
+
+    rename(django_apps, None)
+
+    units = Indicator.objects.get(derivation="provider_units")
+    assert units.name == "驻区及共建单位数"
+    assert units.aliases == ["驻区共建单位数", "共驻共建单位数", "驻区单位及共建单位数"]
+    assert Indicator.objects.get(derivation="needs_dispatched").name == "本月派单"
+    template.refresh_from_db()
+    headings = list(template.columns.order_by("order").values_list("heading", flat=True))
+    assert "社区派单次数" in headings and "驻区及共建单位数" in headings
+    texts = {cell["text"] for cell in template.layout["header"]}
+    assert {"社区派单次数", "驻区及共建单位数（个）"} <= texts
+    assert not {"社区派单数（次）", "共建单位数（个）"} & texts
+
+
+def test_the_figures_see_an_edited_kind_at_once(loop):
+    """The kinds list is cached between figures requests; saving a kind drops it."""
+    community = loop.tree.communities[(1, 1)]
+    period = loop.period
+    end = period.end - dt.timedelta(days=1)
+
+    def name_of(code):
+        by_kind = figures.for_region(community, period.start, end)["by_kind"]
+        return next(k["name"] for k in by_kind if k["code"] == code)
+
+    assert name_of("elderly") == ServiceKind.objects.get(code="elderly").name
+    kind = ServiceKind.objects.get(code="elderly")
+    kind.name = "助老助餐服务"
+    kind.save()
+    assert name_of("elderly") == "助老助餐服务"
+    with CaptureQueriesContext(connection) as queries:
+        figures.for_region(community, period.start, end)
+    assert not any("needs_servicekind" in q["sql"] for q in queries.captured_queries)

@@ -24,7 +24,7 @@ from needs.api.serializers_dispatches import (
     DispatchVersionSerializer,
     OwnProviderSerializer,
 )
-from needs.models import Dispatch, NeedPhoto, Provider
+from needs.models import Dispatch, Need, NeedPhoto, Provider
 from needs.services import dispatch
 from needs.services.errors import Stale
 
@@ -68,18 +68,21 @@ class DispatchViewSet(
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):
+        dispatches = Dispatch.objects.visible_to(self.request.user)
+        if getattr(self.request.user, "role", "") == Role.PROVIDER:
+            # The same rows, said so that PostgreSQL starts from the provider's index instead
+            # of testing every dispatch, newest first (140 ms → a few on the small demo).
+            own = Provider.objects.filter(users=self.request.user).values("pk")
+            dispatches = dispatches.filter(provider__in=own)
         return (
-            Dispatch.objects.visible_to(self.request.user)
-            .select_related(
-                "need__kind",
-                "need__grid",
-                "need__community",
-                "provider",
-                "dispatched_by",
-                "accepted_by",
-                "reported_by",
+            # The needs in a query of their own: joined here, the statement has more joins
+            # than PostgreSQL reorders (join_collapse_limit) and it hashed every dispatch and
+            # need before the provider's filter (140 ms for 8 rows on the small demo).
+            dispatches.select_related("provider", "dispatched_by", "accepted_by", "reported_by")
+            .prefetch_related(
+                Prefetch("need", Need.objects.select_related("kind", "grid", "community")),
+                Prefetch("photos", NeedPhoto.objects.order_by("at", "id")),
             )
-            .prefetch_related(Prefetch("photos", NeedPhoto.objects.order_by("at", "id")))
             .order_by("-dispatched_at", "-id")
         )
 

@@ -44,7 +44,7 @@ from needs.models import (
     ServiceKind,
     ServiceOffer,
 )
-from needs.services import demo_timeline
+from needs.services import demo_reports, demo_timeline
 from needs.services.demo_words import (
     CO_BUILDING_NAMES,
     KINDS_OFFERED,
@@ -75,6 +75,8 @@ class NeedsDemoResult:
     needs: int
     dispatches: int
     events: int
+    forms_installed: int = 0
+    figures_kept: int = 0
 
 
 @dataclass
@@ -94,9 +96,13 @@ def households_of(scale) -> int:
 
 
 def missing() -> bool:
-    """The demo district is there but has no needs or providers yet (an app added after the
-    demo was built): `demo --if-empty` then builds this part (NeedsConfig.demo_missing)."""
-    return grids_demo.exists() and not (Need.objects.exists() or Provider.objects.exists())
+    """The demo district lacks its needs month (an app added after the demo was built) or
+    their 一表通 part (demo_reports): `demo --if-empty` then builds what is missing."""
+    return grids_demo.exists() and (not _month_built() or demo_reports.missing())
+
+
+def _month_built() -> bool:
+    return Need.objects.exists() or Provider.objects.exists()
 
 
 def _span(rng: random.Random, bounds: tuple[int, int], factor: float, least: int = 1) -> int:
@@ -154,8 +160,14 @@ def _units() -> dict[int, list[Unit]]:
     return units
 
 
-def build(scale="small", progress=None, now: dt.datetime | None = None) -> NeedsDemoResult:
+def build(
+    scale="small", progress=None, now: dt.datetime | None = None
+) -> NeedsDemoResult | demo_reports.NeedsReportsResult:
+    """The month of needs and services, once: a district that has needs or providers keeps
+    them and only gets what its 一表通 lacks (demo_reports.bring_up_to_date)."""
     now = now or timezone.now()
+    if _month_built():
+        return demo_reports.bring_up_to_date(timezone.localdate(now))
     rng = random.Random(SEED)
     factor = min(1.0, households_of(scale) / SMALL)
     kinds = {k.code: k for k in ServiceKind.objects.filter(active=True)}
@@ -211,12 +223,16 @@ def build(scale="small", progress=None, now: dt.datetime | None = None) -> Needs
     from reports.services import snapshots
 
     snapshots.drop_since(timezone.localdate(now) - dt.timedelta(days=DAYS + 1))
+    # The 组织部 form shows the past months' needs figures: kept now, not on the first read.
+    reports = demo_reports.bring_up_to_date(timezone.localdate(now))
     return NeedsDemoResult(
         providers=services.providers,
         offers=services.offers,
         needs=written.needs,
         dispatches=written.dispatches,
         events=written.events,
+        forms_installed=reports.forms_installed,
+        figures_kept=reports.figures_kept,
     )
 
 

@@ -7,8 +7,17 @@ Flows are counted by their own time as in needs/indicators.py (the same definiti
 figures and 一表通 agree): raised by raised_at (merged duplicates left out of `raised` and
 counted in `merged`), accepted/declined/merged by reviewed_at, dispatched by the dispatch's
 time, done by confirmed_at, overdue by due_at. Needs are placed by their (denormalised)
-community, providers by the community they registered with. A fixed handful of queries
-whatever the region: each figure is one GROUP BY.
+community, providers by the community they registered with. 办结 is confirmed done: days to
+fulfil run from raised_at to confirmed_at.
+
+Two figures about dispatching, named apart: `dispatched` is 已派单需求数 (needs with a
+dispatch sent in the span, each once) and `dispatches` is 派单次数 (dispatches sent, a need
+dispatched again counted again: 一表通's NEEDS_DISPATCHED); `declined_by_providers` counts
+the dispatches sent in the span that the provider declined (退单), whenever it did.
+
+At most 8 statements whatever the region (a street's: 7), each a GROUP BY: the needs' counts
+per kind and child area in one (totals and both lists are its sums), the median in another;
+the service kinds come from the cache.
 """
 
 from __future__ import annotations
@@ -16,9 +25,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.cache import cache
 from django.db.models import (
     Aggregate,
-    Avg,
     Count,
     F,
     FloatField,
@@ -27,6 +36,7 @@ from django.db.models import (
     Q,
     Sum,
 )
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from grids import scoping
@@ -45,6 +55,9 @@ from needs.models import (
 
 SERVED = (DispatchStatus.REPORTED, DispatchStatus.CONFIRMED)
 PARTY_RECORDS = 20  # the party members listed, most hours first
+COUNTED = ("raised", "accepted", "declined", "merged", "done", "overdue", "open_now", "rated")
+KINDS_KEY = "needs:figures:kinds"
+KINDS_SECONDS = 3600  # a bound only: a save or delete of a kind drops the list at once
 _CHILD = {"district": "community__parent", "street": "community", "community": "grid"}
 
 
@@ -64,12 +77,44 @@ def _seconds(later: str, earlier: str) -> Func:
     )
 
 
-def _community_q(region: Region, prefix: str = "") -> Q:
-    """Rows whose community (FK `prefix + "community"`) lies in `region`: an IN over the
-    region's communities, which PostgreSQL turns into one hash of a few hundred ids instead
-    of joining the tree to every row."""
-    communities = Region.objects.filter(scoping.region_under_q(region), level="community")
-    return Q(**{f"{prefix}community__in": communities.values("pk")})
+def _communities(region: Region) -> list[tuple]:
+    """The region's communities (pk, parent, code, name, valid from, valid to), read once per
+    call: every statement then has a plain IN over a few hundred ids (one hash in
+    PostgreSQL, nothing of the tree joined to the rows, no subquery to build again in each
+    of them), and a street's areas (its communities) need no statement of their own."""
+    return list(
+        Region.objects.filter(scoping.region_under_q(region), level="community").values_list(
+            "pk", "parent_id", "code", "name", "valid_from", "valid_to"
+        )
+    )
+
+
+def _community_q(communities: list[int], prefix: str = "") -> Q:
+    return Q(**{f"{prefix}community__in": communities})
+
+
+def _kinds() -> list[tuple[int, str, str, bool]]:
+    """The service kinds (pk, code, name, active) in order: a small catalogue read on every
+    figures request, kept in the cache until a kind is saved or deleted (forget_kinds)."""
+    kinds = cache.get(KINDS_KEY)
+    if kinds is None:
+        kinds = list(
+            ServiceKind.objects.order_by("order", "code").values_list(
+                "pk", "code", "name", "active"
+            )
+        )
+        cache.set(KINDS_KEY, kinds, KINDS_SECONDS)
+    return kinds
+
+
+def forget_kinds(**kwargs) -> None:
+    cache.delete(KINDS_KEY)
+
+
+# Connected on import: needs.indicators (imported by NeedsConfig.ready in every process)
+# imports this module, so an edit of the catalogue anywhere drops the cached list.
+post_save.connect(forget_kinds, sender=ServiceKind, dispatch_uid="needs_figures_kinds_saved")
+post_delete.connect(forget_kinds, sender=ServiceKind, dispatch_uid="needs_figures_kinds_deleted")
 
 
 def _between(name: str, start: dt.datetime, end: dt.datetime) -> Q:
@@ -92,28 +137,11 @@ def for_region(region: Region, start: dt.date, end: dt.date, *, people: bool = T
     personal data); without it the records are counted, not named."""
     since = timezone.make_aware(dt.datetime.combine(start, dt.time()))
     until = timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time()))
-    needs = Need.objects.filter(_community_q(region))
-    raised = _between("raised_at", since, until)
-    reviewed = _between("reviewed_at", since, until)
-    done = Q(status=NeedStatus.DONE) & _between("confirmed_at", since, until)
-    totals = needs.aggregate(
-        raised=Count("pk", filter=raised & ~Q(status=NeedStatus.MERGED)),
-        accepted=Count(
-            "pk",
-            filter=reviewed
-            & ~Q(status__in=(NeedStatus.SUBMITTED, NeedStatus.DECLINED, NeedStatus.MERGED)),
-        ),
-        declined=Count("pk", filter=reviewed & Q(status=NeedStatus.DECLINED)),
-        merged=Count("pk", filter=reviewed & Q(status=NeedStatus.MERGED)),
-        done=Count("pk", filter=done),
-        overdue=Count("pk", filter=Q(overdue=True) & _between("due_at", since, until)),
-        open_now=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
-        mean_s=Avg(_seconds("confirmed_at", "raised_at"), filter=done),
-        median_s=Median(_seconds("confirmed_at", "raised_at"), filter=done),
-        sat_mean=Avg("satisfaction", filter=done & Q(satisfaction__isnull=False)),
-        rated=Count("pk", filter=done & Q(satisfaction__isnull=False)),
-    )
-    dispatches = Dispatch.objects.filter(_community_q(region, "need__")).filter(
+    rows = _communities(region)
+    communities = [row[0] for row in rows]
+    needs = Need.objects.filter(_community_q(communities))
+    grouped, totals = _needs_figures(region, needs, since, until)
+    dispatches = Dispatch.objects.filter(_community_q(communities, "need__")).filter(
         _between("dispatched_at", since, until)
     )
     sent = dispatches.aggregate(
@@ -121,7 +149,7 @@ def for_region(region: Region, start: dt.date, end: dt.date, *, people: bool = T
         dispatches=Count("pk"),
         declined=Count("pk", filter=Q(status=DispatchStatus.DECLINED)),
     )
-    providers = _providers(region, since, until)
+    providers = _providers(communities, since, until)
     return {
         "region": {
             "id": region.pk,
@@ -145,57 +173,95 @@ def for_region(region: Region, start: dt.date, end: dt.date, *, people: bool = T
         },
         "days_to_fulfil": {"mean": _days(totals["mean_s"]), "median": _days(totals["median_s"])},
         "satisfaction": {"mean": _round(totals["sat_mean"]), "rated": totals["rated"]},
-        "by_kind": _by_kind(needs, raised, done),
-        "by_area": _by_area(region, needs, raised, done, since, until),
+        "by_kind": _by_kind(grouped),
+        "by_area": _by_area(region, rows, grouped, until),
         "providers": providers,
-        "party_members": _party_members(region, since, until, people, providers),
+        "party_members": _party_members(communities, since, until, people, providers),
     }
 
 
-def _by_kind(needs, raised, done) -> list[dict]:
-    rows = (
+def _needs_figures(region, needs, since, until) -> tuple[list[dict], dict]:
+    """The needs' counts per kind and child area in one statement (a few hundred rows at
+    most), summed here into the totals and the by-kind and by-area lists — every count and
+    sum adds up across the groups — and the median, which does not, in a second one."""
+    raised = _between("raised_at", since, until)
+    reviewed = _between("reviewed_at", since, until)
+    done = Q(status=NeedStatus.DONE) & _between("confirmed_at", since, until)
+    rated = done & Q(satisfaction__isnull=False)
+    took = _seconds("confirmed_at", "raised_at")
+    grouped = list(
         needs.order_by()
-        .values("kind_id")
+        .values("kind_id", _CHILD[region.level])
         .annotate(
             raised=Count("pk", filter=raised & ~Q(status=NeedStatus.MERGED)),
-            done=Count("pk", filter=done),
-        )
-    )
-    counts = {r["kind_id"]: r for r in rows}
-    return [
-        {
-            "code": k.code,
-            "name": k.name,
-            "raised": counts.get(k.pk, {}).get("raised", 0),
-            "done": counts.get(k.pk, {}).get("done", 0),
-        }
-        for k in ServiceKind.objects.order_by("order", "code")
-        if k.active or k.pk in counts
-    ]
-
-
-def _by_area(region, needs, raised, done, since, until) -> list[dict]:
-    """Per child area of `region` valid on the span's last day (grids of a community)."""
-    key = _CHILD[region.level]
-    rows = (
-        needs.order_by()
-        .values(key)
-        .annotate(
-            raised=Count("pk", filter=raised & ~Q(status=NeedStatus.MERGED)),
+            accepted=Count(
+                "pk",
+                filter=reviewed
+                & ~Q(status__in=(NeedStatus.SUBMITTED, NeedStatus.DECLINED, NeedStatus.MERGED)),
+            ),
+            declined=Count("pk", filter=reviewed & Q(status=NeedStatus.DECLINED)),
+            merged=Count("pk", filter=reviewed & Q(status=NeedStatus.MERGED)),
             done=Count("pk", filter=done),
             overdue=Count("pk", filter=Q(overdue=True) & _between("due_at", since, until)),
             open_now=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+            took_s=Sum(took, filter=done),
+            sat_sum=Sum("satisfaction", filter=rated),
+            rated=Count("pk", filter=rated),
         )
     )
-    counts = {r[key]: r for r in rows}
+    totals = {key: sum(row[key] for row in grouped) for key in COUNTED}
+    took_s = sum(row["took_s"] or 0 for row in grouped)
+    sat_sum = sum(row["sat_sum"] or 0 for row in grouped)
+    totals["mean_s"] = took_s / totals["done"] if totals["done"] else None
+    totals["sat_mean"] = Decimal(sat_sum) / totals["rated"] if totals["rated"] else None
+    totals["median_s"] = (
+        needs.filter(done).aggregate(median_s=Median(took))["median_s"] if totals["done"] else None
+    )
+    return grouped, totals
+
+
+def _sum_by(grouped: list[dict], key: str, fields: tuple[str, ...]) -> dict:
+    sums: dict = {}
+    for row in grouped:
+        into = sums.setdefault(row[key], dict.fromkeys(fields, 0))
+        for field in fields:
+            into[field] += row[field]
+    return sums
+
+
+def _by_kind(grouped: list[dict]) -> list[dict]:
+    counts = _sum_by(grouped, "kind_id", ("raised", "done"))
+    return [
+        {
+            "code": code,
+            "name": name,
+            "raised": counts.get(pk, {}).get("raised", 0),
+            "done": counts.get(pk, {}).get("done", 0),
+        }
+        for pk, code, name, active in _kinds()
+        if active or pk in counts
+    ]
+
+
+def _by_area(region, communities, grouped, until) -> list[dict]:
+    """Per child area of `region` valid on the span's last day (grids of a community; a
+    street's from its `communities` rows)."""
+    empty = {"raised": 0, "done": 0, "overdue": 0, "open_now": 0}
+    counts = _sum_by(grouped, _CHILD[region.level], tuple(empty))
     on = (until - dt.timedelta(days=1)).date()
     if region.level == "community":
         areas = Grid.objects.valid_on(on).filter(community=region).values_list("pk", "code", "name")
         level = "grid"
+    elif region.level == "street":
+        areas = [
+            (pk, code, name)
+            for pk, parent, code, name, valid_from, valid_to in communities
+            if parent == region.pk and valid_from <= on and (valid_to is None or valid_to > on)
+        ]
+        level = "community"
     else:
         areas = Region.objects.valid_on(on).filter(parent=region).values_list("pk", "code", "name")
-        level = "street" if region.level == "district" else "community"
-    empty = {"raised": 0, "done": 0, "overdue": 0, "open_now": 0}
+        level = "street"
     return [
         {
             "id": pk,
@@ -204,15 +270,16 @@ def _by_area(region, needs, raised, done, since, until) -> list[dict]:
             "level": level,
             **{k: counts.get(pk, empty)[k] for k in empty},
         }
-        for pk, code, name in areas.order_by("code")
+        for pk, code, name in sorted(areas, key=lambda area: area[1])
     ]
 
 
-def _providers(region, since, until) -> list[dict]:
+def _providers(communities, since, until) -> list[dict]:
     """Per kind of provider: confirmed on the span's last day, services reported in the span
-    and their hours."""
+    and their hours. (Two statements: one joining every provider to its served dispatches
+    reads all the dispatches, where this one reads those of the span by their index.)"""
     registered = dict(
-        Provider.objects.filter(_community_q(region))
+        Provider.objects.filter(_community_q(communities))
         .filter(status=ProviderStatus.CONFIRMED, confirmed_at__lt=until)
         .order_by()
         .values("kind")
@@ -221,7 +288,7 @@ def _providers(region, since, until) -> list[dict]:
     )
     served = {
         r["provider__kind"]: r
-        for r in Dispatch.objects.filter(_community_q(region, "provider__"))
+        for r in Dispatch.objects.filter(_community_q(communities, "provider__"))
         .filter(status__in=SERVED)
         .filter(_between("reported_at", since, until))
         .order_by()
@@ -241,12 +308,12 @@ def _providers(region, since, until) -> list[dict]:
     ]
 
 
-def _party_members(region, since, until, people: bool, providers: list[dict]) -> dict:
+def _party_members(communities, since, until, people: bool, providers: list[dict]) -> dict:
     """Party members' records (党员服务记录): services and hours in the span, most hours
     first; names only when `people`. How many served is the providers' figure (the party
     members with a service), not another count."""
     rows = (
-        Provider.objects.filter(_community_q(region), kind=ProviderKind.PARTY_MEMBER)
+        Provider.objects.filter(_community_q(communities), kind=ProviderKind.PARTY_MEMBER)
         .filter(
             dispatches__status__in=SERVED,
             dispatches__reported_at__gte=since,

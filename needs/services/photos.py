@@ -40,7 +40,8 @@ def clean(photo) -> CleanPhoto:
     if fmt == "JPEG" and image.mode not in ("RGB", "L"):
         image = image.convert("RGB")
     elif fmt == "WEBP" and image.mode not in ("RGB", "RGBA"):
-        image = image.convert("RGBA" if "A" in image.mode or "transparency" in image.info else "RGB")
+        clear = "A" in image.mode or "transparency" in image.info
+        image = image.convert("RGBA" if clear else "RGB")
     buffer = io.BytesIO()
     # No exif=, no pnginfo=: nothing but the pixels (and the colour profile, which names no one).
     icc = image.info.get("icc_profile")

@@ -12,7 +12,7 @@ const T = {
   failed: gettext("The request failed"),
   accept: gettext("Accepted: the need waits for dispatch."),
   merge: gettext("Merged."),
-  decline: gettext("Declined; the raiser is told."),
+  decline: config.raiser_told ? gettext("Declined; the raiser is told.") : gettext("Declined."),
   dispatch: gettext("Dispatched; the provider has been told."),
   withdraw: gettext("Dispatch withdrawn."),
   report: gettext("Service report recorded."),

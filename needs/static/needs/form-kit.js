@@ -1,6 +1,8 @@
 // What the needs app's phone forms share (#20): "use my location" into hidden lon/lat, a photo
 // count check before sending, and one press per submit. Every form works without this module
 // (plain posts); a browser without modules or geolocation simply never runs it.
+import { shrinkPhoto } from "../gridline/photo-shrink.js";
+
 const _ = (s) => (typeof globalThis.gettext === "function" ? globalThis.gettext(s) : s);
 const fill = (text, values) => (typeof globalThis.interpolate === "function" ? globalThis.interpolate(text, values, true) : text);
 
@@ -54,6 +56,7 @@ export function photoCount(form) {
     input.classList.add("nf-file-hidden");
     input.after(pick);
   }
+  let working = null;
   const show = () => {
     const n = input.files ? input.files.length : 0;
     const over = n > max;
@@ -63,8 +66,39 @@ export function photoCount(form) {
     }
     return !over;
   };
-  input.addEventListener("change", show);
-  return show;
+  input.addEventListener("change", () => {
+    if (!show()) return;
+    working = shrinkChosen(input, line).finally(() => {
+      working = null;
+      show();
+    });
+  });
+  // Sending while the photos are still being made small would post the camera files.
+  return () => !working && show();
+}
+
+// The chosen photos, made small on the phone (≤1600 px, JPEG 0.8, which also drops their
+// EXIF: the GPS of the resident's home) and put back into the same <input>, so the plain form
+// post sends them. A file the phone cannot decode is left as chosen (the server says why);
+// a browser without DataTransfer sends the originals (the server re-encodes them anyway).
+async function shrinkChosen(input, line) {
+  const files = [...(input.files || [])];
+  if (!files.length || typeof DataTransfer !== "function") return;
+  const submit = input.form && input.form.querySelector("button[type=submit]");
+  if (submit) submit.disabled = true;
+  if (line) line.textContent = _("Preparing photos…");
+  const ready = new DataTransfer();
+  for (const file of files) {
+    try {
+      const small = await shrinkPhoto(file);
+      ready.items.add(small instanceof File ? small : file);
+    } catch {
+      ready.items.add(file);
+    }
+  }
+  input.files = ready.files;
+  input.dataset.ready = String(ready.files.length); // the photos are ready to send
+  if (submit) submit.disabled = false;
 }
 
 // One press: the button stays disabled while the page goes (a second tap on a slow network

@@ -77,7 +77,7 @@ function row(app, n, names) {
       state ? app.ui.stateBadge(state) : null));
 }
 
-async function renderList(el, params, app) {
+async function drawList(el, app) {
   const { h } = app.ui;
   const all = await app.store.all("needs");
   const names = await kindNames(app);
@@ -99,6 +99,19 @@ async function renderList(el, params, app) {
     ...section(T.closed, closed, "closed"));
   if (!all.length) body.append(app.ui.empty(T.none));
   el.replaceChildren(body);
+}
+
+// The list as the store has it now, drawn again when the outbox settles an item (a sent need
+// leaves 已在手机登记 for the grid's list; a confirmed one moves to closed) or a sync lands.
+async function renderList(el, params, app) {
+  await drawList(el, app);
+  const redraw = () => { drawList(el, app).catch((error) => console.info(`needs list: ${error.message}`)); };
+  app.addEventListener("outbox", redraw);
+  app.addEventListener("synced", redraw);
+  return () => {
+    app.removeEventListener("outbox", redraw);
+    app.removeEventListener("synced", redraw);
+  };
 }
 
 function photoStrip(app, photos) {
