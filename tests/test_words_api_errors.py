@@ -107,3 +107,29 @@ def test_a_period_that_is_no_period_is_refused_in_chinese(users, api, tree):
     (error,) = errors_of(response)
     assert error["field"] == "period"
     assert error["message"].startswith("“2026-13”不是周期：请写作 2026-10（月）")
+
+
+def test_a_point_gdal_cannot_read_is_refused_in_chinese(users, api, tree):
+    # NaN coordinates made GDAL answer "Invalid geometry pointer returned from
+    # OGR_G_CreateGeometryFromJson", which the serializer passed on as the message.
+    body = {
+        "title": "井盖缺失",
+        "location": {"type": "Point", "coordinates": ["NaN", "NaN"]},
+    }
+    response = api(users.worker).post("/api/incidents/", body, format="json")
+    errors = errors_of(response)
+    (location,) = [e for e in errors if e.get("field") == "location"]
+    assert location["message"] == "GeoJSON 点"
+    assert_chinese(location["message"])
+
+
+def test_a_photo_pillow_cannot_read_is_refused_in_chinese_without_its_reason():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from incidents.services.reporting import check_photos
+
+    with translation.override("zh-hans"), pytest.raises(ProblemsError) as refused:
+        check_photos([SimpleUploadedFile("a.jpg", b"not a picture", "image/jpeg")])
+    (problem,) = refused.value.problems
+    assert problem.code == "not_an_image"
+    assert problem.message == "a.jpg：无法读取的图片（请用 JPEG、PNG 或 WebP）"

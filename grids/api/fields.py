@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework_gis.fields import GeometryField
@@ -25,7 +26,12 @@ class PointField(GeometryField):
         return {"type": "Point", "coordinates": [round(value.x, 7), round(value.y, 7)]}
 
     def to_internal_value(self, value):
-        geometry = super().to_internal_value(value)
+        try:
+            geometry = super().to_internal_value(value)
+        except DjangoValidationError:
+            # rest_framework_gis passes GDAL's own English text on ("Invalid geometry pointer
+            # returned from OGR_G_CreateGeometryFromJson" for NaN coordinates): ours instead.
+            raise serializers.ValidationError(_("a GeoJSON point"), code="invalid") from None
         if geometry.geom_type != "Point":
             raise serializers.ValidationError(_("a GeoJSON point"), code="not_a_point")
         # Every point the platform accepts is finite, in degrees and in range (one rule,

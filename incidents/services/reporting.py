@@ -4,6 +4,7 @@ confirm the grid when the point lies near another grid's edge."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import struct
 import uuid
 import warnings
@@ -34,6 +35,8 @@ from incidents.models import (
 )
 from incidents.models import Level as Holder
 from incidents.services import live
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -139,10 +142,12 @@ def check_photos(files, field_name: str = "photos") -> list[CheckedPhoto]:
             problems.append(_too_many_pixels(name, None, field_name, i + 1))
             continue
         except BROKEN_IMAGE as error:
+            # Pillow's reason is English and names Python objects: logged for us, not shown.
+            log.info("photo %s refused: %s", name, error)
             problems.append(
                 Problem(
                     "not_an_image",
-                    _("%(name)s: not an image (%(reason)s)") % {"name": name, "reason": error},
+                    _("%(name)s: not a readable image (JPEG, PNG or WebP)") % {"name": name},
                     field=field_name,
                     row=i + 1,
                 )
