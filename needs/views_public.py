@@ -12,7 +12,6 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib.gis.geos import Point
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -20,8 +19,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from needs.models import NeedSource, ProviderKind, ServiceKind, Urgency
-from needs.services import intake, providers, public
+from needs.models import ProviderKind, ServiceKind, Urgency
+from needs.services import public, public_posts
 from needs.services.errors import Refused
 
 PHOTO_TYPES = "image/jpeg,image/png,image/webp"
@@ -178,9 +177,16 @@ def _point(data: dict) -> Point | None:
     return Point(data["lon"], data["lat"], srid=4326)
 
 
-def _refusal(form: forms.Form, error: Refused) -> None:
+def _refused(request, template: str, grid, form: forms.Form, error: Exception):
+    """The form again with why: 429 and Retry-After for the rate, 400 for a refusal."""
+    if isinstance(error, public.RateLimited):
+        form.add_error(None, error.message)
+        response = _page(request, template, grid, form, status=429, rate_limited=True)
+        response["Retry-After"] = str(error.retry_after)
+        return response
     field = error.field if error.field in form.fields else None
     form.add_error(field, str(error.message))
+    return _page(request, template, grid, form, status=400)
 
 
 def _page(request, template: str, grid, form, *, status: int = 200, **extra):
@@ -222,21 +228,10 @@ def need_form(request, key: str):
     data["kind"] = data["kind"].code
     data["location"] = _point(data)
     data.pop("lon"), data.pop("lat")
-    submitter = public.submitter_key(request)
     try:
-        with transaction.atomic():
-            public.check_rate(submitter, "need")
-            need = intake.raise_need(
-                None, data, photos, source=NeedSource.PUBLIC, grid=grid, submitter=submitter
-            )
-    except public.RateLimited as limited:
-        form.add_error(None, limited.message)
-        response = _page(request, template, grid, form, status=429, rate_limited=True)
-        response["Retry-After"] = str(limited.retry_after)
-        return response
-    except Refused as error:
-        _refusal(form, error)
-        return _page(request, template, grid, form, status=400)
+        need = public_posts.raise_public_need(public.submitter_key(request), data, photos, grid)
+    except (public.RateLimited, Refused) as error:
+        return _refused(request, template, grid, form, error)
     return _page(request, template, grid, None, number=need.number)
 
 
@@ -260,18 +255,8 @@ def join_form(request, key: str):
     data["offers"] = [{"kind": k.code, "availability": availability} for k in data["offers"]]
     data["location"] = _point(data)
     data.pop("lon"), data.pop("lat"), data.pop("password_again")
-    data["community"] = grid.community
-    submitter = public.submitter_key(request)
     try:
-        with transaction.atomic():
-            public.check_rate(submitter, "registration")
-            provider = providers.register(data, submitter=submitter)
-    except public.RateLimited as limited:
-        form.add_error(None, limited.message)
-        response = _page(request, template, grid, form, status=429, rate_limited=True)
-        response["Retry-After"] = str(limited.retry_after)
-        return response
-    except Refused as error:
-        _refusal(form, error)
-        return _page(request, template, grid, form, status=400)
+        provider = public_posts.register_public(public.submitter_key(request), data, grid)
+    except (public.RateLimited, Refused) as error:
+        return _refused(request, template, grid, form, error)
     return _page(request, template, grid, None, provider=provider, phone=data["phone"])

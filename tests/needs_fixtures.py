@@ -2,7 +2,8 @@
 service kinds (a transactional test's flush empties what the migration seeded), a confirmed
 volunteer serving community 500118001001 with one elderly-care offer and its account, and a
 `raise_need` helper. A plugin of conftest (pytest_plugins); test modules import only the plain
-helpers (add_provider, centre_of, photo, refused)."""
+helpers (add_provider, centre_of, need_in, photo, provider_in, refused,
+send_dispatch)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from PIL import Image
 from grids.models import Role
 from needs.catalogue import seed
 from needs.models import (
+    Need,
     NeedSource,
     Provider,
     ProviderKind,
@@ -27,13 +29,52 @@ from needs.models import (
 from needs.services import intake, review
 from needs.services.errors import Refused
 
-__all__ = ["add_provider", "centre_of", "photo", "refused"]
+__all__ = [
+    "add_provider",
+    "centre_of",
+    "need_in",
+    "photo",
+    "provider_in",
+    "refused",
+    "send_dispatch",
+]
 
 
 def centre_of(grid) -> Point:
     """A point surely inside the grid (conftest's helper, here for the modules that import
     this one's helpers)."""
     return grid.boundary_on().point_on_surface
+
+
+def need_in(grid, kind, **fields) -> Need:
+    """A need written straight to the table (no service steps), keyed to `grid`, its
+    community and a point inside it: for indicators and layers that count rows."""
+    return Need.objects.create(
+        kind=kind, grid=grid, community=grid.community, location=centre_of(grid), **fields
+    )
+
+
+def provider_in(grid, kind, name: str, **fields) -> Provider:
+    """A provider written straight to the table, living in `grid` (its community, a point
+    inside it), with no offers or account: for indicators and layers that count rows."""
+    return Provider.objects.create(
+        kind=kind,
+        name=name,
+        community=grid.community,
+        location=centre_of(grid),
+        grid=grid,
+        **fields,
+    )
+
+
+def send_dispatch(client, need, provider, version: int | None = None):
+    """派单 through the API: `client` dispatches `need` (at its version unless given) to
+    `provider`; the response as it came."""
+    return client.post(
+        f"/api/needs/{need.pk}/dispatch/",
+        {"provider": provider.pk, "version": need.version if version is None else version},
+        format="json",
+    )
 
 
 def photo(name="p.jpg") -> SimpleUploadedFile:

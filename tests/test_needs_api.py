@@ -16,7 +16,7 @@ from PIL import Image
 from grids.models import Role, User
 from needs.models import Dispatch, Need, NeedStatus, ProviderStatus, ServiceOffer
 from needs.services import intake
-from tests.needs_fixtures import add_provider, centre_of
+from tests.needs_fixtures import add_provider, centre_of, send_dispatch
 from tests.test_import_words import assert_chinese
 
 pytestmark = pytest.mark.django_db
@@ -186,11 +186,7 @@ def test_a_provider_declines_and_the_need_is_dispatched_again(
 ):
     community, provider = as_(people.community), as_(people.provider)
     offer = volunteer.offers.get()
-    need = community.post(
-        f"/api/needs/{accepted_need.pk}/dispatch/",
-        {"provider": volunteer.pk, "version": accepted_need.version},
-        format="json",
-    ).json()
+    need = send_dispatch(community, accepted_need, volunteer).json()
     row = need["dispatch"]
     missing = provider.post(
         f"/api/needs/dispatches/{row['id']}/decline/", {"version": row["version"]}, format="json"
@@ -229,11 +225,7 @@ def test_the_community_withdraws_a_dispatch_and_records_a_report(
     people, volunteer, accepted_need, as_
 ):
     community = as_(people.community)
-    need = community.post(
-        f"/api/needs/{accepted_need.pk}/dispatch/",
-        {"provider": volunteer.pk, "version": accepted_need.version},
-        format="json",
-    ).json()
+    need = send_dispatch(community, accepted_need, volunteer).json()
     row = need["dispatch"]
     reported = community.post(
         f"/api/needs/dispatches/{row['id']}/report/",
@@ -338,11 +330,7 @@ def test_a_stale_dispatch_step_is_409_with_the_current_dispatch(
     people, volunteer, accepted_need, as_
 ):
     community, provider = as_(people.community), as_(people.provider)
-    row = community.post(
-        f"/api/needs/{accepted_need.pk}/dispatch/",
-        {"provider": volunteer.pk, "version": accepted_need.version},
-        format="json",
-    ).json()["dispatch"]
+    row = send_dispatch(community, accepted_need, volunteer).json()["dispatch"]
     taken = provider.post(
         f"/api/needs/dispatches/{row['id']}/accept/", {"version": 1}, format="json"
     )
@@ -692,11 +680,7 @@ def test_a_neighbouring_communitys_provider_serving_this_one_is_dispatched_to(
     assert community.get(f"/api/needs/providers/{neighbour.pk}/").status_code == 404
     [row] = community.get(f"/api/needs/{accepted_need.pk}/candidates/").json()
     assert (row["provider"]["name"], row["eligible"]) == ("区职业教育中心党支部", True)
-    sent = community.post(
-        f"/api/needs/{accepted_need.pk}/dispatch/",
-        {"provider": neighbour.pk, "version": accepted_need.version},
-        format="json",
-    )
+    sent = send_dispatch(community, accepted_need, neighbour)
     assert sent.status_code == 200, sent.json()
     assert sent.json()["dispatch"]["provider"] == neighbour.pk
 
@@ -726,11 +710,7 @@ def test_a_provider_reads_neither_another_providers_steps_nor_its_account(
         name="冯玉涛",
     )
     community = as_(people.community)
-    row = community.post(
-        f"/api/needs/{accepted_need.pk}/dispatch/",
-        {"provider": first.pk, "version": accepted_need.version},
-        format="json",
-    ).json()["dispatch"]
+    row = send_dispatch(community, accepted_need, first).json()["dispatch"]
     declined = as_(phone_account).post(
         f"/api/needs/dispatches/{row['id']}/decline/",
         {"version": row["version"], "reason": "没时间"},
@@ -790,11 +770,7 @@ def test_the_provider_keeps_the_contact_a_week_after_the_need_is_done(
     people, volunteer, accepted_need, as_
 ):
     community, provider = as_(people.community), as_(people.provider)
-    row = community.post(
-        f"/api/needs/{accepted_need.pk}/dispatch/",
-        {"provider": volunteer.pk, "version": accepted_need.version},
-        format="json",
-    ).json()["dispatch"]
+    row = send_dispatch(community, accepted_need, volunteer).json()["dispatch"]
     taken = provider.post(
         f"/api/needs/dispatches/{row['id']}/accept/", {"version": 1}, format="json"
     ).json()

@@ -23,7 +23,6 @@ from needs.models import (
     Need,
     NeedSource,
     NeedStatus,
-    Provider,
     ProviderKind,
     ProviderStatus,
     ServiceKind,
@@ -34,7 +33,7 @@ from reports.models import Indicator, ReportTemplate
 from reports.periods import Period
 from reports.services.demo import install_catalogue
 from reports.services.generate import generate
-from tests.conftest import centre_of
+from tests.needs_fixtures import need_in, provider_in
 
 KEYS = [
     "needs_raised",
@@ -77,15 +76,8 @@ def loop(tree, users):
     kind = ServiceKind.objects.get(code="elderly")
 
     def provider(name, kind_, grid, status=ProviderStatus.CONFIRMED, confirmed=None):
-        return Provider.objects.create(
-            kind=kind_,
-            name=name,
-            community=grid.community,
-            location=centre_of(grid),
-            grid=grid,
-            status=status,
-            confirmed_at=confirmed if status == ProviderStatus.CONFIRMED else None,
-        )
+        confirmed_at = confirmed if status == ProviderStatus.CONFIRMED else None
+        return provider_in(grid, kind_, name, status=status, confirmed_at=confirmed_at)
 
     before = _at(d, -40)
     p1 = provider("党员甲", ProviderKind.PARTY_MEMBER, g111, confirmed=before)
@@ -96,14 +88,12 @@ def loop(tree, users):
     provider("区税务局", ProviderKind.CO_BUILDING, g221, confirmed=before)
 
     def need(grid, status, raised, **fields):
-        return Need.objects.create(
-            kind=kind,
+        return need_in(
+            grid,
+            kind,
             title="助餐",
             source=NeedSource.STAFF,
             status=status,
-            grid=grid,
-            community=grid.community,
-            location=centre_of(grid),
             raised_at=raised,
             **fields,
         )

@@ -17,15 +17,13 @@ from django.utils import timezone
 from grids.models import Role
 from maps import tiles
 from needs.models import (
-    Need,
     NeedSource,
     NeedStatus,
-    Provider,
     ProviderKind,
     ProviderStatus,
     ServiceKind,
 )
-from tests.conftest import centre_of
+from tests.needs_fixtures import need_in, provider_in
 from tests.test_tiles import features, get, tile_of
 
 DISTRICT_TILE = tile_of(105.95, 29.35, 10)
@@ -42,15 +40,8 @@ def needs(tree, users):
     kind = ServiceKind.objects.get(code="plumbing")
 
     def need(grid, status=NeedStatus.SUBMITTED, **fields):
-        return Need.objects.create(
-            kind=kind,
-            title="水管漏水",
-            source=NeedSource.GRID_WORKER,
-            status=status,
-            grid=grid,
-            community=grid.community,
-            location=centre_of(grid),
-            **fields,
+        return need_in(
+            grid, kind, title="水管漏水", source=NeedSource.GRID_WORKER, status=status, **fields
         )
 
     mine_grid, other_grid = tree.grids[(1, 1, 1)], tree.grids[(2, 2, 2)]
@@ -69,15 +60,8 @@ def needs(tree, users):
 @pytest.fixture
 def providers(tree):
     def provider(name, kind, grid, status=ProviderStatus.CONFIRMED):
-        return Provider.objects.create(
-            kind=kind,
-            name=name,
-            community=grid.community,
-            location=centre_of(grid),
-            grid=grid,
-            status=status,
-            confirmed_at=timezone.now() if status == ProviderStatus.CONFIRMED else None,
-        )
+        confirmed_at = timezone.now() if status == ProviderStatus.CONFIRMED else None
+        return provider_in(grid, kind, name, status=status, confirmed_at=confirmed_at)
 
     grid = tree.grids[(1, 1, 2)]
     return {

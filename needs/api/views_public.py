@@ -12,7 +12,6 @@ A forged, unknown or retired grid's key is 404 whatever the method, before any l
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import transaction
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -32,8 +31,8 @@ from needs.api.serializers_public import (
     PublicNeedAnswerSerializer,
     PublicNeedSerializer,
 )
-from needs.models import NeedSource, ServiceKind
-from needs.services import intake, providers, public
+from needs.models import ServiceKind
+from needs.services import public, public_posts
 
 RATE_LIMITED = OpenApiResponse(
     description="Too many posts from this address this hour or day: `Retry-After` seconds.",
@@ -130,13 +129,8 @@ class PublicNeedView(PublicView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         photos = data.pop("photos")
-        submitter = public.submitter_key(request)
         try:
-            with transaction.atomic():
-                public.check_rate(submitter, "need")
-                need = intake.raise_need(
-                    None, data, photos, source=NeedSource.PUBLIC, grid=grid, submitter=submitter
-                )
+            need = public_posts.raise_public_need(public.submitter_key(request), data, photos, grid)
         except public.RateLimited as limited:
             return rate_limited(limited)
         return Response(
@@ -165,12 +159,8 @@ class JoinView(PublicView):
         serializer = JoinSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
-        data["community"] = grid.community
-        submitter = public.submitter_key(request)
         try:
-            with transaction.atomic():
-                public.check_rate(submitter, "registration")
-                provider = providers.register(data, submitter=submitter)
+            provider = public_posts.register_public(public.submitter_key(request), data, grid)
         except public.RateLimited as limited:
             return rate_limited(limited)
         account = provider.users.get()

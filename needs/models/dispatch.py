@@ -3,7 +3,6 @@ serves and reports back (服务反馈) for the community or the grid worker to c
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -11,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from grids import scoping
+from needs.models.fields import user_link
 from needs.models.needs import Need
 from needs.models.providers import Provider, ServiceOffer
 
@@ -70,32 +70,14 @@ class Dispatch(models.Model):
     status = models.CharField(
         _("status"), max_length=10, choices=DispatchStatus.choices, default=DispatchStatus.SENT
     )
-    dispatched_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    dispatched_by = user_link()
     dispatched_at = models.DateTimeField(_("dispatched at"), default=timezone.now)
     respond_by = models.DateTimeField(_("respond by"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
-    accepted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    accepted_by = user_link()
     decline_reason = models.CharField(_("reason"), max_length=200, blank=True)
     reported_at = models.DateTimeField(_("reported at"), null=True, blank=True)
-    reported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    reported_by = user_link()
     report = models.TextField(_("service report"), max_length=1000, blank=True)
     hours = models.DecimalField(
         _("service hours"), max_digits=5, decimal_places=1, null=True, blank=True

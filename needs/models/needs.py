@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.conf import settings
 from django.contrib.gis.db import models
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
@@ -16,6 +15,7 @@ from django.utils.translation import pgettext_lazy
 from grids import scoping
 from grids.models import SRID, Grid, Household, Region, new_client_key
 from needs.models.catalogue import ServiceKind
+from needs.models.fields import user_link
 
 
 class Urgency(models.TextChoices):
@@ -128,21 +128,9 @@ class Need(models.Model):
     )
     contact_name = models.CharField(_("contact name"), max_length=50, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
-    raised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    raised_by = user_link()
     raised_at = models.DateTimeField(_("raised at"), default=timezone.now)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    reviewed_by = user_link()
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     decline_reason = models.CharField(_("reason declined"), max_length=200, blank=True)
     merged_into = models.ForeignKey(
@@ -152,13 +140,7 @@ class Need(models.Model):
     overdue = models.BooleanField(_("overdue"), default=False)
     fulfilled_at = models.DateTimeField(_("reported done at"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
-    confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    confirmed_by = user_link()
     satisfaction = models.PositiveSmallIntegerField(_("satisfaction"), null=True, blank=True)
     feedback = models.CharField(_("feedback"), max_length=200, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
@@ -235,13 +217,7 @@ class NeedPhoto(models.Model):
     extension = models.CharField(max_length=5, default="jpg")
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    uploaded_by = user_link()
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -277,13 +253,7 @@ class NeedEvent(models.Model):
     action = models.CharField(_("action"), max_length=24, choices=NeedAction.choices)
     from_status = models.CharField(max_length=12, choices=NeedStatus.choices, blank=True)
     to_status = models.CharField(max_length=12, choices=NeedStatus.choices, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    actor = user_link()
     provider = models.ForeignKey(
         "needs.Provider", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -14,6 +14,7 @@ from django.utils.translation import pgettext_lazy
 from grids import scoping
 from grids.models import SRID, Grid, Region, Unit
 from needs.models.catalogue import ServiceKind
+from needs.models.fields import user_link
 
 
 class ProviderKind(models.TextChoices):
@@ -98,13 +99,7 @@ class Provider(models.Model):
         related_name="providers",
     )
     registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
-    confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    confirmed_by = user_link()
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     refuse_reason = models.CharField(_("reason"), max_length=200, blank=True)
     # HMAC of the address a public 双报到 came from (needs.services.public): the per-address

@@ -161,7 +161,14 @@ def accept(d: Dispatch, user, version: int) -> Dispatch:
     return d
 
 
-def _back_to_accepted(need: Need, d: Dispatch, user, action: str, reason: str, now) -> None:
+def _send_back(need: Need, d: Dispatch, user, status: str, action: str, reason: str) -> None:
+    """Close the dispatch (declined or withdrawn, with the reason) and put the need back to
+    the community to dispatch again."""
+    now = timezone.now()
+    d.status = status
+    d.decline_reason = reason
+    d.version += 1
+    d.save()
     before = need.status
     need.status = NeedStatus.ACCEPTED
     need.version += 1
@@ -187,12 +194,7 @@ def decline(d: Dispatch, user, version: int, reason: str) -> Dispatch:
         raise Refused("not_allowed", _("only the provider declines its dispatches"))
     _refuse_status(d, (DispatchStatus.SENT, DispatchStatus.ACCEPTED))
     reason = text(reason, "reason", 200, required=True)
-    now = timezone.now()
-    d.status = DispatchStatus.DECLINED
-    d.decline_reason = reason
-    d.version += 1
-    d.save()
-    _back_to_accepted(need, d, user, NeedAction.DECLINED_BY_PROVIDER, reason, now)
+    _send_back(need, d, user, DispatchStatus.DECLINED, NeedAction.DECLINED_BY_PROVIDER, reason)
     notify.tell(
         notify.community_staff(need.community_id),
         "provider_declined",
@@ -211,12 +213,7 @@ def withdraw(d: Dispatch, user, version: int, reason: str) -> Dispatch:
         raise Refused("not_allowed", _("only the community withdraws a dispatch"))
     _refuse_status(d, (DispatchStatus.SENT, DispatchStatus.ACCEPTED))
     reason = text(reason, "reason", 200, required=True)
-    now = timezone.now()
-    d.status = DispatchStatus.WITHDRAWN
-    d.decline_reason = reason
-    d.version += 1
-    d.save()
-    _back_to_accepted(need, d, user, NeedAction.WITHDRAWN, reason, now)
+    _send_back(need, d, user, DispatchStatus.WITHDRAWN, NeedAction.WITHDRAWN, reason)
     notify.tell(notify.provider_users(d.provider), "withdrawn", need, reason=reason)
     return d
 
@@ -234,12 +231,7 @@ def withdraw_on_suspension(provider: Provider, user, reason: str) -> list[Dispat
         d, need = _lock_dispatch(Dispatch(pk=pk, need_id=need_id), None)
         if d.status != DispatchStatus.SENT:
             continue
-        now = timezone.now()
-        d.status = DispatchStatus.WITHDRAWN
-        d.decline_reason = reason
-        d.version += 1
-        d.save()
-        _back_to_accepted(need, d, user, NeedAction.WITHDRAWN, reason, now)
+        _send_back(need, d, user, DispatchStatus.WITHDRAWN, NeedAction.WITHDRAWN, reason)
         notify.tell(
             notify.community_staff(need.community_id),
             "withdrawn",
