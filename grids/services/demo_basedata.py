@@ -354,7 +354,30 @@ def clear() -> None:
     """Remove the 一标三实 the demo wrote (households keep their points and text)."""
     sql.lock_tree(shared=True)  # it writes households (see write())
     with connection.cursor() as cursor:
+        demo_sql.unlink(cursor, _references_from_other_apps())
         demo_sql.clear(cursor)
+
+
+def _references_from_other_apps() -> list[tuple[str, str]]:
+    """(table, column) of the other apps' nullable links to buildings, addresses and units
+    (a service provider's unit, #20), from the app registry: the foundation imports no
+    other app. Cleared before the places go, as Django's SET_NULL would; the new places the
+    demo writes have other ids, so a link could not be kept anyway."""
+    from django.apps import apps
+
+    from grids.models import Address, Building, Unit
+
+    places = (Address, Building, Unit)
+    found = []
+    for model in apps.get_models():
+        if model._meta.app_label == "grids":
+            continue
+        for f in model._meta.concrete_fields:
+            if f.many_to_one and f.related_model in places:
+                if not f.null:
+                    raise ValueError(f"{model._meta.label}.{f.name} must be nullable")
+                found.append((model._meta.db_table, f.column))
+    return found
 
 
 def missing() -> bool:

@@ -266,6 +266,13 @@ def update_residents(cursor, table) -> int:
     return cursor.rowcount
 
 
+def unlink(cursor, references: list[tuple[str, str]]) -> None:
+    """Set the given (table, column) links to places to NULL. Names come from the app
+    registry (grids.services.demo_basedata), never from input."""
+    for table, column in references:
+        cursor.execute(f"UPDATE {table} SET {column} = NULL WHERE {column} IS NOT NULL")
+
+
 def clear(cursor) -> None:
     """Unlink the households and delete every building, address and unit (the demo's; a
     demo database holds no others). DELETE, not TRUNCATE: households refer to buildings and
