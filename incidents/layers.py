@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.gis.db.models.functions import PointOnSurface
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from grids.models import GridBoundary
 from incidents.models import Incident, Status
 from maps import cartography as carto
+from maps.per_grid import counted_per_grid
 from maps.registry import Aggregation, Layer, register
 
 RECENT_CLOSED_DAYS = 30
@@ -60,25 +58,7 @@ def _incidents(user):
 
 def _incidents_per_grid(user):
     """Each grid's boundary with the number of the user's visible open incidents in it."""
-    open_ = Incident.objects.visible_to(user).filter(status__in=OPEN)
-    counts = (
-        open_.filter(grid=OuterRef("grid_id"))
-        .order_by()
-        .values("grid")
-        .annotate(c=Count("pk"))
-        .values("c")[:1]
-    )
-    return (
-        GridBoundary.objects.current()
-        .filter(grid__in=open_.order_by().values("grid"))
-        .annotate(
-            fid=F("grid_id"),
-            code=F("grid__code"),
-            name=F("grid__name"),
-            point=PointOnSurface("geom"),
-            n=Coalesce(Subquery(counts, output_field=IntegerField()), 0),
-        )
-    )
+    return counted_per_grid(Incident.objects.visible_to(user).filter(status__in=OPEN))
 
 
 def map_style(theme: str) -> list[dict]:

@@ -17,25 +17,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.gis.db.models.functions import PointOnSurface
 from django.db.models import (
     Case,
     CharField,
-    Count,
     F,
-    IntegerField,
-    OuterRef,
     Q,
-    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from grids.models import GridBoundary, Role
+from grids.models import Role
 from maps import cartography as carto
+from maps.per_grid import counted_per_grid
 from maps.registry import Aggregation, Layer, Preset, register, register_preset
 from needs.models import (
     OPEN_STATUSES,
@@ -98,25 +93,9 @@ def _needs(user):
     )
 
 
-def _per_grid(rows):
-    """Each current grid boundary with the number of `rows` (scoped, one per thing) in it."""
-    counts = rows.filter(grid=OuterRef("grid_id")).order_by().values("grid").annotate(c=Count("pk"))
-    return (
-        GridBoundary.objects.current()
-        .filter(grid__in=rows.order_by().values("grid"))
-        .annotate(
-            fid=F("grid_id"),
-            code=F("grid__code"),
-            name=F("grid__name"),
-            point=PointOnSurface("geom"),
-            n=Coalesce(Subquery(counts.values("c")[:1], output_field=IntegerField()), 0),
-        )
-    )
-
-
 def _needs_per_grid(user):
     # A positive list of statuses: the (grid, status) index answers per grid.
-    return _per_grid(Need.objects.visible_to(user).filter(status__in=OPEN_STATUSES))
+    return counted_per_grid(Need.objects.visible_to(user).filter(status__in=OPEN_STATUSES))
 
 
 def needs_style(theme: str) -> list[dict]:
@@ -252,7 +231,7 @@ def _providers(user):
 
 
 def _providers_per_grid(user):
-    return _per_grid(
+    return counted_per_grid(
         Provider.objects.visible_to(user).filter(
             status=ProviderStatus.CONFIRMED, grid__isnull=False
         )
